@@ -8,4 +8,5 @@
 //! `FORMAT.md`), and [`resolve`] answers queries from those artifacts alone.
 
 pub mod diag;
+pub mod manifest;
 pub mod model;
