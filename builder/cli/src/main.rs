@@ -1,6 +1,52 @@
-//! The `formroute` command: a thin clap shell over `formroute-core`.
+//! The `formroute` command: a thin clap shell over `formroute-core`, one subcommand per file.
 
-fn main() {
-    eprintln!("formroute: not yet implemented");
-    std::process::exit(2);
+mod build;
+mod logs_report;
+mod publish;
+mod report_html;
+mod resolve;
+mod rollback;
+mod s3layout;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// formroute: compile the rule database into artifacts and resolve queries against them.
+#[derive(Parser)]
+#[command(name = "formroute", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate data/*.csv and compile it into per-brand artifacts and a manifest.
+    Build(build::Args),
+    /// Resolve (brand, zip, product, language) queries from compiled artifacts, as NDJSON.
+    Resolve(resolve::Args),
+    /// Upload a build to S3 (immutable hashed files, then short-lived pointers) and invalidate CloudFront.
+    Publish(publish::PublishArgs),
+    /// Re-point one brand, or all, to an earlier published build.
+    Rollback(rollback::RollbackArgs),
+    /// The beacon logs: `logs report` summarises archived events for marketing and the data team.
+    Logs(logs_report::LogsArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Build(args) => build::run(args),
+        Command::Resolve(args) => resolve::run(args),
+        Command::Publish(args) => publish::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Rollback(args) => rollback::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Logs(args) => logs_report::run(args).map(|()| ExitCode::SUCCESS),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("formroute: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -1,0 +1,79 @@
+//! `formroute rollback`: re-points one brand, or all, to an earlier published build, and invalidates what changed.
+//!
+//! Without `--to`, each selected brand goes back to the newest kept build, older than the live
+//! one, whose artifacts differ (see `formroute_core::publish_plan::plan_rollback`). Only pointers
+//! and the live manifest are written: the hashed files of kept builds are still there.
+
+use crate::s3layout::{self, Executor};
+use anyhow::{bail, Result};
+use formroute_core::publish_plan::{plan_rollback, Layout, Selection};
+
+/// Arguments of `formroute rollback`.
+#[derive(Debug, clap::Args)]
+pub struct RollbackArgs {
+    /// S3 bucket.
+    #[arg(long)]
+    pub bucket: String,
+    /// Key prefix inside the bucket.
+    #[arg(long, default_value = "")]
+    pub prefix: String,
+    /// The brand to roll back (repeatable).
+    #[arg(long, conflicts_with = "all")]
+    pub brand: Vec<String>,
+    /// Roll back every brand: the live state becomes exactly the target build.
+    #[arg(long)]
+    pub all: bool,
+    /// The build id to go back to (see `builds/history.json`); default: the previous one.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// CloudFront distribution whose cache is invalidated for the pointers that change.
+    #[arg(long)]
+    pub distribution: Option<String>,
+    /// Print the plan and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Runs `formroute rollback`.
+pub fn run(args: RollbackArgs) -> Result<()> {
+    s3layout::runtime()?.block_on(rollback(args))
+}
+
+async fn rollback(args: RollbackArgs) -> Result<()> {
+    let selection = match (args.all, args.brand.is_empty()) {
+        (true, _) => Selection::All,
+        (false, false) => Selection::Brands(args.brand.clone()),
+        (false, true) => bail!("say which brands to roll back: --brand BRAND or --all"),
+    };
+    let layout = Layout::new(&args.prefix);
+    let aws = s3layout::connect().await;
+    let remote = s3layout::read_remote(&aws.s3, &args.bucket, &layout).await?;
+    let (plan, _) = plan_rollback(&layout, &remote, &selection, args.to.as_deref())?;
+    if args.dry_run {
+        print!("{}", plan.render());
+        return Ok(());
+    }
+    eprintln!(
+        "formroute: rolling back to build {} ({} writes)",
+        plan.build,
+        plan.steps.len()
+    );
+    let mut exec = Executor::new(&aws.s3, &args.bucket, None);
+    for step in &plan.steps {
+        exec.run(step).await?;
+    }
+    let invalidation = match (&args.distribution, plan.invalidate.is_empty()) {
+        (Some(dist), false) => {
+            Some(s3layout::invalidate(&aws.cloudfront, dist, &plan.build, &plan.invalidate).await?)
+        }
+        _ => None,
+    };
+    let summary = serde_json::json!({
+        "build": plan.build,
+        "writes": plan.steps.len(),
+        "invalidated": plan.invalidate,
+        "invalidation": invalidation,
+    });
+    println!("{summary}");
+    Ok(())
+}

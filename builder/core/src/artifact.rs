@@ -1,0 +1,468 @@
+//! The artifact file `<brand>.<hash>.frt` (FORMAT.md): writing it, and reading it back with every check.
+//!
+//! Layout: a 16-byte header (`FRTA`, version, flags, section lengths), the FST section (ZIP ->
+//! route class), the MessagePack tables section, and a CRC-32C trailer. The reader accepts only
+//! what FORMAT.md allows and checks every index, so a resolver never answers from a damaged file.
+
+use crate::crc32c::crc32c;
+use serde::Serialize;
+use thiserror::Error;
+
+/// The four magic bytes.
+pub const MAGIC: &[u8; 4] = b"FRTA";
+/// The container version written and read (FORMAT.md "format version").
+pub const VERSION: u16 = 1;
+/// The FST type stored in the FST header: "ZIP to route class".
+pub const FST_TYPE: u64 = 1;
+/// Header bytes before the FST section.
+const HEADER: usize = 16;
+/// Header plus CRC trailer.
+const OVERHEAD: usize = 20;
+
+/// The rule tables of one brand: field order is the byte order of FORMAT.md "Tables section".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tables {
+    pub brand: String,
+    pub name: String,
+    pub default_language: String,
+    pub fallback_url: String,
+    /// Sorted by bytes, unique.
+    pub products: Vec<String>,
+    /// Sorted, unique; class entries `k > 0` mean `form_types[k-1]`.
+    pub form_types: Vec<String>,
+    /// Sorted, unique.
+    pub languages: Vec<String>,
+    /// Sorted, unique; the states that appear in `classes`.
+    pub states: Vec<String>,
+    /// Per class: `[state index, form type of products[0] (0 = not served, k = form_types[k-1]), ...]`.
+    pub classes: Vec<Vec<u32>>,
+    /// `(product index, form type index (0-based), language index, URL template)`, sorted, unique.
+    pub forms: Vec<(u32, u32, u32, String)>,
+}
+
+/// Why an artifact is unusable. Every variant means: answer `unavailable`, never resolve from it.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ArtifactError {
+    #[error("artifact is truncated: {len} bytes, a valid one has at least 20")]
+    TooShort { len: usize },
+    #[error("not a formroute artifact (the file does not start with FRTA)")]
+    BadMagic,
+    #[error(
+        "artifact format version {0} is not supported by this client (it reads version 1): update the formroute client, or rebuild the artifacts with a matching formroute builder"
+    )]
+    UnsupportedVersion(u16),
+    #[error("artifact flags {0:#06x} are not 0: this file needs a newer reader")]
+    Flags(u16),
+    #[error("artifact length is {got} bytes but its header says {expected}: truncated or padded file")]
+    Length { expected: u64, got: usize },
+    #[error("artifact checksum mismatch (CRC-32C stored {stored:#010x}, computed {computed:#010x}): corrupt file")]
+    Checksum { stored: u32, computed: u32 },
+    #[error("artifact FST section is unusable: {0}")]
+    Fst(String),
+    #[error("artifact tables section is corrupt: {0}")]
+    Tables(String),
+}
+
+/// Assembles the container: header, `fst` section, `tables` encoded as MessagePack, CRC-32C trailer.
+pub fn encode(fst: &[u8], tables: &Tables) -> Vec<u8> {
+    // rmp-serde's compact form: structs as arrays, smallest integer and string encodings.
+    // Serialising strings, integers and vectors into a Vec cannot fail.
+    let t = rmp_serde::to_vec(tables).unwrap_or_default();
+    let mut out = Vec::with_capacity(OVERHEAD + fst.len() + t.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&VERSION.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out.extend_from_slice(&(fst.len() as u32).to_le_bytes());
+    out.extend_from_slice(&(t.len() as u32).to_le_bytes());
+    out.extend_from_slice(fst);
+    out.extend_from_slice(&t);
+    let crc = crc32c(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// A checked artifact, ready to answer lookups.
+pub struct Artifact {
+    fst: fst::raw::Fst<Vec<u8>>,
+    /// The decoded tables.
+    pub tables: Tables,
+    /// The CRC-32C trailer, a short content id for logs.
+    pub crc: u32,
+}
+
+impl std::fmt::Debug for Artifact {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Artifact")
+            .field("fst_bytes", &self.fst.size())
+            .field("zips", &self.fst.len())
+            .field("tables", &self.tables)
+            .field("crc", &self.crc)
+            .finish()
+    }
+}
+
+fn le_u16(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([b[at], b[at + 1]])
+}
+
+fn le_u32(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+impl Artifact {
+    /// Checks `bytes` in FORMAT.md's order and decodes them.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Artifact, ArtifactError> {
+        if bytes.len() < OVERHEAD {
+            return Err(ArtifactError::TooShort { len: bytes.len() });
+        }
+        if &bytes[0..4] != MAGIC {
+            return Err(ArtifactError::BadMagic);
+        }
+        let version = le_u16(bytes, 4);
+        if version != VERSION {
+            return Err(ArtifactError::UnsupportedVersion(version));
+        }
+        let flags = le_u16(bytes, 6);
+        if flags != 0 {
+            return Err(ArtifactError::Flags(flags));
+        }
+        let f = le_u32(bytes, 8) as usize;
+        let t = le_u32(bytes, 12) as usize;
+        let expected = OVERHEAD as u64 + f as u64 + t as u64;
+        if expected != bytes.len() as u64 {
+            return Err(ArtifactError::Length { expected, got: bytes.len() });
+        }
+        let body = HEADER + f + t;
+        let stored = le_u32(bytes, body);
+        let computed = crc32c(&bytes[..body]);
+        if stored != computed {
+            return Err(ArtifactError::Checksum { stored, computed });
+        }
+
+        let fst_bytes = &bytes[HEADER..HEADER + f];
+        if fst_bytes.len() < 16 || u64::from_le_bytes(fst_bytes[0..8].try_into().unwrap_or_default()) != 3 {
+            return Err(ArtifactError::Fst("FST header is not version 3".into()));
+        }
+        let fst = fst::raw::Fst::new(fst_bytes.to_vec()).map_err(|e| ArtifactError::Fst(e.to_string()))?;
+        if fst.fst_type() != FST_TYPE {
+            return Err(ArtifactError::Fst(format!("FST type is {}, expected {FST_TYPE}", fst.fst_type())));
+        }
+        fst.verify().map_err(|e| ArtifactError::Fst(e.to_string()))?;
+
+        let tables = decode_tables(&bytes[HEADER + f..body])?;
+        check_tables(&tables)?;
+        let n_classes = tables.classes.len() as u64;
+        let mut stream = fst.stream();
+        while let Some((key, out)) = fst::Streamer::next(&mut stream) {
+            if key.len() != 5 || !key.iter().all(u8::is_ascii_digit) {
+                return Err(ArtifactError::Fst("a key is not five ASCII digits".into()));
+            }
+            if out.value() >= n_classes {
+                return Err(ArtifactError::Fst(format!("route class {} out of range", out.value())));
+            }
+        }
+        Ok(Artifact { fst, tables, crc: stored })
+    }
+
+    /// The route class of a five-digit ZIP, or `None` when the ZIP is not in the data.
+    pub fn class_of(&self, zip: &[u8]) -> Option<&[u32]> {
+        let class = self.fst.get(zip)?.value() as usize;
+        self.tables.classes.get(class).map(Vec::as_slice)
+    }
+
+    /// Number of ZIP keys in the FST.
+    pub fn zip_count(&self) -> usize {
+        self.fst.len()
+    }
+
+    /// Index of `product` in `products`.
+    pub fn product_index(&self, product: &str) -> Option<usize> {
+        self.tables.products.binary_search_by(|p| p.as_str().cmp(product)).ok()
+    }
+
+    /// Index of `language` in `languages`.
+    pub fn language_index(&self, language: &str) -> Option<usize> {
+        self.tables.languages.binary_search_by(|l| l.as_str().cmp(language)).ok()
+    }
+
+    /// The URL template of (product, form type (0-based), language) if the brand has that form.
+    pub fn form(&self, product: u32, form_type: u32, language: u32) -> Option<&str> {
+        self.tables
+            .forms
+            .binary_search_by(|(p, t, l, _)| (*p, *t, *l).cmp(&(product, form_type, language)))
+            .ok()
+            .map(|i| self.tables.forms[i].3.as_str())
+    }
+}
+
+/// Sorted and unique, by bytes.
+fn strictly_sorted<T: Ord>(v: &[T]) -> bool {
+    v.windows(2).all(|w| w[0] < w[1])
+}
+
+fn check_tables(t: &Tables) -> Result<(), ArtifactError> {
+    let bad = |m: String| Err(ArtifactError::Tables(m));
+    for (name, list) in [
+        ("products", &t.products),
+        ("form_types", &t.form_types),
+        ("languages", &t.languages),
+        ("states", &t.states),
+    ] {
+        if !strictly_sorted(list) {
+            return bad(format!("`{name}` is not sorted and unique"));
+        }
+    }
+    let width = 1 + t.products.len();
+    for (i, c) in t.classes.iter().enumerate() {
+        if c.len() != width {
+            return bad(format!("class {i} has {} entries, expected {width}", c.len()));
+        }
+        if c[0] as usize >= t.states.len() {
+            return bad(format!("class {i} names state index {} out of range", c[0]));
+        }
+        if c[1..].iter().any(|&k| k as usize > t.form_types.len()) {
+            return bad(format!("class {i} names a form type out of range"));
+        }
+    }
+    for (p, ft, l, _) in &t.forms {
+        if *p as usize >= t.products.len() || *ft as usize >= t.form_types.len() || *l as usize >= t.languages.len() {
+            return bad(format!("form ({p}, {ft}, {l}) has an index out of range"));
+        }
+    }
+    if !t.forms.windows(2).all(|w| (w[0].0, w[0].1, w[0].2) < (w[1].0, w[1].1, w[1].2)) {
+        return bad("`forms` is not sorted and unique".into());
+    }
+    // Every (product, form type) a class reaches has a default-language form (step 5 always finds a URL).
+    let default = t.languages.binary_search(&t.default_language).ok().map(|i| i as u32);
+    for c in &t.classes {
+        for (p, &k) in c[1..].iter().enumerate() {
+            if k == 0 {
+                continue;
+            }
+            let found = default.is_some_and(|l| {
+                t.forms.binary_search_by(|(fp, ft, fl, _)| (*fp, *ft, *fl).cmp(&(p as u32, k - 1, l))).is_ok()
+            });
+            if !found {
+                return bad(format!("a class reaches product {p}, form type {} with no default-language form", k - 1));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A strict reader of the MessagePack subset FORMAT.md allows.
+struct Reader<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+type Res<T> = Result<T, ArtifactError>;
+
+impl<'a> Reader<'a> {
+    fn fail<T>(&self, what: &str) -> Res<T> {
+        Err(ArtifactError::Tables(format!("{what} at byte {} of the tables section", self.at)))
+    }
+
+    fn take(&mut self, n: usize) -> Res<&'a [u8]> {
+        if self.b.len() - self.at < n {
+            return self.fail("unexpected end");
+        }
+        let s = &self.b[self.at..self.at + n];
+        self.at += n;
+        Ok(s)
+    }
+
+    fn byte(&mut self) -> Res<u8> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn be(&mut self, n: usize) -> Res<u64> {
+        Ok(self.take(n)?.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)))
+    }
+
+    fn array(&mut self) -> Res<usize> {
+        let m = self.byte()?;
+        let n = match m {
+            0x90..=0x9f => usize::from(m & 0x0f),
+            0xdc => self.be(2)? as usize,
+            0xdd => self.be(4)? as usize,
+            _ => return self.fail("expected an array"),
+        };
+        // Each element takes at least one byte: a length beyond the bytes left is corrupt.
+        if n > self.b.len() - self.at {
+            return self.fail("array longer than the section");
+        }
+        Ok(n)
+    }
+
+    fn array_of(&mut self, n: usize) -> Res<()> {
+        if self.array()? != n {
+            return self.fail(&format!("expected an array of {n}"));
+        }
+        Ok(())
+    }
+
+    fn str(&mut self) -> Res<String> {
+        let m = self.byte()?;
+        let n = match m {
+            0xa0..=0xbf => usize::from(m & 0x1f),
+            0xd9 => self.be(1)? as usize,
+            0xda => self.be(2)? as usize,
+            0xdb => self.be(4)? as usize,
+            _ => return self.fail("expected a string"),
+        };
+        let s = self.take(n)?;
+        match std::str::from_utf8(s) {
+            Ok(s) => Ok(s.to_string()),
+            Err(_) => self.fail("string is not UTF-8"),
+        }
+    }
+
+    fn uint(&mut self) -> Res<u32> {
+        let m = self.byte()?;
+        Ok(match m {
+            0x00..=0x7f => u32::from(m),
+            0xcc => self.be(1)? as u32,
+            0xcd => self.be(2)? as u32,
+            0xce => self.be(4)? as u32,
+            _ => return self.fail("expected a non-negative integer"),
+        })
+    }
+
+    fn strs(&mut self) -> Res<Vec<String>> {
+        let n = self.array()?;
+        (0..n).map(|_| self.str()).collect()
+    }
+}
+
+fn decode_tables(b: &[u8]) -> Res<Tables> {
+    let mut r = Reader { b, at: 0 };
+    r.array_of(10)?;
+    let brand = r.str()?;
+    let name = r.str()?;
+    let default_language = r.str()?;
+    let fallback_url = r.str()?;
+    let products = r.strs()?;
+    let form_types = r.strs()?;
+    let languages = r.strs()?;
+    let states = r.strs()?;
+    let n = r.array()?;
+    let mut classes = Vec::with_capacity(n);
+    for _ in 0..n {
+        let m = r.array()?;
+        classes.push((0..m).map(|_| r.uint()).collect::<Res<Vec<u32>>>()?);
+    }
+    let n = r.array()?;
+    let mut forms = Vec::with_capacity(n);
+    for _ in 0..n {
+        r.array_of(4)?;
+        forms.push((r.uint()?, r.uint()?, r.uint()?, r.str()?));
+    }
+    if r.at != b.len() {
+        return r.fail("trailing bytes");
+    }
+    Ok(Tables { brand, name, default_language, fallback_url, products, form_types, languages, states, classes, forms })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Vec<u8> {
+        let mut b = fst::raw::Builder::new_type(Vec::new(), FST_TYPE).expect("builder");
+        b.insert(b"10001", 0).expect("insert");
+        b.insert(b"90210", 1).expect("insert");
+        let fst = b.into_inner().expect("fst");
+        let tables = Tables {
+            brand: "acme".into(),
+            name: "Acme".into(),
+            default_language: "en".into(),
+            fallback_url: "https://acme.example/?z={zip}".into(),
+            products: vec!["auto".into()],
+            form_types: vec!["std".into()],
+            languages: vec!["en".into()],
+            states: vec!["CA".into(), "NY".into()],
+            classes: vec![vec![1, 1], vec![0, 0]],
+            forms: vec![(0, 0, 0, "https://acme.example/f".into())],
+        };
+        encode(&fst, &tables)
+    }
+
+    #[test]
+    fn a_written_artifact_reads_back() {
+        let a = Artifact::from_bytes(&sample()).expect("valid");
+        assert_eq!(a.class_of(b"10001"), Some(&[1u32, 1][..]));
+        assert_eq!(a.class_of(b"90210"), Some(&[0u32, 0][..]));
+        assert_eq!(a.class_of(b"10002"), None);
+        assert_eq!(a.form(0, 0, 0), Some("https://acme.example/f"));
+    }
+
+    #[test]
+    fn every_truncation_is_rejected() {
+        let bytes = sample();
+        for n in 0..bytes.len() {
+            assert!(Artifact::from_bytes(&bytes[..n]).is_err(), "accepted a file cut to {n} bytes");
+        }
+    }
+
+    #[test]
+    fn every_single_bit_flip_is_rejected() {
+        let bytes = sample();
+        for i in 0..bytes.len() {
+            for bit in 0..8 {
+                let mut b = bytes.clone();
+                b[i] ^= 1 << bit;
+                assert!(Artifact::from_bytes(&b).is_err(), "accepted a flip of bit {bit} of byte {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_version_is_refused_with_the_documented_message() {
+        let mut b = sample();
+        b[4] = 2;
+        let e = Artifact::from_bytes(&b).expect_err("version 2");
+        assert_eq!(e, ArtifactError::UnsupportedVersion(2));
+        assert!(e.to_string().starts_with("artifact format version 2 is not supported by this client (it reads version 1)"));
+    }
+
+    #[test]
+    fn bad_magic_flags_and_padding_are_refused() {
+        let mut b = sample();
+        b[0] = b'X';
+        assert_eq!(Artifact::from_bytes(&b).expect_err("magic"), ArtifactError::BadMagic);
+        let mut b = sample();
+        b[6] = 1;
+        assert_eq!(Artifact::from_bytes(&b).expect_err("flags"), ArtifactError::Flags(1));
+        let mut b = sample();
+        b.push(0);
+        assert!(matches!(Artifact::from_bytes(&b), Err(ArtifactError::Length { .. })));
+    }
+
+    /// Re-seals tampered content with a correct CRC, so the checks after the CRC are what refuses it.
+    fn reseal(mut b: Vec<u8>) -> Vec<u8> {
+        let body = b.len() - 4;
+        let crc = crc32c(&b[..body]);
+        b[body..].copy_from_slice(&crc.to_le_bytes());
+        b
+    }
+
+    #[test]
+    fn out_of_range_indices_are_refused_even_with_a_valid_crc() {
+        let good = sample();
+        // The last class entry (0 = form type index) is the byte before the forms array: find the
+        // class array `[0, 0]` = 92 00 00 and make it name state 5.
+        let pos = good.windows(3).rposition(|w| w == [0x92, 0x00, 0x00]).expect("class bytes");
+        let mut b = good.clone();
+        b[pos + 1] = 5;
+        assert!(matches!(Artifact::from_bytes(&reseal(b)), Err(ArtifactError::Tables(_))));
+    }
+
+    #[test]
+    fn tables_use_the_smallest_encodings() {
+        let bytes = sample();
+        let f = le_u32(&bytes, 8) as usize;
+        // fixarray of 10, then fixstr "acme".
+        assert_eq!(&bytes[16 + f..16 + f + 6], &[0x9a, 0xa4, b'a', b'c', b'm', b'e']);
+    }
+}

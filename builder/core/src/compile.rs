@@ -1,0 +1,392 @@
+//! Compile a validated rule database into per-brand artifacts, explain files and the manifest.
+//!
+//! Per brand: [`precedence::Grid`] decides every ZIP x product, the reachability check turns
+//! decisions without a default-language form into errors at the deciding rows, route classes are
+//! numbered by first appearance in ascending ZIP order (FORMAT.md says why), and the FST and
+//! tables are assembled. Brands compile in parallel (rayon); the output is deterministic.
+
+use crate::artifact::{self, Tables};
+use crate::coverage::{BrandCoverage, ProductCoverage};
+use crate::diag::{Diagnostic, Severity};
+use crate::explain::Explain;
+use crate::manifest::{BrandEntry, Manifest, FORMAT_VERSION};
+use crate::model::{Brand, Database};
+use crate::precedence::{Decider, Grid, ZipIndex};
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+/// Positions (1-based) of the `form_type` column in the files whose rows compile diagnostics point
+/// at. Column order is free in the CSV files, so the CLI reads them from the headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Columns {
+    pub rules_form_type: u32,
+    pub overrides_form_type: u32,
+    pub forms_form_type: u32,
+}
+
+impl Default for Columns {
+    /// The column order of SPEC's table.
+    fn default() -> Self {
+        Columns { rules_form_type: 4, overrides_form_type: 4, forms_form_type: 3 }
+    }
+}
+
+impl Columns {
+    /// Reads the `form_type` positions from the header rows of the CSV files (file name -> bytes);
+    /// a file or column that cannot be found keeps SPEC's default position.
+    pub fn from_files(files: &BTreeMap<String, Vec<u8>>) -> Columns {
+        let d = Columns::default();
+        let pos = |file: &str, default: u32| {
+            files.get(file).and_then(|b| header_position(b, "form_type")).unwrap_or(default)
+        };
+        Columns {
+            rules_form_type: pos("rules.csv", d.rules_form_type),
+            overrides_form_type: pos("zip_overrides.csv", d.overrides_form_type),
+            forms_form_type: pos("forms.csv", d.forms_form_type),
+        }
+    }
+}
+
+/// 1-based position of `name` in the header row of CSV `bytes` (a UTF-8 BOM is skipped).
+fn header_position(bytes: &[u8], name: &str) -> Option<u32> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut r = csv::ReaderBuilder::new().has_headers(true).comment(Some(b'#')).from_reader(bytes);
+    let h = r.byte_headers().ok()?;
+    h.iter().position(|c| c == name.as_bytes()).map(|i| i as u32 + 1)
+}
+
+/// The files and manifest of a successful build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildOutput {
+    /// `manifest.json`.
+    pub manifest: Manifest,
+    /// Every other file of the output folder, `(name, bytes)`, sorted by name.
+    pub files: Vec<(String, Vec<u8>)>,
+    /// Coverage per brand, sorted by slug.
+    pub coverage: Vec<BrandCoverage>,
+}
+
+/// The result of [`compile`]: diagnostics always, output only when no diagnostic is an error.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    pub output: Option<BuildOutput>,
+    /// Errors and warnings found while compiling, sorted by file, line, column.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Compiled {
+    /// Whether some diagnostic refuses the build.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.severity == Severity::Error)
+    }
+}
+
+/// What one brand compiles to.
+struct BrandBuild {
+    diagnostics: Vec<Diagnostic>,
+    coverage: BrandCoverage,
+    /// `(artifact bytes, explain bytes, classes)` when the brand has no error.
+    files: Option<(Vec<u8>, Vec<u8>, u32)>,
+}
+
+/// Compiles every brand of `db`.
+pub fn compile(db: &Database, columns: &Columns) -> Compiled {
+    let index = ZipIndex::new(&db.zips);
+    let brands: Vec<&Brand> = db.brands.values().collect();
+    let built: Vec<BrandBuild> = brands.par_iter().map(|b| compile_brand(&index, b, columns)).collect();
+
+    let mut diagnostics: Vec<Diagnostic> = built.iter().flat_map(|b| b.diagnostics.iter().cloned()).collect();
+    diagnostics.sort_by(|a, b| (&a.file, a.line, a.column, &a.message).cmp(&(&b.file, b.line, b.column, &b.message)));
+    let has_errors = diagnostics.iter().any(|d| d.severity == Severity::Error);
+
+    let output = (!has_errors).then(|| {
+        let mut files = Vec::new();
+        let mut entries = BTreeMap::new();
+        for (brand, b) in brands.iter().zip(&built) {
+            let Some((frt, explain, classes)) = &b.files else { continue };
+            let (frt_name, frt_sha) = content_name(&brand.slug, "frt", frt);
+            let (ex_name, ex_sha) = content_name(&brand.slug, "explain.msgpack", explain);
+            entries.insert(
+                brand.slug.clone(),
+                BrandEntry {
+                    name: brand.name.clone(),
+                    default_language: brand.default_language.clone(),
+                    fallback_url: brand.fallback_url.clone(),
+                    origins: brand.origins.clone(),
+                    artifact: frt_name.clone(),
+                    artifact_bytes: frt.len() as u64,
+                    artifact_sha256: frt_sha,
+                    explain: ex_name.clone(),
+                    explain_bytes: explain.len() as u64,
+                    explain_sha256: ex_sha,
+                    classes: *classes,
+                    products: brand.products(),
+                },
+            );
+            files.push((frt_name, frt.clone()));
+            files.push((ex_name, explain.clone()));
+        }
+        files.sort();
+        BuildOutput {
+            manifest: Manifest {
+                format_version: FORMAT_VERSION,
+                zip_data_version: db.zip_data_version.clone(),
+                brands: entries,
+            },
+            files,
+            coverage: built.iter().map(|b| b.coverage.clone()).collect(),
+        }
+    });
+    Compiled { output, diagnostics }
+}
+
+/// Lowercase hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `<brand>.<first 16 hex of sha256>.<ext>` and the full hex digest.
+fn content_name(brand: &str, ext: &str, bytes: &[u8]) -> (String, String) {
+    let sha = sha256_hex(bytes);
+    (format!("{brand}.{}.{ext}", &sha[..16]), sha)
+}
+
+fn sorted_unique<'a>(it: impl Iterator<Item = &'a str>) -> Vec<String> {
+    it.collect::<BTreeSet<_>>().into_iter().map(str::to_string).collect()
+}
+
+fn compile_brand(index: &ZipIndex<'_>, brand: &Brand, columns: &Columns) -> BrandBuild {
+    let products = brand.products();
+    let np = products.len();
+    let grid = Grid::build(index, &products, &brand.rules, &brand.overrides);
+    let n_codes = 1 + brand.rules.len() + brand.overrides.len();
+    let code_form_type = |code: u32| -> Option<&str> {
+        match grid.decider(code) {
+            Decider::NoMatch => None,
+            Decider::Rule(i) => brand.rules[i].form_type.as_deref(),
+            Decider::Override(i) => brand.overrides[i].form_type.as_deref(),
+        }
+    };
+
+    // One pass over the ZIPs: which (code, product) pairs some ZIP reaches, and served counts per
+    // (state, product). ZIPs no override touches count through their state's row.
+    let ns = index.states.len();
+    let mut reached = vec![false; n_codes * np];
+    let mut plain_in_state = vec![0u32; ns];
+    let mut served = vec![0u32; ns * np];
+    let mut zips_in_state = vec![0u32; ns];
+    for z in 0..index.zips.len() {
+        let s = index.state_of[z] as usize;
+        zips_in_state[s] += 1;
+        if grid.is_overridden(z) {
+            for (p, &code) in grid.row(z, s).iter().enumerate() {
+                reached[code as usize * np + p] = true;
+                served[s * np + p] += u32::from(code_form_type(code).is_some());
+            }
+        } else {
+            plain_in_state[s] += 1;
+        }
+    }
+    for s in 0..ns {
+        if plain_in_state[s] == 0 {
+            continue;
+        }
+        for (p, &code) in grid.row_base(s).iter().enumerate() {
+            reached[code as usize * np + p] = true;
+            if code_form_type(code).is_some() {
+                served[s * np + p] += plain_in_state[s];
+            }
+        }
+    }
+
+    // Reachability: a reached form type needs a form in the default language.
+    let forms: HashSet<(&str, &str, &str)> =
+        brand.forms.iter().map(|f| (f.product.as_str(), f.form_type.as_str(), f.language.as_str())).collect();
+    let mut diagnostics = Vec::new();
+    for code in 0..n_codes as u32 {
+        let Some(ft) = code_form_type(code) else { continue };
+        let missing: Vec<&str> = (0..np)
+            .filter(|&p| reached[code as usize * np + p])
+            .filter(|&p| !forms.contains(&(products[p].as_str(), ft, brand.default_language.as_str())))
+            .map(|p| products[p].as_str())
+            .collect();
+        if missing.is_empty() {
+            continue;
+        }
+        let (file, line, column) = match grid.decider(code) {
+            Decider::Rule(i) => ("rules.csv", brand.rules[i].line, columns.rules_form_type),
+            Decider::Override(i) => ("zip_overrides.csv", brand.overrides[i].line, columns.overrides_form_type),
+            Decider::NoMatch => continue,
+        };
+        let list = missing.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ");
+        diagnostics.push(Diagnostic {
+            severity: Severity::Error,
+            file: file.into(),
+            line,
+            column,
+            column_name: Some("form_type".into()),
+            message: format!(
+                "ZIPs reach form type `{ft}` of brand `{}` through this row for product {list}, but forms.csv has no such form in the brand's default language `{}`",
+                brand.slug, brand.default_language
+            ),
+            help: format!(
+                "add a row `{},{},{ft},{},https://...` to forms.csv (one per product listed), or change this row's form_type",
+                brand.slug, missing[0], brand.default_language
+            ),
+        });
+    }
+
+    // Coverage and warnings.
+    let mut coverage = BrandCoverage { brand: brand.slug.clone(), classes: 0, products: Vec::new() };
+    for (p, product) in products.iter().enumerate() {
+        let mut pc = ProductCoverage {
+            product: product.clone(),
+            zips_served: 0,
+            zips_not_served: 0,
+            states_served: Vec::new(),
+            states_partly_served: Vec::new(),
+            states_not_served: Vec::new(),
+            unreached_form_types: Vec::new(),
+        };
+        for s in 0..ns {
+            let (yes, all) = (served[s * np + p], zips_in_state[s]);
+            pc.zips_served += yes;
+            pc.zips_not_served += all - yes;
+            let list = match yes {
+                0 => &mut pc.states_not_served,
+                y if y == all => &mut pc.states_served,
+                _ => &mut pc.states_partly_served,
+            };
+            list.push(index.states[s].to_string());
+        }
+        let reached_types: HashSet<&str> = (0..n_codes as u32)
+            .filter(|&c| reached[c as usize * np + p])
+            .filter_map(code_form_type)
+            .collect();
+        let mut warned = HashSet::new();
+        for f in brand.forms.iter().filter(|f| &f.product == product) {
+            if reached_types.contains(f.form_type.as_str()) {
+                continue;
+            }
+            if warned.insert(f.form_type.as_str()) {
+                pc.unreached_form_types.push(f.form_type.clone());
+            }
+            diagnostics.push(Diagnostic {
+                severity: Severity::Warning,
+                file: "forms.csv".into(),
+                line: f.line,
+                column: columns.forms_form_type,
+                column_name: Some("form_type".into()),
+                message: format!(
+                    "no ZIP reaches form type `{}` of product `{product}` (brand `{}`): this form is never used",
+                    f.form_type, brand.slug
+                ),
+                help: "add a rule or override that sends visitors to it, or delete the row".into(),
+            });
+        }
+        pc.unreached_form_types.sort();
+        if pc.zips_not_served > 0 {
+            let mut states: Vec<String> = pc.states_not_served.clone();
+            states.extend(pc.states_partly_served.iter().map(|s| format!("{s} (partly)")));
+            states.sort();
+            let shown = states.iter().take(12).cloned().collect::<Vec<_>>().join(", ");
+            let more = if states.len() > 12 { format!(" and {} more", states.len() - 12) } else { String::new() };
+            // About the brand as a whole: pointed at its brands.csv row.
+            diagnostics.push(Diagnostic {
+                severity: Severity::Warning,
+                file: "brands.csv".into(),
+                line: brand.line,
+                column: 0,
+                column_name: None,
+                message: format!(
+                    "brand `{}` does not serve product `{product}` in {} ZIPs of {} states: {shown}{more}",
+                    brand.slug,
+                    pc.zips_not_served,
+                    states.len(),
+                ),
+                help: "if that is not intended, add a rule for those states (or a `*` rule); visitors there get the fallback URL".into(),
+            });
+        }
+        coverage.products.push(pc);
+    }
+
+    if diagnostics.iter().any(|d| d.severity == Severity::Error) {
+        return BrandBuild { diagnostics, coverage, files: None };
+    }
+
+    // Tables.
+    let form_types = sorted_unique(brand.forms.iter().map(|f| f.form_type.as_str()));
+    let languages = sorted_unique(brand.forms.iter().map(|f| f.language.as_str()));
+    let idx = |list: &[String], v: &str| list.binary_search_by(|x| x.as_str().cmp(v)).map_or(0, |i| i as u32);
+    // Class value of each code: 0 = not served, k = form_types[k-1]. A reached form type is in
+    // forms.csv (checked above); unreached codes never appear in a class.
+    let code_value: Vec<u32> = (0..n_codes as u32)
+        .map(|c| code_form_type(c).and_then(|ft| form_types.binary_search_by(|x| x.as_str().cmp(ft)).ok()).map_or(0, |i| i as u32 + 1))
+        .collect();
+
+    // Route classes by first appearance in ascending ZIP order.
+    let mut classes: Vec<Vec<u32>> = Vec::new();
+    let mut class_of: HashMap<Vec<u32>, u32> = HashMap::new();
+    let mut state_class: Vec<Option<u32>> = vec![None; ns];
+    let mut fst = match fst::raw::Builder::new_type(Vec::with_capacity(64 * 1024), artifact::FST_TYPE) {
+        Ok(b) => b,
+        // Creating a builder over a Vec writes the header into memory: it cannot fail.
+        Err(_) => return BrandBuild { diagnostics, coverage, files: None },
+    };
+    let mut key = Vec::with_capacity(1 + np);
+    for z in 0..index.zips.len() {
+        let s = index.state_of[z] as usize;
+        let plain = !grid.is_overridden(z);
+        let class = match (plain, state_class[s]) {
+            (true, Some(c)) => c,
+            _ => {
+                key.clear();
+                key.push(s as u32);
+                key.extend(grid.row(z, s).iter().map(|&c| code_value[c as usize]));
+                let next = classes.len() as u32;
+                let c = *class_of.entry(key.clone()).or_insert_with(|| {
+                    classes.push(key.clone());
+                    next
+                });
+                if plain {
+                    state_class[s] = Some(c);
+                }
+                c
+            }
+        };
+        // ZIPs are sorted and unique (model::Database), so insertion order is valid.
+        if fst.insert(index.zips[z], u64::from(class)).is_err() {
+            return BrandBuild { diagnostics, coverage, files: None };
+        }
+    }
+    let Ok(fst_bytes) = fst.into_inner() else {
+        return BrandBuild { diagnostics, coverage, files: None };
+    };
+    coverage.classes = classes.len() as u32;
+
+    let mut form_rows: Vec<(u32, u32, u32, String)> = brand
+        .forms
+        .iter()
+        .map(|f| (idx(&products, &f.product), idx(&form_types, &f.form_type), idx(&languages, &f.language), f.url.clone()))
+        .collect();
+    form_rows.sort();
+    form_rows.dedup_by(|a, b| (a.0, a.1, a.2) == (b.0, b.1, b.2));
+
+    let tables = Tables {
+        brand: brand.slug.clone(),
+        name: brand.name.clone(),
+        default_language: brand.default_language.clone(),
+        fallback_url: brand.fallback_url.clone(),
+        products,
+        form_types,
+        languages,
+        states: index.states.iter().map(|s| s.to_string()).collect(),
+        classes,
+        forms: form_rows,
+    };
+    let n_classes = tables.classes.len() as u32;
+    let frt = artifact::encode(&fst_bytes, &tables);
+    let explain = Explain::of(brand).to_bytes();
+    BrandBuild { diagnostics, coverage, files: Some((frt, explain, n_classes)) }
+}

@@ -1,0 +1,419 @@
+//! The reference resolver: SPEC's resolution steps 0-6 over compiled artifacts only, and its NDJSON line.
+//!
+//! [`resolve`] answers one query from one [`Artifact`]; [`ArtifactSet`] opens a build folder
+//! through `manifest.json` and answers for any brand. [`Resolution::to_json`] writes the exact
+//! line SPEC prescribes, which the JavaScript client must reproduce byte for byte.
+
+use crate::artifact::{Artifact, ArtifactError};
+use crate::compile::sha256_hex;
+use crate::explain::Explain;
+use crate::manifest::{Manifest, FORMAT_VERSION, MANIFEST_FILE};
+use crate::model::{Override, Rule};
+use crate::precedence::{self, Decider};
+use crate::template::{self, Values};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// Why a query did not resolve (SPEC's reasons).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reason {
+    UnknownBrand,
+    InvalidZip,
+    UnknownZip,
+    UnknownProduct,
+    NotServed,
+    Unavailable,
+}
+
+impl Reason {
+    /// The `error` value of the JSON line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::UnknownBrand => "unknown_brand",
+            Reason::InvalidZip => "invalid_zip",
+            Reason::UnknownZip => "unknown_zip",
+            Reason::UnknownProduct => "unknown_product",
+            Reason::NotServed => "not_served",
+            Reason::Unavailable => "unavailable",
+        }
+    }
+}
+
+/// The answer to one query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    /// A form URL.
+    Ok { url: String, state: String, form_type: String, language: String },
+    /// A reason and the fallback URL (filled), `None` for `unknown_brand` and an unusable artifact.
+    Failed { error: Reason, fallback_url: Option<String> },
+}
+
+fn push_json_str(out: &mut String, s: &str) {
+    // serde_json writes a &str as a JSON string: `"`, `\` and C0 controls escaped, the rest as itself.
+    out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into()));
+}
+
+impl Resolution {
+    /// The NDJSON line without its newline: keys in SPEC's order, no spaces, non-ASCII as itself.
+    pub fn to_json(&self) -> String {
+        self.to_json_with(None)
+    }
+
+    /// The NDJSON line with `"decided_by":...` appended as the last key when `decided_by` is given
+    /// (`Some(None)` writes `null`).
+    pub fn to_json_with(&self, decided_by: Option<Option<&str>>) -> String {
+        let mut out = String::with_capacity(160);
+        match self {
+            Resolution::Ok { url, state, form_type, language } => {
+                out.push_str("{\"ok\":true,\"url\":");
+                push_json_str(&mut out, url);
+                out.push_str(",\"state\":");
+                push_json_str(&mut out, state);
+                out.push_str(",\"form_type\":");
+                push_json_str(&mut out, form_type);
+                out.push_str(",\"language\":");
+                push_json_str(&mut out, language);
+            }
+            Resolution::Failed { error, fallback_url } => {
+                let _ = write!(out, "{{\"ok\":false,\"error\":\"{}\",\"fallback_url\":", error.as_str());
+                match fallback_url {
+                    Some(u) => push_json_str(&mut out, u),
+                    None => out.push_str("null"),
+                }
+            }
+        }
+        if let Some(d) = decided_by {
+            out.push_str(",\"decided_by\":");
+            match d {
+                Some(s) => push_json_str(&mut out, s),
+                None => out.push_str("null"),
+            }
+        }
+        out.push('}');
+        out
+    }
+}
+
+/// SPEC "trim": ASCII space, tab, LF, FF and CR at both ends, nothing else (not VT, not Unicode spaces).
+pub fn trim(s: &str) -> &str {
+    s.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\x0C' | '\r'))
+}
+
+/// SPEC "lowercase": `A-Z` to `a-z`, nothing else.
+pub fn lowercase(s: &str) -> String {
+    s.to_ascii_lowercase()
+}
+
+/// SPEC step 1: the five-digit ZIP of `DDDDD`, `DDDDD-DDDD` or `DDDDDDDDD` after trimming.
+pub fn parse_zip(zip: &str) -> Option<[u8; 5]> {
+    let b = trim(zip).as_bytes();
+    let digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
+    let ok = match b.len() {
+        5 | 9 => digits(b),
+        10 => digits(&b[..5]) && b[5] == b'-' && digits(&b[6..]),
+        _ => false,
+    };
+    if !ok {
+        return None;
+    }
+    let mut z = [0u8; 5];
+    z.copy_from_slice(&b[..5]);
+    Some(z)
+}
+
+/// SPEC step 5's normalisation: trim, lowercase, keep what stands before the first `-` or `_`.
+pub fn normalise_language(language: &str) -> String {
+    let l = lowercase(trim(language));
+    match l.find(['-', '_']) {
+        Some(i) => l[..i].to_string(),
+        None => l,
+    }
+}
+
+/// What step 4 needs, kept for `--explain`: the five-digit ZIP, its state, the normalised product.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reached {
+    pub zip: String,
+    pub state: String,
+    pub product: String,
+}
+
+/// Resolves one query against one brand's artifact (SPEC steps 1-6).
+pub fn resolve(a: &Artifact, zip: &str, product: &str, language: &str) -> Resolution {
+    resolve_traced(a, zip, product, language).0
+}
+
+/// [`resolve`], also returning the step-4 inputs when the query got that far.
+pub fn resolve_traced(a: &Artifact, zip: &str, product: &str, language: &str) -> (Resolution, Option<Reached>) {
+    let t = &a.tables;
+    let product = lowercase(trim(product));
+    let asked_language = normalise_language(language);
+    let zip5 = parse_zip(zip);
+    let zip_str = zip5.as_ref().map(|z| String::from_utf8_lossy(z).into_owned());
+
+    let fail = |error: Reason| {
+        // Fallback filling: {zip} once step 1 passed (else empty); {product} as asked (trimmed,
+        // lowercased); {language} the normalised asked one when the brand has a form in it, else
+        // the default language; {brand} the brand.
+        let lang = if a.language_index(&asked_language).is_some() { asked_language.as_str() } else { t.default_language.as_str() };
+        let v = Values {
+            zip: zip_str.as_deref(),
+            product: Some(&product),
+            language: Some(lang),
+            brand: Some(&t.brand),
+            ..Values::default()
+        };
+        Resolution::Failed { error, fallback_url: Some(template::fill(&t.fallback_url, &v)) }
+    };
+
+    let Some(z) = zip5 else { return (fail(Reason::InvalidZip), None) };
+    let Some(class) = a.class_of(&z) else { return (fail(Reason::UnknownZip), None) };
+    // Artifact::from_bytes checked every index of every class.
+    let state = &t.states[class[0] as usize];
+    let Some(p) = a.product_index(&product) else { return (fail(Reason::UnknownProduct), None) };
+    let reached = Reached { zip: zip_str.clone().unwrap_or_default(), state: state.clone(), product: product.clone() };
+    let k = class[1 + p];
+    if k == 0 {
+        return (fail(Reason::NotServed), Some(reached));
+    }
+    let ft = k - 1;
+    let p = p as u32;
+    // SPEC step 5: the asked language's form if the brand has one for (product, form type), else the
+    // default language's (which exists: the builder and Artifact::from_bytes guarantee it).
+    let chosen = a
+        .language_index(&asked_language)
+        .and_then(|l| a.form(p, ft, l as u32).map(|u| (u, asked_language.as_str())))
+        .or_else(|| {
+            let l = a.language_index(&t.default_language)?;
+            a.form(p, ft, l as u32).map(|u| (u, t.default_language.as_str()))
+        });
+    let Some((url, language)) = chosen else { return (fail(Reason::NotServed), Some(reached)) };
+    let form_type = &t.form_types[ft as usize];
+    let v = Values {
+        zip: zip_str.as_deref(),
+        state: Some(state),
+        product: Some(&product),
+        language: Some(language),
+        brand: Some(&t.brand),
+        form_type: Some(form_type),
+    };
+    let res = Resolution::Ok {
+        url: template::fill(url, &v),
+        state: state.clone(),
+        form_type: form_type.clone(),
+        language: language.to_string(),
+    };
+    (res, Some(reached))
+}
+
+/// Says which row decided, from the explain rows: `zip_overrides.csv:7 (product=*,zip_prefix=100,form_type=agent)`.
+pub fn describe_decider(overrides: &[Override], rules: &[Rule], reached: &Reached) -> String {
+    let d = precedence::decide(overrides, rules, &reached.zip, &reached.state, &reached.product);
+    let any = |v: &Option<String>, s: &'static str| v.clone().unwrap_or_else(|| s.to_string());
+    match d.decider {
+        Decider::NoMatch => "no override or rule matches".to_string(),
+        Decider::Override(i) => {
+            let o = &overrides[i];
+            format!(
+                "zip_overrides.csv:{} (product={},zip_prefix={},form_type={})",
+                o.line,
+                any(&o.product, "*"),
+                o.zip_prefix,
+                any(&o.form_type, "none")
+            )
+        }
+        Decider::Rule(i) => {
+            let r = &rules[i];
+            format!(
+                "rules.csv:{} (product={},state={},form_type={})",
+                r.line,
+                any(&r.product, "*"),
+                any(&r.state, "*"),
+                any(&r.form_type, "none")
+            )
+        }
+    }
+}
+
+/// A build folder that cannot be opened at all.
+#[derive(Debug, Error)]
+pub enum SetError {
+    #[error("cannot read {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path} is not a valid manifest: {source}")]
+    Manifest { path: PathBuf, source: serde_json::Error },
+    #[error(
+        "{path}: artifact format version {version} is not supported by this client (it reads version 1): update the formroute client, or rebuild the artifacts with a matching formroute builder"
+    )]
+    Version { path: PathBuf, version: u32 },
+}
+
+/// Why one brand of a build folder is unusable.
+#[derive(Debug, Error)]
+pub enum BrandError {
+    #[error("cannot read {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: SHA-256 does not match manifest.json: the file changed after the build")]
+    Sha { path: PathBuf },
+    #[error("{path}: {source}")]
+    Artifact { path: PathBuf, source: ArtifactError },
+}
+
+/// One usable brand.
+#[derive(Debug)]
+pub struct LoadedBrand {
+    pub artifact: Artifact,
+    /// Explain rows, when the explain file was readable.
+    pub explain: Option<(Vec<Override>, Vec<Rule>)>,
+}
+
+/// Every brand of a build folder, opened through `manifest.json`.
+#[derive(Debug)]
+pub struct ArtifactSet {
+    pub manifest: Manifest,
+    brands: BTreeMap<String, Result<LoadedBrand, BrandError>>,
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, BrandError> {
+    std::fs::read(path).map_err(|source| BrandError::Io { path: path.to_path_buf(), source })
+}
+
+impl ArtifactSet {
+    /// Opens `dir/manifest.json` and checks every brand's artifact (SHA-256 and every FORMAT.md check).
+    /// A brand whose artifact is unusable stays listed; its queries answer `unavailable`.
+    pub fn open(dir: &Path) -> Result<ArtifactSet, SetError> {
+        let path = dir.join(MANIFEST_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|source| SetError::Io { path: path.clone(), source })?;
+        let manifest = Manifest::from_json(&text).map_err(|source| SetError::Manifest { path: path.clone(), source })?;
+        if manifest.format_version != FORMAT_VERSION {
+            return Err(SetError::Version { path, version: manifest.format_version });
+        }
+        let mut brands = BTreeMap::new();
+        for (slug, entry) in &manifest.brands {
+            let load = || -> Result<LoadedBrand, BrandError> {
+                let path = dir.join(&entry.artifact);
+                let bytes = read(&path)?;
+                if sha256_hex(&bytes) != entry.artifact_sha256 {
+                    return Err(BrandError::Sha { path });
+                }
+                let artifact = Artifact::from_bytes(&bytes).map_err(|source| BrandError::Artifact { path, source })?;
+                let explain = read(&dir.join(&entry.explain))
+                    .ok()
+                    .and_then(|b| Explain::from_bytes(&b).ok())
+                    .map(|e| e.rows());
+                Ok(LoadedBrand { artifact, explain })
+            };
+            brands.insert(slug.clone(), load());
+        }
+        Ok(ArtifactSet { manifest, brands })
+    }
+
+    /// The brands whose artifact is unusable, with why.
+    pub fn problems(&self) -> impl Iterator<Item = (&str, &BrandError)> {
+        self.brands.iter().filter_map(|(k, v)| v.as_ref().err().map(|e| (k.as_str(), e)))
+    }
+
+    /// A usable brand.
+    pub fn brand(&self, slug: &str) -> Option<&LoadedBrand> {
+        self.brands.get(slug).and_then(|b| b.as_ref().ok())
+    }
+
+    /// Resolves one query. The brand is matched exactly as given (SPEC does not trim or lowercase it).
+    pub fn resolve(&self, brand: &str, zip: &str, product: &str, language: &str) -> Resolution {
+        self.resolve_explained(brand, zip, product, language).0
+    }
+
+    /// [`ArtifactSet::resolve`] plus the `decided_by` text (`None` when step 4 was not reached).
+    pub fn resolve_explained(&self, brand: &str, zip: &str, product: &str, language: &str) -> (Resolution, Option<String>) {
+        match self.brands.get(brand) {
+            None => (Resolution::Failed { error: Reason::UnknownBrand, fallback_url: None }, None),
+            // An unusable artifact: SPEC's `unavailable`, with the page's fallback, which a command
+            // line does not have: null.
+            Some(Err(_)) => (Resolution::Failed { error: Reason::Unavailable, fallback_url: None }, None),
+            Some(Ok(b)) => {
+                let (res, reached) = resolve_traced(&b.artifact, zip, product, language);
+                let why = reached.map(|r| match &b.explain {
+                    Some((o, rules)) => describe_decider(o, rules, &r),
+                    None => "explain file missing or unreadable".to_string(),
+                });
+                (res, why)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trim_removes_only_the_five_ascii_white_space_characters() {
+        assert_eq!(trim(" \t\n\x0C\r10001 \r\n"), "10001");
+        assert_eq!(trim("\x0B10001"), "\x0B10001");
+        assert_eq!(trim("\u{a0}10001\u{2003}"), "\u{a0}10001\u{2003}");
+    }
+
+    #[test]
+    fn lowercase_maps_only_ascii_capitals() {
+        assert_eq!(lowercase("AuTo"), "auto");
+        assert_eq!(lowercase("ÀUTO"), "Àuto");
+        // The Kelvin sign lowercases to `k` in Unicode, not in SPEC.
+        assert_eq!(lowercase("\u{212A}"), "\u{212A}");
+    }
+
+    #[test]
+    fn zip_forms_accepted_and_first_five_digits_kept() {
+        assert_eq!(parse_zip("10001"), Some(*b"10001"));
+        assert_eq!(parse_zip("10001-1234"), Some(*b"10001"));
+        assert_eq!(parse_zip("100011234"), Some(*b"10001"));
+        assert_eq!(parse_zip(" 00501\t"), Some(*b"00501"));
+        assert_eq!(parse_zip("\r\n02134-0001 "), Some(*b"02134"));
+    }
+
+    #[test]
+    fn every_other_zip_shape_is_invalid() {
+        for bad in [
+            "", "1000", "100011", "1000a", "10001-123", "10001-12345", "10001 1234", "10001_1234", "1000112345",
+            "10001-", "-10001", "１０００１", "10001-123a", "1 0001", "+1000", "10001\x0B", "٠١٢٣٤",
+        ] {
+            assert_eq!(parse_zip(bad), None, "{bad:?} must be invalid");
+        }
+    }
+
+    #[test]
+    fn language_is_trimmed_lowercased_and_cut_at_the_first_separator() {
+        assert_eq!(normalise_language("es-MX"), "es");
+        assert_eq!(normalise_language(" EN_us "), "en");
+        assert_eq!(normalise_language("ES"), "es");
+        assert_eq!(normalise_language("zh-Hant-TW"), "zh");
+        assert_eq!(normalise_language("-x"), "");
+        assert_eq!(normalise_language(""), "");
+    }
+
+    #[test]
+    fn json_lines_have_keys_in_spec_order_no_spaces_and_raw_non_ascii() {
+        let ok = Resolution::Ok {
+            url: "https://x.example/é?a=\"b\"".into(),
+            state: "NY".into(),
+            form_type: "agent".into(),
+            language: "en".into(),
+        };
+        assert_eq!(
+            ok.to_json(),
+            r#"{"ok":true,"url":"https://x.example/é?a=\"b\"","state":"NY","form_type":"agent","language":"en"}"#
+        );
+        let fail = Resolution::Failed { error: Reason::UnknownBrand, fallback_url: None };
+        assert_eq!(fail.to_json(), r#"{"ok":false,"error":"unknown_brand","fallback_url":null}"#);
+        let fail = Resolution::Failed { error: Reason::NotServed, fallback_url: Some("https://a.example/\u{1}".into()) };
+        assert_eq!(
+            fail.to_json_with(Some(Some("rules.csv:3"))),
+            r#"{"ok":false,"error":"not_served","fallback_url":"https://a.example/\u0001","decided_by":"rules.csv:3"}"#
+        );
+        assert_eq!(
+            fail.to_json_with(Some(None)),
+            r#"{"ok":false,"error":"not_served","fallback_url":"https://a.example/\u0001","decided_by":null}"#
+        );
+    }
+}

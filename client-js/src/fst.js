@@ -1,0 +1,88 @@
+/** Read-only lookup (`get`) in an FST written by the Rust `fst` crate 0.4.7 (on-disk version 3), from its src/raw/{mod,node,bytes}.rs. */
+
+import { check } from './corrupt.js';
+import { crc32c, mask } from './crc32c.js';
+
+// A node's 6-bit "common input" index i > 0 stands for byte COMMON_INPUTS_INV[i - 1] (fst's src/raw/common_inputs.rs).
+// Only the first 38 entries are kept: they hold all ten digits, and for the 5-digit keys formroute looks up, an
+// input beyond them (charCodeAt gives NaN) is correctly "not this digit". Full table, for other keys:
+// 'te/oasripcnw.hlm-du012g=:bf3y5&_4v9678k%?xCDASFIBEjPTzRNM+LOqHG' (pass it as `common` to openFst).
+export const COMMON = 'te/oasripcnw.hlm-du012g=:bf3y5&_4v9678';
+
+/** Little-endian unsigned integer of `n` bytes at `p` (bytes.rs `unpack_uint`); exact up to 2^53. */
+export const uint = (d, p, n) => {
+  let v = 0;
+  for (let i = n; i--; ) v = v * 256 + d[p + i];
+  return v;
+};
+
+/**
+ * Opens the FST in `d` after checking it as FORMAT.md says: fst format version 3, type 1,
+ * footer (root address), masked CRC-32C. Throws "corrupt artifact" otherwise. The one FST
+ * whose root has address 0 (only the empty key, value 0: 36 bytes) is refused too: artifacts hold ZIPs.
+ * @param {Uint8Array} d the FST's bytes, exactly
+ * @param {string} [common] the common-input table (see COMMON)
+ * @returns {{ get(key: string): number | undefined }}
+ */
+export function openFst(d, common = COMMON) {
+  const n = d.length;
+  // u64 header fields: version 3, the type; footer: number of keys, root address, masked CRC-32C.
+  // The root node is written last: its address (its last byte) sits 21 bytes before the end (mod.rs `Fst::new`).
+  const root = n > 35 && uint(d, n - 12, 8);
+  check(root + 21 === n && uint(d, 0, 8) === 3 && uint(d, 8, 8) === 1 && mask(crc32c(d, 0, n - 4)) === uint(d, n - 4, 4));
+  return {
+    /**
+     * The value of `key` (a string of ASCII digits, each taken as one byte), or undefined if absent.
+     * Walks from the root following each key byte, adding transition outputs, then the final output.
+     */
+    get(key) {
+      // Node layout (node.rs), read downwards from the node's address `a` (its state byte):
+      // - 0b11cccccc "one transition, next": input (common index c, or the byte below); target just below, no output.
+      // - 0b10cccccc "one transition": input as above, then a pack-size byte (address size ts << 4 | output size os),
+      //   the target's address delta (ts bytes), the output (os bytes).
+      // - 0b0Fnnnnnn "any transitions" (F: final; n = 0: the count is the byte below, 1 meaning 256): pack sizes,
+      //   [a 256-byte input index when more than 32], n inputs, n deltas, n outputs, [final output], all in reverse order.
+      // A delta 0 is the empty final node at address 0; else the target is the node's lowest byte minus the delta.
+      let a = root;
+      let out = 0;
+      let s, b, nl, ntr, ni, i, j, sz, ts, os, top;
+      for (let k = 0; ; k++) {
+        if (!a) return k < key.length ? undefined : out;
+        s = d[a];
+        b = key.charCodeAt(k); // NaN past the end: matches no input
+        nl = ni = i = 0; // nl: bytes between state and pack sizes; ni: input and index bytes below the pack sizes
+        ntr = 1;
+        if (s > 127) {
+          j = s & 63;
+          if ((j ? common.charCodeAt(j - 1) : d[a - (nl = 1)]) !== b) return; // one-transition nodes are never final
+          if (s > 191) {
+            a -= nl + 1;
+            continue;
+          }
+        } else {
+          ntr = s & 63 || ((nl = 1), d[a - 1] === 1 ? 256 : d[a - 1]);
+          ni = ntr + (ntr > 32 ? 256 : 0);
+        }
+        sz = d[a - nl - 1];
+        ts = sz >> 4;
+        os = sz & 15;
+        top = a - nl - 1 - ni - ntr * ts; // just above the outputs
+        if (s < 128) {
+          if (k === key.length) return s & 64 ? out + uint(d, top - ntr * os - os, os) : undefined;
+          if (ni > ntr) {
+            i = d[a - nl - 257 + b];
+            if (!(i < ntr)) return;
+          } else {
+            j = a - nl - 1 - ntr;
+            for (i = ntr; i-- && d[j + i] !== b; );
+            if (i < 0) return;
+            i = ntr - 1 - i; // inputs are stored last transition first
+          }
+        }
+        out += uint(d, top - i * os - os, os);
+        j = uint(d, a - nl - 1 - ni - i * ts - ts, ts);
+        a = j && top - ntr * os - (s < 128 && s & 64 ? os : 0) - j;
+      }
+    },
+  };
+}

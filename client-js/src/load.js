@@ -1,0 +1,80 @@
+/** The browser API: `load()` fetches and checks a brand's artifact within a time-out and returns a router whose `resolve`/`go` never throw. */
+
+import { parseArtifact } from './artifact.js';
+import { check } from './corrupt.js';
+import { beaconQueue, cut, since } from './beacon.js';
+
+/**
+ * Loads `${base}/${brand}.frt` (or `artifactUrl`) and returns a router. Never rejects: on a network
+ * error, a time-out (`timeoutMs`, default 1500), an HTTP error or an unusable file, the router
+ * answers every query `{ ok: false, error: "unavailable", fallback_url: fallbackUrl ?? null }`.
+ * @param {import('../index.d.ts').LoadOptions} o
+ * @returns {Promise<import('../index.d.ts').Router>}
+ */
+export async function load(o) {
+  const t0 = performance.now();
+  o = o || {};
+  const brand = '' + o.brand;
+  const b = beaconQueue(o.beaconUrl, brand);
+  const log = b.add;
+  const ctl = new AbortController();
+  // Left to fire even after the load ended: aborting a finished fetch does nothing.
+  setTimeout(() => ctl.abort(), +o.timeoutMs || 1500);
+  let art;
+  let error = 'network';
+  try {
+    const res = await fetch(o.artifactUrl || (o.base || '.').replace(/\/?$/, '/') + brand + '.frt', { signal: ctl.signal });
+    error = 'http';
+    if (!res.ok) throw Error(res.status);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    error = 'corrupt';
+    const a = parseArtifact(bytes);
+    check(a.brand === brand); // a file of another brand is no answer for this one
+    art = a;
+    // Resource timing tells a cached response (nothing transferred) from a fetched one, where the server allows it.
+    const rt = performance.getEntriesByName(res.url)[0];
+    log('load', { ms: since(t0), av: a.version, ...(rt && rt.decodedBodySize && { source: rt.transferSize ? 'network' : 'cache' }) });
+  } catch (e) {
+    if (ctl.signal.aborted) error = 'timeout';
+    log('error', { error, ms: since(t0) });
+    console.warn('formroute', brand, error, e);
+  }
+  const router = {
+    ok: !!art,
+    version: art && art.version,
+    resolve(q) {
+      const t = performance.now();
+      q = q || {};
+      let r;
+      try {
+        r = art.resolve(q);
+      } catch {
+        // No artifact (or a value the file should not hold): nothing is resolved from it.
+        r = { ok: false, error: 'unavailable', fallback_url: o.fallbackUrl || null };
+      }
+      const s = (v) => (v == null ? v : cut(String(v), 64));
+      // The event: what was asked, and the answer's ok, state, form_type, language (as language_used)
+      // or error. JSON.stringify leaves out undefined fields: language when not asked, av without an artifact.
+      log('resolve', {
+        ...r,
+        url: undefined,
+        fallback_url: undefined,
+        zip: s(q.zip) ?? '',
+        product: s(q.product) ?? '',
+        language: s(q.language),
+        language_used: r.language,
+        ms: since(t),
+        av: art && art.version,
+      });
+      return r;
+    },
+    go(q) {
+      const r = router.resolve(q);
+      const to = r.ok ? r.url : r.fallback_url;
+      b.flush();
+      if (to) location.assign(to);
+      return r;
+    },
+  };
+  return router;
+}

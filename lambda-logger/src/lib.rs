@@ -1,0 +1,17 @@
+//! lambda-logger: the beacon endpoint (SPEC "Beacon events") as one axum `Router`, and the sinks it writes to.
+//!
+//! The same [`router`] runs on AWS Lambda (through [`lambda::service`] and `lambda_http::run`),
+//! locally (`lambda-logger serve`, `axum::serve`) and inside `formroute serve`, which mounts it.
+//! The event schema and its validation live in `formroute_core::beacon`; this crate adds HTTP,
+//! CORS, enrichment and delivery.
+
+pub mod handler;
+pub mod lambda;
+pub mod origins;
+pub mod sink;
+pub mod spool;
+pub mod sqs;
+
+pub use handler::{router, Logger, RequestFacts, ROUTE};
+pub use origins::Origins;
+pub use sink::{Sink, SinkError};

@@ -1,0 +1,250 @@
+//! The SQS sink: accepted events as `SendMessageBatch` calls of at most 10 messages, with retries of server-side failures.
+//!
+//! Each message body is one [`LoggedEvent`] as ASCII JSON (the event `id` inside, so readers can
+//! drop the duplicates at-least-once delivery brings); attributes `brand` and `type` let
+//! subscribers filter without parsing. Entries that fail with `SenderFault=false` are sent again
+//! after a growing pause; the sink succeeds only when every event is on the queue.
+
+use crate::sink::SinkError;
+use aws_sdk_sqs::config::{BehaviorVersion, Region};
+use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
+use aws_sdk_sqs::Client;
+use formroute_core::beacon::LoggedEvent;
+use std::time::Duration;
+use tokio::task::JoinSet;
+
+/// Most entries SQS takes in one `SendMessageBatch`.
+pub const MAX_BATCH_ENTRIES: usize = 10;
+/// Most bytes SQS takes in one `SendMessageBatch` (all bodies and attributes), kept conservative.
+pub const MAX_BATCH_BYTES: usize = 256 * 1024;
+
+/// How failed entries are retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Calls per entry in all, the first included.
+    pub attempts: u32,
+    /// Pause before the first retry; each next pause is four times longer, at most one second.
+    pub first_pause: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 5,
+            first_pause: Duration::from_millis(25),
+        }
+    }
+}
+
+/// An SQS client and queue, made once at start-up.
+#[derive(Debug, Clone)]
+pub struct SqsSink {
+    client: Client,
+    queue_url: String,
+    retry: RetryPolicy,
+}
+
+/// The endpoint to use when the environment names none: the queue URL's own origin unless it
+/// is an AWS host (so `--queue-url http://127.0.0.1:5101/123456789012/q` just works with moto).
+fn endpoint_from_queue_url(queue_url: &str) -> Option<String> {
+    let (scheme, rest) = queue_url.split_once("://")?;
+    let authority = rest.split('/').next()?;
+    let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
+    if host.ends_with(".amazonaws.com") || host.ends_with(".amazonaws.com.cn") {
+        None
+    } else {
+        Some(format!("{scheme}://{authority}"))
+    }
+}
+
+impl SqsSink {
+    /// Builds the client from the standard AWS configuration chain (environment, profile,
+    /// Lambda's role; `AWS_ENDPOINT_URL` included), with short time-outs so a queue that is
+    /// down makes the logger answer 503 quickly instead of holding the visitor's request.
+    pub async fn from_env(queue_url: &str, retry: RetryPolicy) -> SqsSink {
+        use aws_config::retry::RetryConfig;
+        use aws_config::timeout::TimeoutConfig;
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::standard().with_max_attempts(2))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_millis(500))
+                    .operation_attempt_timeout(Duration::from_secs(2))
+                    .operation_timeout(Duration::from_secs(4))
+                    .build(),
+            );
+        let env_names_endpoint = std::env::var_os("AWS_ENDPOINT_URL").is_some()
+            || std::env::var_os("AWS_ENDPOINT_URL_SQS").is_some();
+        if !env_names_endpoint {
+            if let Some(endpoint) = endpoint_from_queue_url(queue_url) {
+                loader = loader.endpoint_url(endpoint);
+            }
+        }
+        let shared = loader.load().await;
+        let mut conf = aws_sdk_sqs::config::Builder::from(&shared);
+        if shared.region().is_none() {
+            conf = conf.region(Region::new("us-east-1"));
+        }
+        SqsSink {
+            client: Client::from_conf(conf.build()),
+            queue_url: queue_url.to_owned(),
+            retry,
+        }
+    }
+
+    /// The queue.
+    pub fn queue_url(&self) -> &str {
+        &self.queue_url
+    }
+
+    /// Queues every event: one `SendMessageBatch` per 10 events (fewer only when 10 would
+    /// pass [`MAX_BATCH_BYTES`]), the calls of one request in parallel.
+    pub async fn put(&self, events: &[LoggedEvent]) -> Result<(), SinkError> {
+        let total = events.len();
+        let mut chunks: Vec<Vec<SendMessageBatchRequestEntry>> = Vec::new();
+        let mut bytes = 0;
+        for event in events {
+            let body = event.to_json();
+            let size = body.len() + 64;
+            if chunks
+                .last()
+                .is_none_or(|c| c.len() == MAX_BATCH_ENTRIES || bytes + size > MAX_BATCH_BYTES)
+            {
+                chunks.push(Vec::with_capacity(MAX_BATCH_ENTRIES));
+                bytes = 0;
+            }
+            bytes += size;
+            if let Some(chunk) = chunks.last_mut() {
+                // Entry ids only need to be unique within their call: their index there.
+                let e = entry(event, body, chunk.len()).map_err(|e| SinkError::Sqs {
+                    failed: total,
+                    total,
+                    reason: format!("cannot build an SQS entry: {e}"),
+                })?;
+                chunk.push(e);
+            }
+        }
+        let mut calls = JoinSet::new();
+        for chunk in chunks {
+            let sink = self.clone();
+            calls.spawn(async move { sink.send_chunk(chunk).await });
+        }
+        let mut failed = 0;
+        let mut reason = String::new();
+        while let Some(done) = calls.join_next().await {
+            match done {
+                Ok(Ok(())) => {}
+                Ok(Err((n, why))) => {
+                    failed += n;
+                    reason = why;
+                }
+                Err(join) => {
+                    failed += MAX_BATCH_ENTRIES.min(total);
+                    reason = format!("send task failed: {join}");
+                }
+            }
+        }
+        if failed == 0 {
+            Ok(())
+        } else {
+            Err(SinkError::Sqs {
+                failed: failed.min(total),
+                total,
+                reason,
+            })
+        }
+    }
+
+    /// One call, then retries of the entries that failed on the server's side. Returns how
+    /// many entries are not on the queue, and why, on failure.
+    async fn send_chunk(
+        &self,
+        mut entries: Vec<SendMessageBatchRequestEntry>,
+    ) -> Result<(), (usize, String)> {
+        let mut pause = self.retry.first_pause;
+        for attempt in 1..=self.retry.attempts.max(1) {
+            let out = self
+                .client
+                .send_message_batch()
+                .queue_url(&self.queue_url)
+                .set_entries(Some(entries.clone()))
+                .send()
+                .await
+                .map_err(|e| {
+                    (
+                        entries.len(),
+                        format!(
+                            "SendMessageBatch failed: {}",
+                            aws_sdk_sqs::error::DisplayErrorContext(&e)
+                        ),
+                    )
+                })?;
+            let failed = out.failed();
+            if failed.is_empty() {
+                return Ok(());
+            }
+            if let Some(f) = failed.iter().find(|f| f.sender_fault()) {
+                return Err((
+                    failed.len(),
+                    format!("SQS refused an entry ({}): {}", f.code(), f.message().unwrap_or("")),
+                ));
+            }
+            if attempt == self.retry.attempts.max(1) {
+                let f = &failed[0];
+                return Err((
+                    failed.len(),
+                    format!(
+                        "SQS failed {} entries {} times ({})",
+                        failed.len(),
+                        attempt,
+                        f.code()
+                    ),
+                ));
+            }
+            let again: Vec<&str> = failed.iter().map(|f| f.id()).collect();
+            entries.retain(|e| again.contains(&e.id()));
+            tokio::time::sleep(pause).await;
+            pause = (pause * 4).min(Duration::from_secs(1));
+        }
+        Ok(())
+    }
+}
+
+type BuildError = aws_sdk_sqs::error::BuildError;
+
+fn attribute(value: &str) -> Result<MessageAttributeValue, BuildError> {
+    MessageAttributeValue::builder()
+        .data_type("String")
+        .string_value(value)
+        .build()
+}
+
+fn entry(
+    event: &LoggedEvent,
+    body: String,
+    index: usize,
+) -> Result<SendMessageBatchRequestEntry, BuildError> {
+    SendMessageBatchRequestEntry::builder()
+        .id(index.to_string())
+        .message_body(body)
+        .message_attributes("brand", attribute(&event.event.brand)?)
+        .message_attributes("type", attribute(event.event.kind.as_str())?)
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_queue_urls_give_their_own_endpoint_and_aws_ones_none() {
+        assert_eq!(
+            endpoint_from_queue_url("http://127.0.0.1:5101/123456789012/q").as_deref(),
+            Some("http://127.0.0.1:5101")
+        );
+        assert_eq!(
+            endpoint_from_queue_url("https://sqs.eu-west-1.amazonaws.com/123456789012/q"),
+            None
+        );
+    }
+}

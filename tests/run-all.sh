@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+#! The one test command: installs what the tests need, starts the local services, runs every test, stops them.
+# Usage: bash tests/run-all.sh        (CI calls exactly this through .ci/run)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+bash tests/setup.sh
+
+# ---- services on 127.0.0.1, stopped on exit -------------------------------------------------
+MOTO_PORT=${FORMROUTE_MOTO_PORT:-5055}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/formroute-tests.XXXXXX")
+pids=()
+cleanup() {
+  for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+echo "tests: starting moto (S3 + SQS) on 127.0.0.1:$MOTO_PORT" >&2
+target/test-venv/bin/moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$WORK/moto.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.1:$MOTO_PORT/moto-api/" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+curl -fsS "http://127.0.0.1:$MOTO_PORT/moto-api/" >/dev/null || { cat "$WORK/moto.log" >&2; echo "moto did not start" >&2; exit 1; }
+
+export FORMROUTE_MOTO_URL="http://127.0.0.1:$MOTO_PORT"
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+export CHROMIUM=/usr/bin/chromium
+export PATH="$ROOT/target/test-venv/bin:$PATH"
+
+# ---- static checks ------------------------------------------------------------------------
+echo "tests: cargo fmt / clippy" >&2
+cargo fmt --all -- --check
+cargo clippy --all-targets --locked -- -D warnings
+
+# ---- Rust tests (unit, CLI, moto and runtime-emulator integration) --------------------------
+echo "tests: cargo test" >&2
+cargo build --locked --bins
+cargo test --locked
+
+# ---- JavaScript: unit, size budget, conformance with Rust, headless browser -----------------
+echo "tests: client-js" >&2
+(cd client-js && npm run --silent build)
+node --test client-js/test/ tests/conformance/ 
