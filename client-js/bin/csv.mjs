@@ -6,7 +6,7 @@
  * are skipped; a quote inside an unquoted field is kept as text; text after a closing quote joins
  * the field; a last record without terminator counts. No field is trimmed, no BOM is removed.
  * @param {string} text
- * @returns {{ fields: string[], line: number }[]} records with the line each starts on (1-based)
+ * @returns {{ fields: string[], line: number }[]} records with the line each starts on (1-based, counting `\n` as csv-core does)
  */
 export function parseCsv(text) {
   const records = [];
@@ -30,7 +30,7 @@ export function parseCsv(text) {
     const term = c === '\n' || c === '\r';
     if (st === 0) {
       if (term) {
-        if (c === '\n' || text[i + 1] !== '\n') line++;
+        if (c === '\n') line++;
         i++;
         continue;
       }
@@ -45,7 +45,7 @@ export function parseCsv(text) {
     if (st === 3) {
       if (c === '"') st = 4;
       else {
-        if (c === '\n' || (c === '\r' && text[i + 1] !== '\n')) line++;
+        if (c === '\n') line++;
         field += c;
       }
       i++;
@@ -64,8 +64,9 @@ export function parseCsv(text) {
       st = 1;
       i++;
     } else if (term) {
-      i += c === '\r' && text[i + 1] === '\n' ? 2 : 1;
-      line++;
+      const crlf = c === '\r' && text[i + 1] === '\n';
+      if (c === '\n' || crlf) line++;
+      i += crlf ? 2 : 1;
       endRecord();
     } else {
       field += c;

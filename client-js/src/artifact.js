@@ -69,9 +69,11 @@ export function parseArtifact(bytes) {
     check(v < n);
     return v;
   };
+  // A class: [state index, then per product 0 (not served) or 1 + a form type index].
   const classes = list(() => {
-    const c = list(() => index(nf + 1));
-    check(c.length === np + 1 && c[0] < states.length);
+    let i = 0;
+    const c = list(() => index(i++ ? nf + 1 : states.length));
+    check(c.length === np + 1);
     return c;
   });
   const urls = [];

@@ -3,11 +3,11 @@
 import { check } from './corrupt.js';
 import { crc32c, mask } from './crc32c.js';
 
-// A node's 6-bit "common input" index i > 0 stands for byte COMMON_INPUTS_INV[i - 1] (fst's src/raw/common_inputs.rs).
-// Only the first 38 entries are kept: they hold all ten digits, and for the 5-digit keys formroute looks up, an
-// input beyond them (charCodeAt gives NaN) is correctly "not this digit". Full table, for other keys:
-// 'te/oasripcnw.hlm-du012g=:bf3y5&_4v9678k%?xCDASFIBEjPTzRNM+LOqHG' (pass it as `common` to openFst).
-export const COMMON = 'te/oasripcnw.hlm-du012g=:bf3y5&_4v9678';
+// A node's 6-bit "common input" index i > 0 stands for byte COMMON_INPUTS_INV[i - 1] (fst's src/raw/common_inputs.rs):
+// 'te/oasripcnw.hlm-du012g=:bf3y5&_4v9678k%?xCDASFIBEjPTzRNM+LOqHG' (pass that as `common` to openFst for any key).
+// formroute looks up 5-digit keys only, so the default keeps the ten digits at their places and blanks the rest:
+// a blank (or, past the end, NaN) is correctly "not this digit", and blanks compress to nothing in the snippet.
+export const COMMON = '                   012     3 5  4 9678';
 
 /** Little-endian unsigned integer of `n` bytes at `p` (bytes.rs `unpack_uint`); exact up to 2^53. */
 export const uint = (d, p, n) => {

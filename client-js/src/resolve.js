@@ -9,26 +9,40 @@
 // SPEC: "trim" removes ASCII white space (space, tab, LF, FF, CR) at both ends; "lowercase" maps A-Z only.
 // Both, on a value that may be missing (null or undefined: empty). The ZIP goes through it too: lowercasing
 // cannot make a non-ZIP valid, nor a ZIP invalid.
+// (The test first: most values need neither, and the replacements cost 4 times as much.)
 const norm = (v) =>
-  ((v ?? '') + '').replace(/^[ \t\n\f\r]+|[ \t\n\f\r]+$/g, '').replace(/[A-Z]+/g, (m) => m.toLowerCase());
+  /^[ \t\n\f\r]|[ \t\n\f\r]$|[A-Z]/.test((v = (v ?? '') + ''))
+    ? v.replace(/^[ \t\n\f\r]+|[ \t\n\f\r]+$|[A-Z]+/g, (m) => (m < 'A' ? '' : m.toLowerCase())) // white space sorts before A
+    : v;
 const ZIP = /^(\d{5})(-?\d{4})?$/; // \d is ASCII 0-9 only (no u flag)
 
 /**
  * Percent-encodes every UTF-8 byte outside `A-Z a-z 0-9 - . _ ~`, upper-case hex (SPEC "URL templates").
- * encodeURIComponent leaves `! ' ( ) *` as they are, so those are encoded after it. It throws on a
- * lone surrogate, which no UTF-8 text (so no Rust string) holds: the page then gets `unavailable`.
+ * Values made of those only (ZIPs, states, slugs: nearly all) are returned as they are. Else
+ * encodeURIComponent, which leaves `! ' ( ) *` as they are, so those are encoded after it. It
+ * throws on a lone surrogate, which no UTF-8 text (so no Rust string) holds: the page then gets
+ * `unavailable`.
  * @param {string} s
  */
 export const percentEncode = (s) =>
-  encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+  /[^\w.~-]/.test(s) ? encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase()) : s;
+
+// Templates split once at their placeholders: [text, name, text, name, ..., text].
+const split = new Map();
 
 /**
- * Fills `{name}` placeholders of `template` with the percent-encoded values of `vals` (empty when absent, as in Rust); other text stays.
+ * Fills `{zip}`, `{state}`, `{product}`, `{language}`, `{brand}`, `{form_type}` in `template` with the
+ * percent-encoded values of `vals` (empty when absent, as in Rust); other text stays as it is.
  * @param {string} template
  * @param {Record<string, string>} vals
  */
-export const fill = (template, vals) =>
-  template.replace(/\{(zip|state|product|language|brand|form_type)\}/g, (m, k) => percentEncode(vals[k] || ''));
+export const fill = (template, vals) => {
+  let parts = split.get(template);
+  if (!parts) split.set(template, (parts = template.split(/\{(zip|state|product|language|brand|form_type)\}/)));
+  let s = parts[0];
+  for (let i = 1; i < parts.length; i += 2) s += percentEncode(vals[parts[i]] || '') + parts[i + 1];
+  return s;
+};
 
 /**
  * The resolver of one brand's tables (FORMAT.md "Tables section", decoded and checked by
@@ -57,6 +71,8 @@ export const resolver = (brand, defaultLanguage, fallbackUrl, products, formType
     const m = ZIP.exec(norm(q.zip));
     const zip = m ? m[1] : '';
     let c, p, ft;
+    // The template values; state and form_type stay undefined (empty) for the fallback.
+    const v = { zip, product, language: languages[li] ?? defaultLanguage, brand };
     const error = !m
       ? 'invalid_zip'
       : (c = cls(zip)) === undefined
@@ -64,19 +80,14 @@ export const resolver = (brand, defaultLanguage, fallbackUrl, products, formType
         : (p = products.indexOf(product)) < 0
           ? 'unknown_product'
           : (ft = classes[c][p + 1] - 1) < 0 && 'not_served';
-    if (error)
-      return {
-        ok: false,
-        error,
-        fallback_url: fill(fallbackUrl, { zip, product, language: languages[li] ?? defaultLanguage, brand }),
-      };
+    if (error) return { ok: false, error, fallback_url: fill(fallbackUrl, v) };
     const base = (p * formTypes.length + ft) * languages.length;
     // The builder writes a default-language form for every (product, form type) a class reaches;
     // if a damaged file has none, filling `undefined` throws: no answer from it.
     const url = urls[base + li] ?? urls[base + (li = dl)];
-    const state = states[classes[c][0]];
-    const form_type = formTypes[ft];
-    language = languages[li];
-    return { ok: true, url: fill(url, { zip, state, product, language, brand, form_type }), state, form_type, language };
+    const state = (v.state = states[classes[c][0]]);
+    const form_type = (v.form_type = formTypes[ft]);
+    language = v.language = languages[li];
+    return { ok: true, url: fill(url, v), state, form_type, language };
   };
 };

@@ -5,6 +5,7 @@
 //! The event schema and its validation live in `formroute_core::beacon`; this crate adds HTTP,
 //! CORS, enrichment and delivery.
 
+pub mod archive;
 pub mod handler;
 pub mod lambda;
 pub mod origins;

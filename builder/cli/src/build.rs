@@ -21,15 +21,24 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let sources = Sources::read_dir(&args.data).with_context(|| format!("reading {}", args.data.display()))?;
+    let sources = Sources::read_dir(&args.data)
+        .with_context(|| format!("reading {}", args.data.display()))?;
     let loaded = load::load(&sources);
     // Compile even when loading found errors: the compiler's reachability errors are then reported
     // in the same run (over the rows that passed), so the data team sees every error at once.
     let compiled = compile::compile(&loaded.db, &Columns::from_files(&sources.files));
 
-    let mut diagnostics: Vec<Diagnostic> = loaded.diagnostics.iter().chain(&compiled.diagnostics).cloned().collect();
+    let mut diagnostics: Vec<Diagnostic> = loaded
+        .diagnostics
+        .iter()
+        .chain(&compiled.diagnostics)
+        .cloned()
+        .collect();
     diagnostics.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
-    let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     let warnings = diagnostics.len() - errors;
     let mut err = std::io::stderr().lock();
     for d in &diagnostics {
@@ -71,14 +80,21 @@ pub fn run(args: Args) -> Result<ExitCode> {
 /// folders, so the swap is two renames (old aside, new in); between them, a crash leaves the
 /// complete previous build at `.NAME.old-PID` beside `out`, never a partial folder at `out`.
 fn publish(out: &Path, output: &compile::BuildOutput) -> Result<()> {
-    let name = out.file_name().context("the output folder has no name")?.to_string_lossy().into_owned();
+    let name = out
+        .file_name()
+        .context("the output folder has no name")?
+        .to_string_lossy()
+        .into_owned();
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
     if out.exists() {
         let is_build = out.join(MANIFEST_FILE).is_file();
-        let is_empty = out.read_dir().map(|mut d| d.next().is_none()).unwrap_or(false);
+        let is_empty = out
+            .read_dir()
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(false);
         if !out.is_dir() || !(is_build || is_empty) {
             bail!("{} exists and is not a formroute build folder (no {MANIFEST_FILE}): refusing to replace it", out.display());
         }
@@ -93,7 +109,10 @@ fn publish(out: &Path, output: &compile::BuildOutput) -> Result<()> {
             write_file(&tmp.join(file), bytes)?;
         }
         // The manifest last: a folder with a manifest lists only files that are complete.
-        write_file(&tmp.join(MANIFEST_FILE), output.manifest.to_json().as_bytes())?;
+        write_file(
+            &tmp.join(MANIFEST_FILE),
+            output.manifest.to_json().as_bytes(),
+        )?;
         Ok(())
     };
     if let Err(e) = write_all() {
@@ -101,14 +120,16 @@ fn publish(out: &Path, output: &compile::BuildOutput) -> Result<()> {
         return Err(e);
     }
     if out.exists() {
-        std::fs::rename(out, &old).with_context(|| format!("moving the previous build aside to {}", old.display()))?;
+        std::fs::rename(out, &old)
+            .with_context(|| format!("moving the previous build aside to {}", old.display()))?;
         if let Err(e) = std::fs::rename(&tmp, out) {
             // Put the previous build back.
             let _ = std::fs::rename(&old, out);
             let _ = std::fs::remove_dir_all(&tmp);
             return Err(e).context("moving the new build into place");
         }
-        std::fs::remove_dir_all(&old).with_context(|| format!("removing the previous build at {}", old.display()))?;
+        std::fs::remove_dir_all(&old)
+            .with_context(|| format!("removing the previous build at {}", old.display()))?;
     } else {
         std::fs::rename(&tmp, out).context("moving the new build into place")?;
     }
@@ -116,8 +137,11 @@ fn publish(out: &Path, output: &compile::BuildOutput) -> Result<()> {
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut f = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    f.write_all(bytes).with_context(|| format!("writing {}", path.display()))?;
-    f.sync_all().with_context(|| format!("syncing {}", path.display()))?;
+    let mut f =
+        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    f.write_all(bytes)
+        .with_context(|| format!("writing {}", path.display()))?;
+    f.sync_all()
+        .with_context(|| format!("syncing {}", path.display()))?;
     Ok(())
 }

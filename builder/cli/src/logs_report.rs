@@ -14,7 +14,7 @@ use formroute_core::report::{self, Aggregator, Filter, Report};
 use std::fmt::Write as _;
 use std::io::{BufReader, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::mpsc::{sync_channel, SyncSender};
 use std::time::{Duration, Instant};
 
 /// Bytes of decompressed text per chunk sent from the reader thread.
@@ -465,7 +465,11 @@ fn spawn_get(
             .send()
             .await
             .map_err(|e| anyhow!(aws_sdk_s3::error::DisplayErrorContext(e).to_string()))?;
-        let body = obj.body.collect().await.context("reading the object body")?;
+        let body = obj
+            .body
+            .collect()
+            .await
+            .context("reading the object body")?;
         Ok(body.into_bytes().to_vec())
     })
 }
@@ -713,7 +717,14 @@ pub fn render_tables(r: &Report, top: usize) -> String {
         &mut o,
         "Brands",
         &[
-            "brand", "resolves", "ok", "fallbacks", "rate", "p50 ms", "p95 ms", "loads",
+            "brand",
+            "resolves",
+            "ok",
+            "fallbacks",
+            "rate",
+            "p50 ms",
+            "p95 ms",
+            "loads",
             "load err",
         ],
         &rows,
@@ -832,9 +843,8 @@ pub fn render_tables(r: &Report, top: usize) -> String {
 pub fn write_csv(r: &Report, out: &mut impl Write) -> Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(["table", "brand", "key", "detail", "value"])?;
-    let mut row = |t: &str, b: &str, k: &str, d: &str, v: String| {
-        w.write_record([t, b, k, d, v.as_str()])
-    };
+    let mut row =
+        |t: &str, b: &str, k: &str, d: &str, v: String| w.write_record([t, b, k, d, v.as_str()]);
     let timing = |row: &mut dyn FnMut(&str, &str, &str, &str, String) -> csv::Result<()>,
                   brand: &str,
                   key: &str,
@@ -861,7 +871,13 @@ pub fn write_csv(r: &Report, out: &mut impl Write) -> Result<()> {
     ] {
         row("totals", "*", k, "", v.to_string())?;
     }
-    row("totals", "*", "fallback_rate", "", t.fallback_rate.to_string())?;
+    row(
+        "totals",
+        "*",
+        "fallback_rate",
+        "",
+        t.fallback_rate.to_string(),
+    )?;
     timing(&mut row, "*", "resolve_ms", &t.resolve_ms)?;
     timing(&mut row, "*", "load_ms", &t.load_ms)?;
     for b in &r.brands {
@@ -875,27 +891,57 @@ pub fn write_csv(r: &Report, out: &mut impl Write) -> Result<()> {
         ] {
             row("brands", &b.brand, k, "", v.to_string())?;
         }
-        row("brands", &b.brand, "fallback_rate", "", b.fallback_rate.to_string())?;
+        row(
+            "brands",
+            &b.brand,
+            "fallback_rate",
+            "",
+            b.fallback_rate.to_string(),
+        )?;
         timing(&mut row, &b.brand, "resolve_ms", &b.resolve_ms)?;
         timing(&mut row, &b.brand, "load_ms", &b.load_ms)?;
     }
     for x in &r.resolves {
-        row("resolves", &x.brand, &x.product, &x.outcome, x.count.to_string())?;
+        row(
+            "resolves",
+            &x.brand,
+            &x.product,
+            &x.outcome,
+            x.count.to_string(),
+        )?;
     }
     for x in &r.form_types {
-        row("form_types", &x.brand, &x.form_type, "", x.count.to_string())?;
+        row(
+            "form_types",
+            &x.brand,
+            &x.form_type,
+            "",
+            x.count.to_string(),
+        )?;
     }
     for x in &r.brand_states {
         row("states", &x.brand, &x.state, "", x.count.to_string())?;
     }
     for x in &r.fallback_reasons {
-        row("fallback_reasons", &x.brand, &x.reason, "", x.count.to_string())?;
+        row(
+            "fallback_reasons",
+            &x.brand,
+            &x.reason,
+            "",
+            x.count.to_string(),
+        )?;
     }
     for x in &r.unknown_zips {
         row("unknown_zips", &x.brand, &x.zip, "", x.count.to_string())?;
     }
     for x in &r.artifact_versions {
-        row("artifact_versions", &x.brand, &x.version, "", x.count.to_string())?;
+        row(
+            "artifact_versions",
+            &x.brand,
+            &x.version,
+            "",
+            x.count.to_string(),
+        )?;
     }
     for d in &r.days {
         row("days", "*", &d.day, "resolves", d.resolves.to_string())?;

@@ -7,6 +7,7 @@ mod report_html;
 mod resolve;
 mod rollback;
 mod s3layout;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -29,6 +30,8 @@ enum Command {
     Publish(publish::PublishArgs),
     /// Re-point one brand, or all, to an earlier published build.
     Rollback(rollback::RollbackArgs),
+    /// Build data/ and serve artifacts, client snippet, demo page and beacon endpoint on one local port.
+    Serve(serve::ServeArgs),
     /// The beacon logs: `logs report` summarises archived events for marketing and the data team.
     Logs(logs_report::LogsArgs),
 }
@@ -40,6 +43,7 @@ fn main() -> ExitCode {
         Command::Resolve(args) => resolve::run(args),
         Command::Publish(args) => publish::run(args).map(|()| ExitCode::SUCCESS),
         Command::Rollback(args) => rollback::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Serve(args) => serve::run(args).map(|()| ExitCode::SUCCESS),
         Command::Logs(args) => logs_report::run(args).map(|()| ExitCode::SUCCESS),
     };
     match result {

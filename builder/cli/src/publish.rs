@@ -117,8 +117,12 @@ async fn publish(args: PublishArgs) -> Result<()> {
     }
     let invalidation = match (&args.distribution, plan.invalidate.is_empty()) {
         (Some(dist), false) => {
-            let id = s3layout::invalidate(&aws.cloudfront, dist, &plan.build, &plan.invalidate).await?;
-            eprintln!("formroute: invalidation {id}: {}", plan.invalidate.join(" "));
+            let id =
+                s3layout::invalidate(&aws.cloudfront, dist, &plan.build, &plan.invalidate).await?;
+            eprintln!(
+                "formroute: invalidation {id}: {}",
+                plan.invalidate.join(" ")
+            );
             Some(id)
         }
         _ => None,

@@ -14,13 +14,28 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     artifacts: PathBuf,
     /// Brand slug, matched exactly.
-    #[arg(long, allow_hyphen_values = true, required_unless_present = "batch", conflicts_with = "batch")]
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        required_unless_present = "batch",
+        conflicts_with = "batch"
+    )]
     brand: Option<OsString>,
     /// ZIP code as a visitor typed it.
-    #[arg(long, allow_hyphen_values = true, required_unless_present = "batch", conflicts_with = "batch")]
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        required_unless_present = "batch",
+        conflicts_with = "batch"
+    )]
     zip: Option<OsString>,
     /// Product as asked.
-    #[arg(long, allow_hyphen_values = true, required_unless_present = "batch", conflicts_with = "batch")]
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        required_unless_present = "batch",
+        conflicts_with = "batch"
+    )]
     product: Option<OsString>,
     /// Page language (e.g. `es-MX`); missing or empty means the brand's default.
     #[arg(long, allow_hyphen_values = true, conflicts_with = "batch")]
@@ -36,7 +51,9 @@ pub struct Args {
 
 /// Arguments that are not UTF-8 are decoded lossily, like the batch file's bytes.
 fn text(v: &Option<OsString>) -> String {
-    v.as_ref().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+    v.as_ref()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
@@ -46,15 +63,25 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let mut answer = |brand: &str, zip: &str, product: &str, language: &str| -> std::io::Result<()> {
-        let (res, why) = set.resolve_explained(brand, zip, product, language);
-        let line = if args.explain { res.to_json_with(Some(why.as_deref())) } else { res.to_json() };
-        out.write_all(line.as_bytes())?;
-        out.write_all(b"\n")
-    };
+    let mut answer =
+        |brand: &str, zip: &str, product: &str, language: &str| -> std::io::Result<()> {
+            let (res, why) = set.resolve_explained(brand, zip, product, language);
+            let line = if args.explain {
+                res.to_json_with(Some(why.as_deref()))
+            } else {
+                res.to_json()
+            };
+            out.write_all(line.as_bytes())?;
+            out.write_all(b"\n")
+        };
 
     let Some(batch) = &args.batch else {
-        answer(&text(&args.brand), &text(&args.zip), &text(&args.product), &text(&args.language))?;
+        answer(
+            &text(&args.brand),
+            &text(&args.zip),
+            &text(&args.product),
+            &text(&args.language),
+        )?;
         drop(answer);
         out.flush()?;
         return Ok(ExitCode::SUCCESS);
@@ -62,15 +89,22 @@ pub fn run(args: Args) -> Result<ExitCode> {
 
     let bytes = if batch.as_os_str() == "-" {
         let mut v = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut v).context("reading standard input")?;
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut v)
+            .context("reading standard input")?;
         v
     } else {
         std::fs::read(batch).with_context(|| format!("reading {}", batch.display()))?
     };
     // Fields exactly as they stand: no trimming, no comment lines; RFC 4180 quoting. Bytes that
     // are not UTF-8 are decoded lossily (U+FFFD), so every row still gets an answer.
-    let mut rdr = csv::ReaderBuilder::new().has_headers(true).trim(csv::Trim::None).from_reader(bytes.as_slice());
-    let header = rdr.byte_headers().with_context(|| format!("{}: reading the header", batch.display()))?.clone();
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::None)
+        .from_reader(bytes.as_slice());
+    let header = rdr
+        .byte_headers()
+        .with_context(|| format!("{}: reading the header", batch.display()))?
+        .clone();
     let col = |name: &str| header.iter().position(|h| h == name.as_bytes());
     let (Some(b), Some(z), Some(p)) = (col("brand"), col("zip"), col("product")) else {
         bail!("{}:1: the header must name the columns brand,zip,product,language (language may be left out)", batch.display());

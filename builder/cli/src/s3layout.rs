@@ -54,7 +54,11 @@ pub async fn list_keys(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> R
         .send();
     while let Some(page) = pages.next().await {
         let page = page.with_context(|| format!("cannot list s3://{bucket}/{prefix}"))?;
-        keys.extend(page.contents().iter().filter_map(|o| o.key().map(String::from)));
+        keys.extend(
+            page.contents()
+                .iter()
+                .filter_map(|o| o.key().map(String::from)),
+        );
     }
     Ok(keys)
 }
@@ -143,7 +147,10 @@ pub async fn read_remote(s3: &aws_sdk_s3::Client, bucket: &str, layout: &Layout)
         if let Some(bytes) = get(s3, bucket, &layout.build_record(id)).await? {
             let text = String::from_utf8_lossy(&bytes);
             let m = Manifest::from_json(&text).with_context(|| {
-                format!("s3://{bucket}/{} is not a manifest", layout.build_record(id))
+                format!(
+                    "s3://{bucket}/{} is not a manifest",
+                    layout.build_record(id)
+                )
             })?;
             remote.records.insert(id.clone(), m);
             remote.record_bytes.insert(id.clone(), bytes);
@@ -225,8 +232,8 @@ impl<'a> Executor<'a> {
                     bail!("internal: an upload step without a build folder");
                 };
                 let path = dir.join(file);
-                let bytes =
-                    std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+                let bytes = std::fs::read(&path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
                 let mut req = s3
                     .put_object()
                     .bucket(bucket)
@@ -324,7 +331,12 @@ pub async fn invalidate(
         .invalidation_batch(batch)
         .send()
         .await
-        .with_context(|| format!("cannot invalidate {} paths on distribution {distribution}", paths.len()))?;
+        .with_context(|| {
+            format!(
+                "cannot invalidate {} paths on distribution {distribution}",
+                paths.len()
+            )
+        })?;
     Ok(out
         .invalidation()
         .map(|i| i.id().to_string())

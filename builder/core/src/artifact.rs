@@ -53,7 +53,9 @@ pub enum ArtifactError {
     UnsupportedVersion(u16),
     #[error("artifact flags {0:#06x} are not 0: this file needs a newer reader")]
     Flags(u16),
-    #[error("artifact length is {got} bytes but its header says {expected}: truncated or padded file")]
+    #[error(
+        "artifact length is {got} bytes but its header says {expected}: truncated or padded file"
+    )]
     Length { expected: u64, got: usize },
     #[error("artifact checksum mismatch (CRC-32C stored {stored:#010x}, computed {computed:#010x}): corrupt file")]
     Checksum { stored: u32, computed: u32 },
@@ -130,7 +132,10 @@ impl Artifact {
         let t = le_u32(bytes, 12) as usize;
         let expected = OVERHEAD as u64 + f as u64 + t as u64;
         if expected != bytes.len() as u64 {
-            return Err(ArtifactError::Length { expected, got: bytes.len() });
+            return Err(ArtifactError::Length {
+                expected,
+                got: bytes.len(),
+            });
         }
         let body = HEADER + f + t;
         let stored = le_u32(bytes, body);
@@ -140,14 +145,21 @@ impl Artifact {
         }
 
         let fst_bytes = &bytes[HEADER..HEADER + f];
-        if fst_bytes.len() < 16 || u64::from_le_bytes(fst_bytes[0..8].try_into().unwrap_or_default()) != 3 {
+        if fst_bytes.len() < 16
+            || u64::from_le_bytes(fst_bytes[0..8].try_into().unwrap_or_default()) != 3
+        {
             return Err(ArtifactError::Fst("FST header is not version 3".into()));
         }
-        let fst = fst::raw::Fst::new(fst_bytes.to_vec()).map_err(|e| ArtifactError::Fst(e.to_string()))?;
+        let fst = fst::raw::Fst::new(fst_bytes.to_vec())
+            .map_err(|e| ArtifactError::Fst(e.to_string()))?;
         if fst.fst_type() != FST_TYPE {
-            return Err(ArtifactError::Fst(format!("FST type is {}, expected {FST_TYPE}", fst.fst_type())));
+            return Err(ArtifactError::Fst(format!(
+                "FST type is {}, expected {FST_TYPE}",
+                fst.fst_type()
+            )));
         }
-        fst.verify().map_err(|e| ArtifactError::Fst(e.to_string()))?;
+        fst.verify()
+            .map_err(|e| ArtifactError::Fst(e.to_string()))?;
 
         let tables = decode_tables(&bytes[HEADER + f..body])?;
         check_tables(&tables)?;
@@ -158,10 +170,17 @@ impl Artifact {
                 return Err(ArtifactError::Fst("a key is not five ASCII digits".into()));
             }
             if out.value() >= n_classes {
-                return Err(ArtifactError::Fst(format!("route class {} out of range", out.value())));
+                return Err(ArtifactError::Fst(format!(
+                    "route class {} out of range",
+                    out.value()
+                )));
             }
         }
-        Ok(Artifact { fst, tables, crc: stored })
+        Ok(Artifact {
+            fst,
+            tables,
+            crc: stored,
+        })
     }
 
     /// The route class of a five-digit ZIP, or `None` when the ZIP is not in the data.
@@ -177,12 +196,18 @@ impl Artifact {
 
     /// Index of `product` in `products`.
     pub fn product_index(&self, product: &str) -> Option<usize> {
-        self.tables.products.binary_search_by(|p| p.as_str().cmp(product)).ok()
+        self.tables
+            .products
+            .binary_search_by(|p| p.as_str().cmp(product))
+            .ok()
     }
 
     /// Index of `language` in `languages`.
     pub fn language_index(&self, language: &str) -> Option<usize> {
-        self.tables.languages.binary_search_by(|l| l.as_str().cmp(language)).ok()
+        self.tables
+            .languages
+            .binary_search_by(|l| l.as_str().cmp(language))
+            .ok()
     }
 
     /// The URL template of (product, form type (0-based), language) if the brand has that form.
@@ -215,7 +240,10 @@ fn check_tables(t: &Tables) -> Result<(), ArtifactError> {
     let width = 1 + t.products.len();
     for (i, c) in t.classes.iter().enumerate() {
         if c.len() != width {
-            return bad(format!("class {i} has {} entries, expected {width}", c.len()));
+            return bad(format!(
+                "class {i} has {} entries, expected {width}",
+                c.len()
+            ));
         }
         if c[0] as usize >= t.states.len() {
             return bad(format!("class {i} names state index {} out of range", c[0]));
@@ -225,25 +253,41 @@ fn check_tables(t: &Tables) -> Result<(), ArtifactError> {
         }
     }
     for (p, ft, l, _) in &t.forms {
-        if *p as usize >= t.products.len() || *ft as usize >= t.form_types.len() || *l as usize >= t.languages.len() {
+        if *p as usize >= t.products.len()
+            || *ft as usize >= t.form_types.len()
+            || *l as usize >= t.languages.len()
+        {
             return bad(format!("form ({p}, {ft}, {l}) has an index out of range"));
         }
     }
-    if !t.forms.windows(2).all(|w| (w[0].0, w[0].1, w[0].2) < (w[1].0, w[1].1, w[1].2)) {
+    if !t
+        .forms
+        .windows(2)
+        .all(|w| (w[0].0, w[0].1, w[0].2) < (w[1].0, w[1].1, w[1].2))
+    {
         return bad("`forms` is not sorted and unique".into());
     }
     // Every (product, form type) a class reaches has a default-language form (step 5 always finds a URL).
-    let default = t.languages.binary_search(&t.default_language).ok().map(|i| i as u32);
+    let default = t
+        .languages
+        .binary_search(&t.default_language)
+        .ok()
+        .map(|i| i as u32);
     for c in &t.classes {
         for (p, &k) in c[1..].iter().enumerate() {
             if k == 0 {
                 continue;
             }
             let found = default.is_some_and(|l| {
-                t.forms.binary_search_by(|(fp, ft, fl, _)| (*fp, *ft, *fl).cmp(&(p as u32, k - 1, l))).is_ok()
+                t.forms
+                    .binary_search_by(|(fp, ft, fl, _)| (*fp, *ft, *fl).cmp(&(p as u32, k - 1, l)))
+                    .is_ok()
             });
             if !found {
-                return bad(format!("a class reaches product {p}, form type {} with no default-language form", k - 1));
+                return bad(format!(
+                    "a class reaches product {p}, form type {} with no default-language form",
+                    k - 1
+                ));
             }
         }
     }
@@ -260,7 +304,10 @@ type Res<T> = Result<T, ArtifactError>;
 
 impl<'a> Reader<'a> {
     fn fail<T>(&self, what: &str) -> Res<T> {
-        Err(ArtifactError::Tables(format!("{what} at byte {} of the tables section", self.at)))
+        Err(ArtifactError::Tables(format!(
+            "{what} at byte {} of the tables section",
+            self.at
+        )))
     }
 
     fn take(&mut self, n: usize) -> Res<&'a [u8]> {
@@ -277,7 +324,10 @@ impl<'a> Reader<'a> {
     }
 
     fn be(&mut self, n: usize) -> Res<u64> {
-        Ok(self.take(n)?.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)))
+        Ok(self
+            .take(n)?
+            .iter()
+            .fold(0u64, |acc, &b| (acc << 8) | u64::from(b)))
     }
 
     fn array(&mut self) -> Res<usize> {
@@ -361,7 +411,18 @@ fn decode_tables(b: &[u8]) -> Res<Tables> {
     if r.at != b.len() {
         return r.fail("trailing bytes");
     }
-    Ok(Tables { brand, name, default_language, fallback_url, products, form_types, languages, states, classes, forms })
+    Ok(Tables {
+        brand,
+        name,
+        default_language,
+        fallback_url,
+        products,
+        form_types,
+        languages,
+        states,
+        classes,
+        forms,
+    })
 }
 
 #[cfg(test)]
@@ -401,7 +462,10 @@ mod tests {
     fn every_truncation_is_rejected() {
         let bytes = sample();
         for n in 0..bytes.len() {
-            assert!(Artifact::from_bytes(&bytes[..n]).is_err(), "accepted a file cut to {n} bytes");
+            assert!(
+                Artifact::from_bytes(&bytes[..n]).is_err(),
+                "accepted a file cut to {n} bytes"
+            );
         }
     }
 
@@ -412,7 +476,10 @@ mod tests {
             for bit in 0..8 {
                 let mut b = bytes.clone();
                 b[i] ^= 1 << bit;
-                assert!(Artifact::from_bytes(&b).is_err(), "accepted a flip of bit {bit} of byte {i}");
+                assert!(
+                    Artifact::from_bytes(&b).is_err(),
+                    "accepted a flip of bit {bit} of byte {i}"
+                );
             }
         }
     }
@@ -423,20 +490,31 @@ mod tests {
         b[4] = 2;
         let e = Artifact::from_bytes(&b).expect_err("version 2");
         assert_eq!(e, ArtifactError::UnsupportedVersion(2));
-        assert!(e.to_string().starts_with("artifact format version 2 is not supported by this client (it reads version 1)"));
+        assert!(e.to_string().starts_with(
+            "artifact format version 2 is not supported by this client (it reads version 1)"
+        ));
     }
 
     #[test]
     fn bad_magic_flags_and_padding_are_refused() {
         let mut b = sample();
         b[0] = b'X';
-        assert_eq!(Artifact::from_bytes(&b).expect_err("magic"), ArtifactError::BadMagic);
+        assert_eq!(
+            Artifact::from_bytes(&b).expect_err("magic"),
+            ArtifactError::BadMagic
+        );
         let mut b = sample();
         b[6] = 1;
-        assert_eq!(Artifact::from_bytes(&b).expect_err("flags"), ArtifactError::Flags(1));
+        assert_eq!(
+            Artifact::from_bytes(&b).expect_err("flags"),
+            ArtifactError::Flags(1)
+        );
         let mut b = sample();
         b.push(0);
-        assert!(matches!(Artifact::from_bytes(&b), Err(ArtifactError::Length { .. })));
+        assert!(matches!(
+            Artifact::from_bytes(&b),
+            Err(ArtifactError::Length { .. })
+        ));
     }
 
     /// Re-seals tampered content with a correct CRC, so the checks after the CRC are what refuses it.
@@ -452,10 +530,16 @@ mod tests {
         let good = sample();
         // The last class entry (0 = form type index) is the byte before the forms array: find the
         // class array `[0, 0]` = 92 00 00 and make it name state 5.
-        let pos = good.windows(3).rposition(|w| w == [0x92, 0x00, 0x00]).expect("class bytes");
+        let pos = good
+            .windows(3)
+            .rposition(|w| w == [0x92, 0x00, 0x00])
+            .expect("class bytes");
         let mut b = good.clone();
         b[pos + 1] = 5;
-        assert!(matches!(Artifact::from_bytes(&reseal(b)), Err(ArtifactError::Tables(_))));
+        assert!(matches!(
+            Artifact::from_bytes(&reseal(b)),
+            Err(ArtifactError::Tables(_))
+        ));
     }
 
     #[test]
@@ -463,6 +547,9 @@ mod tests {
         let bytes = sample();
         let f = le_u32(&bytes, 8) as usize;
         // fixarray of 10, then fixstr "acme".
-        assert_eq!(&bytes[16 + f..16 + f + 6], &[0x9a, 0xa4, b'a', b'c', b'm', b'e']);
+        assert_eq!(
+            &bytes[16 + f..16 + f + 6],
+            &[0x9a, 0xa4, b'a', b'c', b'm', b'e']
+        );
     }
 }

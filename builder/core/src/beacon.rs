@@ -334,7 +334,11 @@ impl Event {
         let zip = take_string(&mut map, "zip")?;
         let product = take_string(&mut map, "product")?;
         let language = take_string(&mut map, "language")?;
-        for (field, v) in [("zip", &zip), ("product", &product), ("language", &language)] {
+        for (field, v) in [
+            ("zip", &zip),
+            ("product", &product),
+            ("language", &language),
+        ] {
             if let Some(s) = v {
                 check(
                     chars_at_most(s, MAX_QUERY_CHARS),
@@ -361,7 +365,11 @@ impl Event {
             None => None,
             Some(Value::Number(n)) => {
                 let f = n.as_f64().unwrap_or(-1.0);
-                check((0.0..=MAX_MS).contains(&f), "ms", "must be from 0 to 3600000")?;
+                check(
+                    (0.0..=MAX_MS).contains(&f),
+                    "ms",
+                    "must be from 0 to 3600000",
+                )?;
                 Some(n)
             }
             Some(_) => {
@@ -587,7 +595,10 @@ fn cut(s: &str, max: usize) -> String {
 /// The visitor's network: IPv4 to `/24`, IPv6 to `/48` (IPv4-mapped IPv6 counts as IPv4).
 pub fn truncate_ip(ip: IpAddr) -> String {
     let ip = match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(IpAddr::V6(v6)),
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(IpAddr::V4)
+            .unwrap_or(IpAddr::V6(v6)),
         v4 => v4,
     };
     match ip {
@@ -677,18 +688,31 @@ mod tests {
     #[test]
     fn every_valid_example_is_accepted_and_written_back_as_sent() {
         let all = examples("valid");
-        assert!(all.len() >= 6, "expected the valid examples, found {}", all.len());
+        assert!(
+            all.len() >= 6,
+            "expected the valid examples, found {}",
+            all.len()
+        );
         for (path, v) in all {
             let event = Event::from_value(v.clone())
                 .unwrap_or_else(|e| panic!("{} rejected: {e}", path.display()));
-            assert_eq!(serde_json::to_value(&event).unwrap(), v, "{}", path.display());
+            assert_eq!(
+                serde_json::to_value(&event).unwrap(),
+                v,
+                "{}",
+                path.display()
+            );
         }
     }
 
     #[test]
     fn every_invalid_example_is_rejected() {
         let all = examples("invalid");
-        assert!(all.len() >= 15, "expected the invalid examples, found {}", all.len());
+        assert!(
+            all.len() >= 15,
+            "expected the invalid examples, found {}",
+            all.len()
+        );
         for (path, v) in all {
             assert!(
                 Event::from_value(v).is_err(),
@@ -724,8 +748,17 @@ mod tests {
 
     #[test]
     fn ts_must_be_a_non_negative_safe_integer() {
-        for bad in [json!(-1), json!(1.5), json!(1.0), json!("1"), json!(MAX_TS + 1)] {
-            assert!(Event::from_value(with(resolve_ok(), "ts", bad.clone())).is_err(), "{bad}");
+        for bad in [
+            json!(-1),
+            json!(1.5),
+            json!(1.0),
+            json!("1"),
+            json!(MAX_TS + 1),
+        ] {
+            assert!(
+                Event::from_value(with(resolve_ok(), "ts", bad.clone())).is_err(),
+                "{bad}"
+            );
         }
         Event::from_value(with(resolve_ok(), "ts", json!(MAX_TS))).unwrap();
     }
@@ -773,7 +806,10 @@ mod tests {
             Event::from_value(failed.clone()),
             Err(EventError::NotAllowed("state"))
         );
-        let failed = without(without(without(failed, "state"), "form_type"), "language_used");
+        let failed = without(
+            without(without(failed, "state"), "form_type"),
+            "language_used",
+        );
         assert_eq!(
             Event::from_value(failed.clone()),
             Err(EventError::Missing("error"))
@@ -816,7 +852,10 @@ mod tests {
 
     #[test]
     fn ip_addresses_are_cut_to_their_network() {
-        assert_eq!(truncate_ip("203.0.113.77".parse().unwrap()), "203.0.113.0/24");
+        assert_eq!(
+            truncate_ip("203.0.113.77".parse().unwrap()),
+            "203.0.113.0/24"
+        );
         assert_eq!(
             truncate_ip("2001:db8:abcd:12:1:2:3:4".parse().unwrap()),
             "2001:db8:abcd::/48"
@@ -854,7 +893,10 @@ mod tests {
         let text = logged.to_json();
         assert!(text.is_ascii());
         assert!(text.starts_with(r#"{"id":"evt_0001abcd","type":"resolve","#));
-        assert!(text.contains(r#""zip":"1\u0000\u00e9\ud83d\ude00\ufffe""#), "{text}");
+        assert!(
+            text.contains(r#""zip":"1\u0000\u00e9\ud83d\ude00\ufffe""#),
+            "{text}"
+        );
         assert!(text.contains(r#""received":5,"request_id":"req-1","country":"DE""#));
         assert!(text.ends_with(r#""ip_prefix":"10.1.2.0/24","bot":false}"#));
         let back: LoggedEvent = serde_json::from_str(&text).unwrap();

@@ -28,7 +28,11 @@ pub struct Columns {
 impl Default for Columns {
     /// The column order of SPEC's table.
     fn default() -> Self {
-        Columns { rules_form_type: 4, overrides_form_type: 4, forms_form_type: 3 }
+        Columns {
+            rules_form_type: 4,
+            overrides_form_type: 4,
+            forms_form_type: 3,
+        }
     }
 }
 
@@ -38,7 +42,10 @@ impl Columns {
     pub fn from_files(files: &BTreeMap<String, Vec<u8>>) -> Columns {
         let d = Columns::default();
         let pos = |file: &str, default: u32| {
-            files.get(file).and_then(|b| header_position(b, "form_type")).unwrap_or(default)
+            files
+                .get(file)
+                .and_then(|b| header_position(b, "form_type"))
+                .unwrap_or(default)
         };
         Columns {
             rules_form_type: pos("rules.csv", d.rules_form_type),
@@ -51,9 +58,14 @@ impl Columns {
 /// 1-based position of `name` in the header row of CSV `bytes` (a UTF-8 BOM is skipped).
 fn header_position(bytes: &[u8], name: &str) -> Option<u32> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut r = csv::ReaderBuilder::new().has_headers(true).comment(Some(b'#')).from_reader(bytes);
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .comment(Some(b'#'))
+        .from_reader(bytes);
     let h = r.byte_headers().ok()?;
-    h.iter().position(|c| c == name.as_bytes()).map(|i| i as u32 + 1)
+    h.iter()
+        .position(|c| c == name.as_bytes())
+        .map(|i| i as u32 + 1)
 }
 
 /// The files and manifest of a successful build.
@@ -78,7 +90,9 @@ pub struct Compiled {
 impl Compiled {
     /// Whether some diagnostic refuses the build.
     pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.severity == Severity::Error)
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
     }
 }
 
@@ -94,17 +108,27 @@ struct BrandBuild {
 pub fn compile(db: &Database, columns: &Columns) -> Compiled {
     let index = ZipIndex::new(&db.zips);
     let brands: Vec<&Brand> = db.brands.values().collect();
-    let built: Vec<BrandBuild> = brands.par_iter().map(|b| compile_brand(&index, b, columns)).collect();
+    let built: Vec<BrandBuild> = brands
+        .par_iter()
+        .map(|b| compile_brand(&index, b, columns))
+        .collect();
 
-    let mut diagnostics: Vec<Diagnostic> = built.iter().flat_map(|b| b.diagnostics.iter().cloned()).collect();
-    diagnostics.sort_by(|a, b| (&a.file, a.line, a.column, &a.message).cmp(&(&b.file, b.line, b.column, &b.message)));
+    let mut diagnostics: Vec<Diagnostic> = built
+        .iter()
+        .flat_map(|b| b.diagnostics.iter().cloned())
+        .collect();
+    diagnostics.sort_by(|a, b| {
+        (&a.file, a.line, a.column, &a.message).cmp(&(&b.file, b.line, b.column, &b.message))
+    });
     let has_errors = diagnostics.iter().any(|d| d.severity == Severity::Error);
 
     let output = (!has_errors).then(|| {
         let mut files = Vec::new();
         let mut entries = BTreeMap::new();
         for (brand, b) in brands.iter().zip(&built) {
-            let Some((frt, explain, classes)) = &b.files else { continue };
+            let Some((frt, explain, classes)) = &b.files else {
+                continue;
+            };
             let (frt_name, frt_sha) = content_name(&brand.slug, "frt", frt);
             let (ex_name, ex_sha) = content_name(&brand.slug, "explain.msgpack", explain);
             entries.insert(
@@ -138,12 +162,18 @@ pub fn compile(db: &Database, columns: &Columns) -> Compiled {
             coverage: built.iter().map(|b| b.coverage.clone()).collect(),
         }
     });
-    Compiled { output, diagnostics }
+    Compiled {
+        output,
+        diagnostics,
+    }
 }
 
 /// Lowercase hex SHA-256.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// `<brand>.<first 16 hex of sha256>.<ext>` and the full hex digest.
@@ -153,7 +183,10 @@ fn content_name(brand: &str, ext: &str, bytes: &[u8]) -> (String, String) {
 }
 
 fn sorted_unique<'a>(it: impl Iterator<Item = &'a str>) -> Vec<String> {
-    it.collect::<BTreeSet<_>>().into_iter().map(str::to_string).collect()
+    it.collect::<BTreeSet<_>>()
+        .into_iter()
+        .map(str::to_string)
+        .collect()
 }
 
 fn compile_brand(index: &ZipIndex<'_>, brand: &Brand, columns: &Columns) -> BrandBuild {
@@ -201,14 +234,27 @@ fn compile_brand(index: &ZipIndex<'_>, brand: &Brand, columns: &Columns) -> Bran
     }
 
     // Reachability: a reached form type needs a form in the default language.
-    let forms: HashSet<(&str, &str, &str)> =
-        brand.forms.iter().map(|f| (f.product.as_str(), f.form_type.as_str(), f.language.as_str())).collect();
+    let forms: HashSet<(&str, &str, &str)> = brand
+        .forms
+        .iter()
+        .map(|f| {
+            (
+                f.product.as_str(),
+                f.form_type.as_str(),
+                f.language.as_str(),
+            )
+        })
+        .collect();
     let mut diagnostics = Vec::new();
     for code in 0..n_codes as u32 {
-        let Some(ft) = code_form_type(code) else { continue };
+        let Some(ft) = code_form_type(code) else {
+            continue;
+        };
         let missing: Vec<&str> = (0..np)
             .filter(|&p| reached[code as usize * np + p])
-            .filter(|&p| !forms.contains(&(products[p].as_str(), ft, brand.default_language.as_str())))
+            .filter(|&p| {
+                !forms.contains(&(products[p].as_str(), ft, brand.default_language.as_str()))
+            })
             .map(|p| products[p].as_str())
             .collect();
         if missing.is_empty() {
@@ -216,10 +262,18 @@ fn compile_brand(index: &ZipIndex<'_>, brand: &Brand, columns: &Columns) -> Bran
         }
         let (file, line, column) = match grid.decider(code) {
             Decider::Rule(i) => ("rules.csv", brand.rules[i].line, columns.rules_form_type),
-            Decider::Override(i) => ("zip_overrides.csv", brand.overrides[i].line, columns.overrides_form_type),
+            Decider::Override(i) => (
+                "zip_overrides.csv",
+                brand.overrides[i].line,
+                columns.overrides_form_type,
+            ),
             Decider::NoMatch => continue,
         };
-        let list = missing.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ");
+        let list = missing
+            .iter()
+            .map(|p| format!("`{p}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
         diagnostics.push(Diagnostic {
             severity: Severity::Error,
             file: file.into(),
@@ -238,7 +292,11 @@ fn compile_brand(index: &ZipIndex<'_>, brand: &Brand, columns: &Columns) -> Bran
     }
 
     // Coverage and warnings.
-    let mut coverage = BrandCoverage { brand: brand.slug.clone(), classes: 0, products: Vec::new() };
+    let mut coverage = BrandCoverage {
+        brand: brand.slug.clone(),
+        classes: 0,
+        products: Vec::new(),
+    };
     for (p, product) in products.iter().enumerate() {
         let mut pc = ProductCoverage {
             product: product.clone(),
@@ -288,10 +346,23 @@ fn compile_brand(index: &ZipIndex<'_>, brand: &Brand, columns: &Columns) -> Bran
         pc.unreached_form_types.sort();
         if pc.zips_not_served > 0 {
             let mut states: Vec<String> = pc.states_not_served.clone();
-            states.extend(pc.states_partly_served.iter().map(|s| format!("{s} (partly)")));
+            states.extend(
+                pc.states_partly_served
+                    .iter()
+                    .map(|s| format!("{s} (partly)")),
+            );
             states.sort();
-            let shown = states.iter().take(12).cloned().collect::<Vec<_>>().join(", ");
-            let more = if states.len() > 12 { format!(" and {} more", states.len() - 12) } else { String::new() };
+            let shown = states
+                .iter()
+                .take(12)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
+            let more = if states.len() > 12 {
+                format!(" and {} more", states.len() - 12)
+            } else {
+                String::new()
+            };
             // About the brand as a whole: pointed at its brands.csv row.
             diagnostics.push(Diagnostic {
                 severity: Severity::Warning,
@@ -312,28 +383,46 @@ fn compile_brand(index: &ZipIndex<'_>, brand: &Brand, columns: &Columns) -> Bran
     }
 
     if diagnostics.iter().any(|d| d.severity == Severity::Error) {
-        return BrandBuild { diagnostics, coverage, files: None };
+        return BrandBuild {
+            diagnostics,
+            coverage,
+            files: None,
+        };
     }
 
     // Tables.
     let form_types = sorted_unique(brand.forms.iter().map(|f| f.form_type.as_str()));
     let languages = sorted_unique(brand.forms.iter().map(|f| f.language.as_str()));
-    let idx = |list: &[String], v: &str| list.binary_search_by(|x| x.as_str().cmp(v)).map_or(0, |i| i as u32);
+    let idx = |list: &[String], v: &str| {
+        list.binary_search_by(|x| x.as_str().cmp(v))
+            .map_or(0, |i| i as u32)
+    };
     // Class value of each code: 0 = not served, k = form_types[k-1]. A reached form type is in
     // forms.csv (checked above); unreached codes never appear in a class.
     let code_value: Vec<u32> = (0..n_codes as u32)
-        .map(|c| code_form_type(c).and_then(|ft| form_types.binary_search_by(|x| x.as_str().cmp(ft)).ok()).map_or(0, |i| i as u32 + 1))
+        .map(|c| {
+            code_form_type(c)
+                .and_then(|ft| form_types.binary_search_by(|x| x.as_str().cmp(ft)).ok())
+                .map_or(0, |i| i as u32 + 1)
+        })
         .collect();
 
     // Route classes by first appearance in ascending ZIP order.
     let mut classes: Vec<Vec<u32>> = Vec::new();
     let mut class_of: HashMap<Vec<u32>, u32> = HashMap::new();
     let mut state_class: Vec<Option<u32>> = vec![None; ns];
-    let mut fst = match fst::raw::Builder::new_type(Vec::with_capacity(64 * 1024), artifact::FST_TYPE) {
-        Ok(b) => b,
-        // Creating a builder over a Vec writes the header into memory: it cannot fail.
-        Err(_) => return BrandBuild { diagnostics, coverage, files: None },
-    };
+    let mut fst =
+        match fst::raw::Builder::new_type(Vec::with_capacity(64 * 1024), artifact::FST_TYPE) {
+            Ok(b) => b,
+            // Creating a builder over a Vec writes the header into memory: it cannot fail.
+            Err(_) => {
+                return BrandBuild {
+                    diagnostics,
+                    coverage,
+                    files: None,
+                }
+            }
+        };
     let mut key = Vec::with_capacity(1 + np);
     for z in 0..index.zips.len() {
         let s = index.state_of[z] as usize;
@@ -357,18 +446,33 @@ fn compile_brand(index: &ZipIndex<'_>, brand: &Brand, columns: &Columns) -> Bran
         };
         // ZIPs are sorted and unique (model::Database), so insertion order is valid.
         if fst.insert(index.zips[z], u64::from(class)).is_err() {
-            return BrandBuild { diagnostics, coverage, files: None };
+            return BrandBuild {
+                diagnostics,
+                coverage,
+                files: None,
+            };
         }
     }
     let Ok(fst_bytes) = fst.into_inner() else {
-        return BrandBuild { diagnostics, coverage, files: None };
+        return BrandBuild {
+            diagnostics,
+            coverage,
+            files: None,
+        };
     };
     coverage.classes = classes.len() as u32;
 
     let mut form_rows: Vec<(u32, u32, u32, String)> = brand
         .forms
         .iter()
-        .map(|f| (idx(&products, &f.product), idx(&form_types, &f.form_type), idx(&languages, &f.language), f.url.clone()))
+        .map(|f| {
+            (
+                idx(&products, &f.product),
+                idx(&form_types, &f.form_type),
+                idx(&languages, &f.language),
+                f.url.clone(),
+            )
+        })
         .collect();
     form_rows.sort();
     form_rows.dedup_by(|a, b| (a.0, a.1, a.2) == (b.0, b.1, b.2));
@@ -388,5 +492,9 @@ fn compile_brand(index: &ZipIndex<'_>, brand: &Brand, columns: &Columns) -> Bran
     let n_classes = tables.classes.len() as u32;
     let frt = artifact::encode(&fst_bytes, &tables);
     let explain = Explain::of(brand).to_bytes();
-    BrandBuild { diagnostics, coverage, files: Some((frt, explain, n_classes)) }
+    BrandBuild {
+        diagnostics,
+        coverage,
+        files: Some((frt, explain, n_classes)),
+    }
 }

@@ -43,7 +43,11 @@ fn short_list(v: &[String]) -> String {
 
 impl fmt::Display for BrandCoverage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "coverage of brand `{}` ({} route classes):", self.brand, self.classes)?;
+        writeln!(
+            f,
+            "coverage of brand `{}` ({} route classes):",
+            self.brand, self.classes
+        )?;
         for p in &self.products {
             writeln!(
                 f,
@@ -56,13 +60,21 @@ impl fmt::Display for BrandCoverage {
                 p.states_not_served.len()
             )?;
             if !p.states_partly_served.is_empty() {
-                writeln!(f, "    partly served: {}", short_list(&p.states_partly_served))?;
+                writeln!(
+                    f,
+                    "    partly served: {}",
+                    short_list(&p.states_partly_served)
+                )?;
             }
             if !p.states_not_served.is_empty() {
                 writeln!(f, "    not served:    {}", short_list(&p.states_not_served))?;
             }
             if !p.unreached_form_types.is_empty() {
-                writeln!(f, "    forms no rule reaches: {}", short_list(&p.unreached_form_types))?;
+                writeln!(
+                    f,
+                    "    forms no rule reaches: {}",
+                    short_list(&p.unreached_form_types)
+                )?;
             }
         }
         Ok(())

@@ -39,7 +39,11 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(f, "{}:{}:{}: {}: {}", self.file, self.line, self.column, kind, self.message)?;
+        write!(
+            f,
+            "{}:{}:{}: {}: {}",
+            self.file, self.line, self.column, kind, self.message
+        )?;
         if let Some(name) = &self.column_name {
             write!(f, " (column `{name}`)")?;
         }

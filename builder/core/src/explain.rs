@@ -38,12 +38,26 @@ impl Explain {
             overrides: brand
                 .overrides
                 .iter()
-                .map(|o| (or(&o.product, "*"), o.zip_prefix.clone(), or(&o.form_type, "none"), o.line))
+                .map(|o| {
+                    (
+                        or(&o.product, "*"),
+                        o.zip_prefix.clone(),
+                        or(&o.form_type, "none"),
+                        o.line,
+                    )
+                })
                 .collect(),
             rules: brand
                 .rules
                 .iter()
-                .map(|r| (or(&r.product, "*"), or(&r.state, "*"), or(&r.form_type, "none"), r.line))
+                .map(|r| {
+                    (
+                        or(&r.product, "*"),
+                        or(&r.state, "*"),
+                        or(&r.form_type, "none"),
+                        r.line,
+                    )
+                })
                 .collect(),
         }
     }
@@ -74,7 +88,12 @@ impl Explain {
         let rules = self
             .rules
             .iter()
-            .map(|(p, s, f, line)| Rule { product: opt(p, "*"), state: opt(s, "*"), form_type: opt(f, "none"), line: *line })
+            .map(|(p, s, f, line)| Rule {
+                product: opt(p, "*"),
+                state: opt(s, "*"),
+                form_type: opt(f, "none"),
+                line: *line,
+            })
             .collect();
         (overrides, rules)
     }

@@ -7,19 +7,19 @@
 //! [`compile`] turns it into per-brand artifacts ([`artifact`], described byte by byte in
 //! `FORMAT.md`), and [`resolve`] answers queries from those artifacts alone.
 
-pub mod beacon;
-pub mod diag;
-pub mod load;
-pub mod manifest;
-pub mod model;
-pub mod publish_plan;
-pub mod report;
-pub mod usps;
 pub mod artifact;
+pub mod beacon;
 pub mod compile;
 pub mod coverage;
 pub mod crc32c;
+pub mod diag;
 pub mod explain;
+pub mod load;
+pub mod manifest;
+pub mod model;
 pub mod precedence;
+pub mod publish_plan;
+pub mod report;
 pub mod resolve;
 pub mod template;
+pub mod usps;

@@ -414,7 +414,7 @@ fn load_forms(
     const URL: usize = 4;
     let mut table = Table::open(&FORMS, bytes, d)?;
     let mut products: HashMap<String, BTreeSet<String>> = HashMap::new();
-    let mut keys: HashMap<(String, String, String, String), u32> = HashMap::new();
+    let mut keys = Keys::default();
     while let Some(row) = table.next_row(d) {
         let brand = row.value(BRAND, d, check::slug);
         if let Some(brand) = brand {
@@ -439,13 +439,7 @@ fn load_forms(
         else {
             continue;
         };
-        let key = (
-            brand.to_string(),
-            product.to_string(),
-            form_type.to_string(),
-            language.to_string(),
-        );
-        if let Some(first) = keys.get(&key) {
+        if let Some(first) = keys.first_line(&[brand, product, form_type, language], row.line) {
             row.error(
                 BRAND,
                 d,
@@ -458,7 +452,6 @@ fn load_forms(
             );
             continue;
         }
-        keys.insert(key, row.line);
         if let (Some(url), Some(b)) = (url, db.brands.get_mut(brand)) {
             b.forms.push(Form {
                 product: product.to_string(),
@@ -535,7 +528,7 @@ fn load_rules(
     let Some(mut table) = Table::open(&RULES, bytes, d) else {
         return false;
     };
-    let mut keys: HashMap<(String, String, String), u32> = HashMap::new();
+    let mut keys = Keys::default();
     while let Some(row) = table.next_row(d) {
         let brand = row.value(BRAND, d, check::slug);
         if let Some(brand) = brand {
@@ -566,26 +559,21 @@ fn load_rules(
         let (Some(brand), Some(product), Some(state)) = (brand, product, state) else {
             continue;
         };
-        let key = (
-            brand.to_string(),
-            product.unwrap_or("*").to_string(),
-            state.unwrap_or("*").to_string(),
-        );
-        if let Some(first) = keys.get(&key) {
+        let key = [brand, product.unwrap_or("*"), state.unwrap_or("*")];
+        if let Some(first) = keys.first_line(&key, row.line) {
             row.error(
                 BRAND,
                 d,
                 Problem::new(
                     format!(
                         "duplicate rule (brand `{}`, product `{}`, state `{}`): line {first} already has it",
-                        key.0, key.1, key.2
+                        key[0], key[1], key[2]
                     ),
                     "keep one rule per brand, product and state: remove this row or the other",
                 ),
             );
             continue;
         }
-        keys.insert(key, row.line);
         if let (Some(form_type), Some(b)) = (form_type, db.brands.get_mut(brand)) {
             b.rules.push(Rule {
                 product: product.map(str::to_string),
@@ -614,7 +602,7 @@ fn load_overrides(
     let Some(mut table) = Table::open(&OVERRIDES, bytes, d) else {
         return false;
     };
-    let mut keys: HashMap<(String, String, String), u32> = HashMap::new();
+    let mut keys = Keys::default();
     while let Some(row) = table.next_row(d) {
         let brand = row.value(BRAND, d, check::slug);
         if let Some(brand) = brand {
@@ -643,26 +631,21 @@ fn load_overrides(
         let (Some(brand), Some(product), Some(prefix)) = (brand, product, prefix) else {
             continue;
         };
-        let key = (
-            brand.to_string(),
-            product.unwrap_or("*").to_string(),
-            prefix.to_string(),
-        );
-        if let Some(first) = keys.get(&key) {
+        let key = [brand, product.unwrap_or("*"), prefix];
+        if let Some(first) = keys.first_line(&key, row.line) {
             row.error(
                 BRAND,
                 d,
                 Problem::new(
                     format!(
                         "duplicate override (brand `{}`, product `{}`, zip_prefix `{}`): line {first} already has it",
-                        key.0, key.1, key.2
+                        key[0], key[1], key[2]
                     ),
                     "keep one override per brand, product and prefix: remove this row or the other",
                 ),
             );
             continue;
         }
-        keys.insert(key, row.line);
         if let (Some(form_type), Some(b)) = (form_type, db.brands.get_mut(brand)) {
             b.overrides.push(Override {
                 product: product.map(str::to_string),
@@ -673,6 +656,30 @@ fn load_overrides(
         }
     }
     true
+}
+
+/// The keys seen so far in one file, each with the line that first had it.
+#[derive(Default)]
+struct Keys {
+    lines: HashMap<String, u32>,
+    /// Reused buffer: the key's parts joined by NUL (no value can hold one).
+    buf: String,
+}
+
+impl Keys {
+    /// The line that already had `parts`, or `None` after recording `line` as its first.
+    fn first_line(&mut self, parts: &[&str], line: u32) -> Option<u32> {
+        self.buf.clear();
+        for p in parts {
+            self.buf.push_str(p);
+            self.buf.push('\0');
+        }
+        if let Some(first) = self.lines.get(self.buf.as_str()) {
+            return Some(*first);
+        }
+        self.lines.insert(self.buf.clone(), line);
+        None
+    }
 }
 
 impl ZipIndex {

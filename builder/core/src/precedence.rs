@@ -46,22 +46,42 @@ pub fn decide<'a>(
         .enumerate()
         .filter(|(_, o)| o.product.as_deref().is_none_or(|p| p == product))
         .filter(|(_, o)| zip.starts_with(o.zip_prefix.as_str()))
-        .max_by_key(|(i, o)| (o.zip_prefix.len(), o.product.is_some(), std::cmp::Reverse(*i)));
+        .max_by_key(|(i, o)| {
+            (
+                o.zip_prefix.len(),
+                o.product.is_some(),
+                std::cmp::Reverse(*i),
+            )
+        });
     if let Some((i, o)) = best {
-        return Decision { form_type: o.form_type.as_deref(), decider: Decider::Override(i) };
+        return Decision {
+            form_type: o.form_type.as_deref(),
+            decider: Decider::Override(i),
+        };
     }
     // 4.2: (product, state), (product, *), (*, state), (*, *).
-    let order = [(Some(product), Some(state)), (Some(product), None), (None, Some(state)), (None, None)];
+    let order = [
+        (Some(product), Some(state)),
+        (Some(product), None),
+        (None, Some(state)),
+        (None, None),
+    ];
     for (want_p, want_s) in order {
         if let Some((i, r)) = rules
             .iter()
             .enumerate()
             .find(|(_, r)| r.product.as_deref() == want_p && r.state.as_deref() == want_s)
         {
-            return Decision { form_type: r.form_type.as_deref(), decider: Decider::Rule(i) };
+            return Decision {
+                form_type: r.form_type.as_deref(),
+                decider: Decider::Rule(i),
+            };
         }
     }
-    Decision { form_type: None, decider: Decider::NoMatch }
+    Decision {
+        form_type: None,
+        decider: Decider::NoMatch,
+    }
 }
 
 /// Every ZIP of the database with its state as a small index, shared by all brands.
@@ -81,10 +101,21 @@ impl<'a> ZipIndex<'a> {
         let mut states: Vec<&str> = zips.iter().map(|(_, s)| s.as_str()).collect();
         states.sort_unstable();
         states.dedup();
-        let pos: HashMap<&str, u32> = states.iter().enumerate().map(|(i, s)| (*s, i as u32)).collect();
+        let pos: HashMap<&str, u32> = states
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (*s, i as u32))
+            .collect();
         // Every state of `zips` is in `pos`: it was built from the same list.
-        let state_of = zips.iter().map(|(_, s)| pos.get(s.as_str()).copied().unwrap_or(0)).collect();
-        ZipIndex { zips: zips.iter().map(|(z, _)| z).collect(), states, state_of }
+        let state_of = zips
+            .iter()
+            .map(|(_, s)| pos.get(s.as_str()).copied().unwrap_or(0))
+            .collect();
+        ZipIndex {
+            zips: zips.iter().map(|(z, _)| z).collect(),
+            states,
+            state_of,
+        }
     }
 
     /// The index range of ZIPs starting with `prefix`.
@@ -118,7 +149,12 @@ impl Grid {
     /// Decides every ZIP of `index` for every product of `products` (sorted), for one brand's rows.
     ///
     /// Rows naming a product not in `products` never apply (the loader refuses them anyway).
-    pub fn build(index: &ZipIndex<'_>, products: &[String], rules: &[Rule], overrides: &[Override]) -> Grid {
+    pub fn build(
+        index: &ZipIndex<'_>,
+        products: &[String],
+        rules: &[Rule],
+        overrides: &[Override],
+    ) -> Grid {
         let n_products = products.len();
         let n_rules = rules.len();
         let product_idx = |p: &str| products.binary_search_by(|x| x.as_str().cmp(p)).ok();
@@ -127,7 +163,9 @@ impl Grid {
         let mut by_key: HashMap<(Option<&str>, Option<&str>), usize> = HashMap::new();
         for (i, r) in rules.iter().enumerate() {
             // Keys are unique after validation; keep the first should a duplicate slip through.
-            by_key.entry((r.product.as_deref(), r.state.as_deref())).or_insert(i);
+            by_key
+                .entry((r.product.as_deref(), r.state.as_deref()))
+                .or_insert(i);
         }
         let mut base = vec![0u32; index.states.len() * n_products];
         for (s, state) in index.states.iter().enumerate() {
@@ -138,14 +176,23 @@ impl Grid {
                     (None, Some(*state)),
                     (None, None),
                 ];
-                let code = order.iter().find_map(|k| by_key.get(k)).map_or(0, |&i| 1 + i as u32);
+                let code = order
+                    .iter()
+                    .find_map(|k| by_key.get(k))
+                    .map_or(0, |&i| 1 + i as u32);
                 base[s * n_products + p] = code;
             }
         }
 
         // Overrides, shortest prefix first, `*` before the product's own row at equal length.
         let mut order: Vec<usize> = (0..overrides.len()).collect();
-        order.sort_by_key(|&i| (overrides[i].zip_prefix.len(), overrides[i].product.is_none(), i));
+        order.sort_by_key(|&i| {
+            (
+                overrides[i].zip_prefix.len(),
+                overrides[i].product.is_some(),
+                i,
+            )
+        });
         let mut row_of_zip = vec![NO_ROW; index.zips.len()];
         let mut rows: Vec<u32> = Vec::new();
         for i in order {
@@ -173,7 +220,13 @@ impl Grid {
                 }
             }
         }
-        Grid { n_products, n_rules, base, row_of_zip, rows }
+        Grid {
+            n_products,
+            n_rules,
+            base,
+            row_of_zip,
+            rows,
+        }
     }
 
     /// The decider codes of ZIP number `z` (in state number `state`), one per product.
@@ -214,59 +267,115 @@ mod tests {
 
     fn rule(p: &str, s: &str, ft: &str, line: u32) -> Rule {
         let opt = |v: &str, any: &str| (v != any).then(|| v.to_string());
-        Rule { product: opt(p, "*"), state: opt(s, "*"), form_type: opt(ft, "none"), line }
+        Rule {
+            product: opt(p, "*"),
+            state: opt(s, "*"),
+            form_type: opt(ft, "none"),
+            line,
+        }
     }
 
     fn ovr(p: &str, prefix: &str, ft: &str, line: u32) -> Override {
         let opt = |v: &str, any: &str| (v != any).then(|| v.to_string());
-        Override { product: opt(p, "*"), zip_prefix: prefix.into(), form_type: opt(ft, "none"), line }
+        Override {
+            product: opt(p, "*"),
+            zip_prefix: prefix.into(),
+            form_type: opt(ft, "none"),
+            line,
+        }
     }
 
     fn zips() -> Vec<(Zip, String)> {
-        [("10001", "NY"), ("10002", "NY"), ("10101", "NY"), ("20001", "DC"), ("90210", "CA")]
-            .iter()
-            .map(|(z, s)| {
-                let mut b = [0u8; 5];
-                b.copy_from_slice(z.as_bytes());
-                (b, s.to_string())
-            })
-            .collect()
+        [
+            ("10001", "NY"),
+            ("10002", "NY"),
+            ("10101", "NY"),
+            ("20001", "DC"),
+            ("90210", "CA"),
+        ]
+        .iter()
+        .map(|(z, s)| {
+            let mut b = [0u8; 5];
+            b.copy_from_slice(z.as_bytes());
+            (b, s.to_string())
+        })
+        .collect()
     }
 
     /// Runs both implementations and checks they agree, returning the decision.
-    fn both(overrides: &[Override], rules: &[Rule], zip: &str, product: &str) -> (Option<String>, Decider) {
+    fn both(
+        overrides: &[Override],
+        rules: &[Rule],
+        zip: &str,
+        product: &str,
+    ) -> (Option<String>, Decider) {
         let zs = zips();
         let index = ZipIndex::new(&zs);
         let products = vec!["auto".to_string(), "home".to_string()];
         let grid = Grid::build(&index, &products, rules, overrides);
-        let z = index.zips.iter().position(|z| &z[..] == zip.as_bytes()).expect("test ZIP");
+        let z = index
+            .zips
+            .iter()
+            .position(|z| &z[..] == zip.as_bytes())
+            .expect("test ZIP");
         let state = zs[z].1.as_str();
         let d = decide(overrides, rules, zip, state, product);
-        let p = products.iter().position(|x| x == product).expect("test product");
+        let p = products
+            .iter()
+            .position(|x| x == product)
+            .expect("test product");
         let code = grid.row(z, index.state_of[z] as usize)[p];
-        assert_eq!(grid.decider(code), d.decider, "grid and direct reading disagree for {zip} {product}");
+        assert_eq!(
+            grid.decider(code),
+            d.decider,
+            "grid and direct reading disagree for {zip} {product}"
+        );
         (d.form_type.map(str::to_string), d.decider)
     }
 
     #[test]
     fn product_and_state_rule_beats_every_other_rule() {
-        let rules = [rule("*", "*", "a", 2), rule("*", "NY", "b", 3), rule("auto", "*", "c", 4), rule("auto", "NY", "d", 5)];
-        assert_eq!(both(&[], &rules, "10001", "auto"), (Some("d".into()), Decider::Rule(3)));
+        let rules = [
+            rule("*", "*", "a", 2),
+            rule("*", "NY", "b", 3),
+            rule("auto", "*", "c", 4),
+            rule("auto", "NY", "d", 5),
+        ];
+        assert_eq!(
+            both(&[], &rules, "10001", "auto"),
+            (Some("d".into()), Decider::Rule(3))
+        );
     }
 
     #[test]
     fn product_any_state_rule_beats_any_product_state_rule() {
-        let rules = [rule("*", "*", "a", 2), rule("*", "NY", "b", 3), rule("auto", "*", "c", 4)];
-        assert_eq!(both(&[], &rules, "10001", "auto"), (Some("c".into()), Decider::Rule(2)));
+        let rules = [
+            rule("*", "*", "a", 2),
+            rule("*", "NY", "b", 3),
+            rule("auto", "*", "c", 4),
+        ];
+        assert_eq!(
+            both(&[], &rules, "10001", "auto"),
+            (Some("c".into()), Decider::Rule(2))
+        );
         // For another product the (*, state) rule applies.
-        assert_eq!(both(&[], &rules, "10001", "home"), (Some("b".into()), Decider::Rule(1)));
+        assert_eq!(
+            both(&[], &rules, "10001", "home"),
+            (Some("b".into()), Decider::Rule(1))
+        );
     }
 
     #[test]
     fn any_product_state_rule_beats_catch_all() {
         let rules = [rule("*", "*", "a", 2), rule("*", "NY", "b", 3)];
-        assert_eq!(both(&[], &rules, "10001", "auto"), (Some("b".into()), Decider::Rule(1)));
-        assert_eq!(both(&[], &rules, "90210", "auto"), (Some("a".into()), Decider::Rule(0)));
+        assert_eq!(
+            both(&[], &rules, "10001", "auto"),
+            (Some("b".into()), Decider::Rule(1))
+        );
+        assert_eq!(
+            both(&[], &rules, "90210", "auto"),
+            (Some("a".into()), Decider::Rule(0))
+        );
     }
 
     #[test]
@@ -286,39 +395,76 @@ mod tests {
     fn override_beats_every_rule() {
         let rules = [rule("auto", "NY", "d", 2)];
         let overrides = [ovr("*", "1", "x", 2)];
-        assert_eq!(both(&overrides, &rules, "10001", "auto"), (Some("x".into()), Decider::Override(0)));
-        assert_eq!(both(&overrides, &rules, "20001", "auto"), (None, Decider::NoMatch));
+        assert_eq!(
+            both(&overrides, &rules, "10001", "auto"),
+            (Some("x".into()), Decider::Override(0))
+        );
+        assert_eq!(
+            both(&overrides, &rules, "20001", "auto"),
+            (None, Decider::NoMatch)
+        );
     }
 
     #[test]
     fn longest_prefix_wins_whatever_its_product() {
-        let overrides = [ovr("auto", "1", "short", 2), ovr("*", "100", "long", 3), ovr("auto", "10", "mid", 4)];
-        assert_eq!(both(&overrides, &[], "10001", "auto"), (Some("long".into()), Decider::Override(1)));
-        assert_eq!(both(&overrides, &[], "10101", "auto"), (Some("mid".into()), Decider::Override(2)));
+        let overrides = [
+            ovr("auto", "1", "short", 2),
+            ovr("*", "100", "long", 3),
+            ovr("auto", "10", "mid", 4),
+        ];
+        assert_eq!(
+            both(&overrides, &[], "10001", "auto"),
+            (Some("long".into()), Decider::Override(1))
+        );
+        assert_eq!(
+            both(&overrides, &[], "10101", "auto"),
+            (Some("mid".into()), Decider::Override(2))
+        );
     }
 
     #[test]
     fn at_equal_length_the_product_row_beats_the_star_row() {
         // The `*` row comes after the product's row in the file: order must not matter.
         let overrides = [ovr("auto", "100", "mine", 2), ovr("*", "100", "all", 3)];
-        assert_eq!(both(&overrides, &[], "10001", "auto"), (Some("mine".into()), Decider::Override(0)));
-        assert_eq!(both(&overrides, &[], "10001", "home"), (Some("all".into()), Decider::Override(1)));
+        assert_eq!(
+            both(&overrides, &[], "10001", "auto"),
+            (Some("mine".into()), Decider::Override(0))
+        );
+        assert_eq!(
+            both(&overrides, &[], "10001", "home"),
+            (Some("all".into()), Decider::Override(1))
+        );
     }
 
     #[test]
     fn none_override_is_not_served_even_where_a_rule_serves() {
         let rules = [rule("*", "*", "a", 2)];
         let overrides = [ovr("home", "10002", "none", 2)];
-        assert_eq!(both(&overrides, &rules, "10002", "home"), (None, Decider::Override(0)));
-        assert_eq!(both(&overrides, &rules, "10002", "auto"), (Some("a".into()), Decider::Rule(0)));
-        assert_eq!(both(&overrides, &rules, "10001", "home"), (Some("a".into()), Decider::Rule(0)));
+        assert_eq!(
+            both(&overrides, &rules, "10002", "home"),
+            (None, Decider::Override(0))
+        );
+        assert_eq!(
+            both(&overrides, &rules, "10002", "auto"),
+            (Some("a".into()), Decider::Rule(0))
+        );
+        assert_eq!(
+            both(&overrides, &rules, "10001", "home"),
+            (Some("a".into()), Decider::Rule(0))
+        );
     }
 
     #[test]
     fn a_prefix_matches_only_zips_starting_with_it() {
         let overrides = [ovr("*", "1010", "x", 2)];
-        assert_eq!(both(&overrides, &[], "10101", "auto"), (Some("x".into()), Decider::Override(0)));
-        assert_eq!(both(&overrides, &[], "10001", "auto"), (None, Decider::NoMatch));
+        assert_eq!(
+            both(&overrides, &[], "10101", "auto"),
+            (Some("x".into()), Decider::Override(0))
+        );
+        assert_eq!(
+            both(&overrides, &[], "10001", "auto"),
+            (None, Decider::NoMatch)
+        );
         let index_zips = zips();
         let index = ZipIndex::new(&index_zips);
         assert_eq!(index.prefix_range(b"1"), 0..3);

@@ -44,11 +44,7 @@ pub const DEFAULT_KEEP: usize = 5;
 /// The build id of a manifest: the first 16 lowercase hex digits of the SHA-256 of its bytes.
 pub fn build_id(manifest_bytes: &[u8]) -> String {
     let digest = Sha256::digest(manifest_bytes);
-    digest
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
 /// Object keys under one prefix of a bucket.
@@ -160,7 +156,12 @@ impl History {
 
     /// This history after publishing `build`: moved (or added) to the end.
     pub fn with_published(&self, build: &str) -> History {
-        let mut builds: Vec<String> = self.builds.iter().filter(|b| *b != build).cloned().collect();
+        let mut builds: Vec<String> = self
+            .builds
+            .iter()
+            .filter(|b| *b != build)
+            .cloned()
+            .collect();
         builds.push(build.to_string());
         History { builds }
     }
@@ -526,8 +527,7 @@ pub fn plan_rollback(
 
     let target = match to {
         Some(id) => {
-            if !remote.history.builds.iter().any(|b| b == id) || !remote.records.contains_key(id)
-            {
+            if !remote.history.builds.iter().any(|b| b == id) || !remote.records.contains_key(id) {
                 return Err(PlanError::UnknownBuild(id.to_string()));
             }
             id.to_string()
@@ -557,14 +557,13 @@ pub fn plan_rollback(
         Selection::Brands(list) => {
             let mut m = live.clone();
             for b in list {
-                let entry =
-                    record
-                        .brands
-                        .get(b)
-                        .ok_or_else(|| PlanError::BrandNotInBuild {
-                            brand: b.clone(),
-                            build: target.clone(),
-                        })?;
+                let entry = record
+                    .brands
+                    .get(b)
+                    .ok_or_else(|| PlanError::BrandNotInBuild {
+                        brand: b.clone(),
+                        build: target.clone(),
+                    })?;
                 m.brands.insert(b.clone(), entry.clone());
             }
             m
@@ -788,9 +787,9 @@ mod tests {
         apply(&l, &mut remote, &p1, &m1);
         let (m2, b2) = manifest(&[("acme", "1")]);
         let p2 = plan_publish(&l, &m2, &b2, &remote, 5);
-        assert!(p2
-            .steps
-            .contains(&Step::Delete { key: "beta.frt".into() }));
+        assert!(p2.steps.contains(&Step::Delete {
+            key: "beta.frt".into()
+        }));
         assert_eq!(p2.invalidate, ["/beta.frt", "/manifest.json"]);
     }
 
@@ -813,7 +812,10 @@ mod tests {
             .collect();
         assert_eq!(
             acme,
-            ["p/a/acme.0000000000000003.frt", "p/a/acme.0000000000000004.frt"]
+            [
+                "p/a/acme.0000000000000003.frt",
+                "p/a/acme.0000000000000004.frt"
+            ]
         );
         // beta's file is shared by every build and stays.
         assert!(remote.keys.contains("p/a/beta.0000000000000001.frt"));
@@ -893,7 +895,12 @@ mod tests {
             PlanError::UnknownBuild("ffffffffffffffff".into())
         );
         assert!(matches!(
-            plan_rollback(&l, &remote, &Selection::Brands(vec!["zeta".into()]), Some(&ids[0])),
+            plan_rollback(
+                &l,
+                &remote,
+                &Selection::Brands(vec!["zeta".into()]),
+                Some(&ids[0])
+            ),
             Err(PlanError::BrandNotInBuild { .. })
         ));
         assert_eq!(

@@ -118,9 +118,7 @@ impl Filter {
             return false;
         }
         match time {
-            Some(t) => {
-                self.since_ms.is_none_or(|s| t >= s) && self.until_ms.is_none_or(|u| t < u)
-            }
+            Some(t) => self.since_ms.is_none_or(|s| t >= s) && self.until_ms.is_none_or(|u| t < u),
             None => self.since_ms.is_none() && self.until_ms.is_none(),
         }
     }
@@ -696,10 +694,7 @@ impl Aggregator {
             input: InputStats {
                 files: self.files,
                 lines: self.lines,
-                events: totals.resolves
-                    + totals.loads
-                    + totals.load_errors
-                    + totals.other_events,
+                events: totals.resolves + totals.loads + totals.load_errors + totals.other_events,
                 malformed: self.malformed,
                 duplicates: self.duplicates,
                 filtered_out: self.filtered_out,
@@ -1117,7 +1112,14 @@ mod tests {
         let rows: Vec<(&str, &str, &str, u64)> = r
             .resolves
             .iter()
-            .map(|x| (x.brand.as_str(), x.product.as_str(), x.outcome.as_str(), x.count))
+            .map(|x| {
+                (
+                    x.brand.as_str(),
+                    x.product.as_str(),
+                    x.outcome.as_str(),
+                    x.count,
+                )
+            })
             .collect();
         assert_eq!(
             rows,

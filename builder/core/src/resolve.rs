@@ -45,9 +45,17 @@ impl Reason {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resolution {
     /// A form URL.
-    Ok { url: String, state: String, form_type: String, language: String },
+    Ok {
+        url: String,
+        state: String,
+        form_type: String,
+        language: String,
+    },
     /// A reason and the fallback URL (filled), `None` for `unknown_brand` and an unusable artifact.
-    Failed { error: Reason, fallback_url: Option<String> },
+    Failed {
+        error: Reason,
+        fallback_url: Option<String>,
+    },
 }
 
 fn push_json_str(out: &mut String, s: &str) {
@@ -66,7 +74,12 @@ impl Resolution {
     pub fn to_json_with(&self, decided_by: Option<Option<&str>>) -> String {
         let mut out = String::with_capacity(160);
         match self {
-            Resolution::Ok { url, state, form_type, language } => {
+            Resolution::Ok {
+                url,
+                state,
+                form_type,
+                language,
+            } => {
                 out.push_str("{\"ok\":true,\"url\":");
                 push_json_str(&mut out, url);
                 out.push_str(",\"state\":");
@@ -76,8 +89,15 @@ impl Resolution {
                 out.push_str(",\"language\":");
                 push_json_str(&mut out, language);
             }
-            Resolution::Failed { error, fallback_url } => {
-                let _ = write!(out, "{{\"ok\":false,\"error\":\"{}\",\"fallback_url\":", error.as_str());
+            Resolution::Failed {
+                error,
+                fallback_url,
+            } => {
+                let _ = write!(
+                    out,
+                    "{{\"ok\":false,\"error\":\"{}\",\"fallback_url\":",
+                    error.as_str()
+                );
                 match fallback_url {
                     Some(u) => push_json_str(&mut out, u),
                     None => out.push_str("null"),
@@ -146,18 +166,29 @@ pub fn resolve(a: &Artifact, zip: &str, product: &str, language: &str) -> Resolu
 }
 
 /// [`resolve`], also returning the step-4 inputs when the query got that far.
-pub fn resolve_traced(a: &Artifact, zip: &str, product: &str, language: &str) -> (Resolution, Option<Reached>) {
+pub fn resolve_traced(
+    a: &Artifact,
+    zip: &str,
+    product: &str,
+    language: &str,
+) -> (Resolution, Option<Reached>) {
     let t = &a.tables;
     let product = lowercase(trim(product));
     let asked_language = normalise_language(language);
     let zip5 = parse_zip(zip);
-    let zip_str = zip5.as_ref().map(|z| String::from_utf8_lossy(z).into_owned());
+    let zip_str = zip5
+        .as_ref()
+        .map(|z| String::from_utf8_lossy(z).into_owned());
 
     let fail = |error: Reason| {
         // Fallback filling: {zip} once step 1 passed (else empty); {product} as asked (trimmed,
         // lowercased); {language} the normalised asked one when the brand has a form in it, else
         // the default language; {brand} the brand.
-        let lang = if a.language_index(&asked_language).is_some() { asked_language.as_str() } else { t.default_language.as_str() };
+        let lang = if a.language_index(&asked_language).is_some() {
+            asked_language.as_str()
+        } else {
+            t.default_language.as_str()
+        };
         let v = Values {
             zip: zip_str.as_deref(),
             product: Some(&product),
@@ -165,15 +196,28 @@ pub fn resolve_traced(a: &Artifact, zip: &str, product: &str, language: &str) ->
             brand: Some(&t.brand),
             ..Values::default()
         };
-        Resolution::Failed { error, fallback_url: Some(template::fill(&t.fallback_url, &v)) }
+        Resolution::Failed {
+            error,
+            fallback_url: Some(template::fill(&t.fallback_url, &v)),
+        }
     };
 
-    let Some(z) = zip5 else { return (fail(Reason::InvalidZip), None) };
-    let Some(class) = a.class_of(&z) else { return (fail(Reason::UnknownZip), None) };
+    let Some(z) = zip5 else {
+        return (fail(Reason::InvalidZip), None);
+    };
+    let Some(class) = a.class_of(&z) else {
+        return (fail(Reason::UnknownZip), None);
+    };
     // Artifact::from_bytes checked every index of every class.
     let state = &t.states[class[0] as usize];
-    let Some(p) = a.product_index(&product) else { return (fail(Reason::UnknownProduct), None) };
-    let reached = Reached { zip: zip_str.clone().unwrap_or_default(), state: state.clone(), product: product.clone() };
+    let Some(p) = a.product_index(&product) else {
+        return (fail(Reason::UnknownProduct), None);
+    };
+    let reached = Reached {
+        zip: zip_str.clone().unwrap_or_default(),
+        state: state.clone(),
+        product: product.clone(),
+    };
     let k = class[1 + p];
     if k == 0 {
         return (fail(Reason::NotServed), Some(reached));
@@ -184,12 +228,18 @@ pub fn resolve_traced(a: &Artifact, zip: &str, product: &str, language: &str) ->
     // default language's (which exists: the builder and Artifact::from_bytes guarantee it).
     let chosen = a
         .language_index(&asked_language)
-        .and_then(|l| a.form(p, ft, l as u32).map(|u| (u, asked_language.as_str())))
+        .and_then(|l| {
+            a.form(p, ft, l as u32)
+                .map(|u| (u, asked_language.as_str()))
+        })
         .or_else(|| {
             let l = a.language_index(&t.default_language)?;
-            a.form(p, ft, l as u32).map(|u| (u, t.default_language.as_str()))
+            a.form(p, ft, l as u32)
+                .map(|u| (u, t.default_language.as_str()))
         });
-    let Some((url, language)) = chosen else { return (fail(Reason::NotServed), Some(reached)) };
+    let Some((url, language)) = chosen else {
+        return (fail(Reason::NotServed), Some(reached));
+    };
     let form_type = &t.form_types[ft as usize];
     let v = Values {
         zip: zip_str.as_deref(),
@@ -210,7 +260,13 @@ pub fn resolve_traced(a: &Artifact, zip: &str, product: &str, language: &str) ->
 
 /// Says which row decided, from the explain rows: `zip_overrides.csv:7 (product=*,zip_prefix=100,form_type=agent)`.
 pub fn describe_decider(overrides: &[Override], rules: &[Rule], reached: &Reached) -> String {
-    let d = precedence::decide(overrides, rules, &reached.zip, &reached.state, &reached.product);
+    let d = precedence::decide(
+        overrides,
+        rules,
+        &reached.zip,
+        &reached.state,
+        &reached.product,
+    );
     let any = |v: &Option<String>, s: &'static str| v.clone().unwrap_or_else(|| s.to_string());
     match d.decider {
         Decider::NoMatch => "no override or rule matches".to_string(),
@@ -241,9 +297,15 @@ pub fn describe_decider(overrides: &[Override], rules: &[Rule], reached: &Reache
 #[derive(Debug, Error)]
 pub enum SetError {
     #[error("cannot read {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path} is not a valid manifest: {source}")]
-    Manifest { path: PathBuf, source: serde_json::Error },
+    Manifest {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
     #[error(
         "{path}: artifact format version {version} is not supported by this client (it reads version 1): update the formroute client, or rebuild the artifacts with a matching formroute builder"
     )]
@@ -254,11 +316,17 @@ pub enum SetError {
 #[derive(Debug, Error)]
 pub enum BrandError {
     #[error("cannot read {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: SHA-256 does not match manifest.json: the file changed after the build")]
     Sha { path: PathBuf },
     #[error("{path}: {source}")]
-    Artifact { path: PathBuf, source: ArtifactError },
+    Artifact {
+        path: PathBuf,
+        source: ArtifactError,
+    },
 }
 
 /// One usable brand.
@@ -277,7 +345,10 @@ pub struct ArtifactSet {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, BrandError> {
-    std::fs::read(path).map_err(|source| BrandError::Io { path: path.to_path_buf(), source })
+    std::fs::read(path).map_err(|source| BrandError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 impl ArtifactSet {
@@ -285,10 +356,19 @@ impl ArtifactSet {
     /// A brand whose artifact is unusable stays listed; its queries answer `unavailable`.
     pub fn open(dir: &Path) -> Result<ArtifactSet, SetError> {
         let path = dir.join(MANIFEST_FILE);
-        let text = std::fs::read_to_string(&path).map_err(|source| SetError::Io { path: path.clone(), source })?;
-        let manifest = Manifest::from_json(&text).map_err(|source| SetError::Manifest { path: path.clone(), source })?;
+        let text = std::fs::read_to_string(&path).map_err(|source| SetError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let manifest = Manifest::from_json(&text).map_err(|source| SetError::Manifest {
+            path: path.clone(),
+            source,
+        })?;
         if manifest.format_version != FORMAT_VERSION {
-            return Err(SetError::Version { path, version: manifest.format_version });
+            return Err(SetError::Version {
+                path,
+                version: manifest.format_version,
+            });
         }
         let mut brands = BTreeMap::new();
         for (slug, entry) in &manifest.brands {
@@ -298,7 +378,8 @@ impl ArtifactSet {
                 if sha256_hex(&bytes) != entry.artifact_sha256 {
                     return Err(BrandError::Sha { path });
                 }
-                let artifact = Artifact::from_bytes(&bytes).map_err(|source| BrandError::Artifact { path, source })?;
+                let artifact = Artifact::from_bytes(&bytes)
+                    .map_err(|source| BrandError::Artifact { path, source })?;
                 let explain = read(&dir.join(&entry.explain))
                     .ok()
                     .and_then(|b| Explain::from_bytes(&b).ok())
@@ -312,7 +393,9 @@ impl ArtifactSet {
 
     /// The brands whose artifact is unusable, with why.
     pub fn problems(&self) -> impl Iterator<Item = (&str, &BrandError)> {
-        self.brands.iter().filter_map(|(k, v)| v.as_ref().err().map(|e| (k.as_str(), e)))
+        self.brands
+            .iter()
+            .filter_map(|(k, v)| v.as_ref().err().map(|e| (k.as_str(), e)))
     }
 
     /// A usable brand.
@@ -326,12 +409,30 @@ impl ArtifactSet {
     }
 
     /// [`ArtifactSet::resolve`] plus the `decided_by` text (`None` when step 4 was not reached).
-    pub fn resolve_explained(&self, brand: &str, zip: &str, product: &str, language: &str) -> (Resolution, Option<String>) {
+    pub fn resolve_explained(
+        &self,
+        brand: &str,
+        zip: &str,
+        product: &str,
+        language: &str,
+    ) -> (Resolution, Option<String>) {
         match self.brands.get(brand) {
-            None => (Resolution::Failed { error: Reason::UnknownBrand, fallback_url: None }, None),
+            None => (
+                Resolution::Failed {
+                    error: Reason::UnknownBrand,
+                    fallback_url: None,
+                },
+                None,
+            ),
             // An unusable artifact: SPEC's `unavailable`, with the page's fallback, which a command
             // line does not have: null.
-            Some(Err(_)) => (Resolution::Failed { error: Reason::Unavailable, fallback_url: None }, None),
+            Some(Err(_)) => (
+                Resolution::Failed {
+                    error: Reason::Unavailable,
+                    fallback_url: None,
+                },
+                None,
+            ),
             Some(Ok(b)) => {
                 let (res, reached) = resolve_traced(&b.artifact, zip, product, language);
                 let why = reached.map(|r| match &b.explain {
@@ -375,8 +476,23 @@ mod tests {
     #[test]
     fn every_other_zip_shape_is_invalid() {
         for bad in [
-            "", "1000", "100011", "1000a", "10001-123", "10001-12345", "10001 1234", "10001_1234", "1000112345",
-            "10001-", "-10001", "１０００１", "10001-123a", "1 0001", "+1000", "10001\x0B", "٠١٢٣٤",
+            "",
+            "1000",
+            "100011",
+            "1000a",
+            "10001-123",
+            "10001-12345",
+            "10001 1234",
+            "10001_1234",
+            "1000112345",
+            "10001-",
+            "-10001",
+            "１０００１",
+            "10001-123a",
+            "1 0001",
+            "+1000",
+            "10001\x0B",
+            "٠١٢٣٤",
         ] {
             assert_eq!(parse_zip(bad), None, "{bad:?} must be invalid");
         }
@@ -404,9 +520,18 @@ mod tests {
             ok.to_json(),
             r#"{"ok":true,"url":"https://x.example/é?a=\"b\"","state":"NY","form_type":"agent","language":"en"}"#
         );
-        let fail = Resolution::Failed { error: Reason::UnknownBrand, fallback_url: None };
-        assert_eq!(fail.to_json(), r#"{"ok":false,"error":"unknown_brand","fallback_url":null}"#);
-        let fail = Resolution::Failed { error: Reason::NotServed, fallback_url: Some("https://a.example/\u{1}".into()) };
+        let fail = Resolution::Failed {
+            error: Reason::UnknownBrand,
+            fallback_url: None,
+        };
+        assert_eq!(
+            fail.to_json(),
+            r#"{"ok":false,"error":"unknown_brand","fallback_url":null}"#
+        );
+        let fail = Resolution::Failed {
+            error: Reason::NotServed,
+            fallback_url: Some("https://a.example/\u{1}".into()),
+        };
         assert_eq!(
             fail.to_json_with(Some(Some("rules.csv:3"))),
             r#"{"ok":false,"error":"not_served","fallback_url":"https://a.example/\u0001","decided_by":"rules.csv:3"}"#

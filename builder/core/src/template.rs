@@ -90,15 +90,24 @@ mod tests {
             form_type: Some("agent"),
         };
         assert_eq!(
-            fill("https://x.example/{brand}/{product}?z={zip}&s={state}&l={language}&t={form_type}", &v),
+            fill(
+                "https://x.example/{brand}/{product}?z={zip}&s={state}&l={language}&t={form_type}",
+                &v
+            ),
             "https://x.example/acme/auto%20home?z=10001&s=NY&l=es&t=agent"
         );
     }
 
     #[test]
     fn missing_values_fill_empty_and_unknown_braces_are_copied() {
-        let v = Values { zip: None, ..Values::default() };
-        assert_eq!(fill("https://x.example/?z={zip}&{other}", &v), "https://x.example/?z=&{other}");
+        let v = Values {
+            zip: None,
+            ..Values::default()
+        };
+        assert_eq!(
+            fill("https://x.example/?z={zip}&{other}", &v),
+            "https://x.example/?z=&{other}"
+        );
         assert_eq!(fill("https://x.example/{zip", &v), "https://x.example/{zip");
     }
 }

@@ -10,7 +10,9 @@ use proptest::prelude::*;
 use std::collections::BTreeMap;
 
 /// ZIPs sharing prefixes, so overrides of every length overlap.
-const ZIP_POOL: [&str; 10] = ["00000", "00001", "00010", "00100", "01000", "01011", "10000", "10010", "11011", "11111"];
+const ZIP_POOL: [&str; 10] = [
+    "00000", "00001", "00010", "00100", "01000", "01011", "10000", "10010", "11011", "11111",
+];
 const STATES: [&str; 3] = ["CA", "DC", "NY"];
 const PRODUCTS: [&str; 3] = ["a", "b", "c"];
 const FORM_TYPES: [&str; 3] = ["f", "g", "h"];
@@ -23,7 +25,8 @@ fn opt(v: &str, any: &str) -> Option<String> {
 fn brand_strategy(slug: &'static str) -> impl Strategy<Value = Brand> {
     let forms = prop::collection::btree_set((0..3usize, 0..3usize, 0..2usize), 1..10);
     let rules = prop::collection::btree_map((0..4usize, 0..4usize), 0..4usize, 0..7);
-    let overrides = prop::collection::btree_map((0..4usize, 0..10usize, 1..6usize), 0..4usize, 0..6);
+    let overrides =
+        prop::collection::btree_map((0..4usize, 0..10usize, 1..6usize), 0..4usize, 0..6);
     (forms, rules, overrides, 0..2usize).prop_map(move |(forms, rules, overrides, default)| {
         let any_or = |list: &[&str], i: usize, any: &str| list.get(i).map_or(any.to_string(), |s| s.to_string());
         let mut line = 1;
@@ -90,7 +93,11 @@ fn db_strategy() -> impl Strategy<Value = Database> {
             b.overrides.retain(|o| known(&o.product));
             brands.insert(b.slug.clone(), b);
         }
-        Database { zips, zip_data_version: "test".into(), brands }
+        Database {
+            zips,
+            zip_data_version: "test".into(),
+            brands,
+        }
     })
 }
 
@@ -98,7 +105,8 @@ fn db_strategy() -> impl Strategy<Value = Database> {
 fn naive_form_type<'a>(b: &'a Brand, zip: &str, state: &str, product: &str) -> Option<&'a str> {
     let mut best: Option<&Override> = None;
     for o in &b.overrides {
-        let applies = o.product.as_deref().is_none_or(|p| p == product) && zip.starts_with(&o.zip_prefix);
+        let applies =
+            o.product.as_deref().is_none_or(|p| p == product) && zip.starts_with(&o.zip_prefix);
         if !applies {
             continue;
         }
@@ -106,7 +114,9 @@ fn naive_form_type<'a>(b: &'a Brand, zip: &str, state: &str, product: &str) -> O
             None => true,
             Some(cur) => {
                 o.zip_prefix.len() > cur.zip_prefix.len()
-                    || (o.zip_prefix.len() == cur.zip_prefix.len() && o.product.is_some() && cur.product.is_none())
+                    || (o.zip_prefix.len() == cur.zip_prefix.len()
+                        && o.product.is_some()
+                        && cur.product.is_none())
             }
         };
         if better {
@@ -116,8 +126,17 @@ fn naive_form_type<'a>(b: &'a Brand, zip: &str, state: &str, product: &str) -> O
     if let Some(o) = best {
         return o.form_type.as_deref();
     }
-    for (p, s) in [(Some(product), Some(state)), (Some(product), None), (None, Some(state)), (None, None)] {
-        if let Some(r) = b.rules.iter().find(|r| r.product.as_deref() == p && r.state.as_deref() == s) {
+    for (p, s) in [
+        (Some(product), Some(state)),
+        (Some(product), None),
+        (None, Some(state)),
+        (None, None),
+    ] {
+        if let Some(r) = b
+            .rules
+            .iter()
+            .find(|r| r.product.as_deref() == p && r.state.as_deref() == s)
+        {
             return r.form_type.as_deref();
         }
     }
@@ -125,7 +144,10 @@ fn naive_form_type<'a>(b: &'a Brand, zip: &str, state: &str, product: &str) -> O
 }
 
 fn naive_url<'a>(b: &'a Brand, product: &str, ft: &str, lang: &str) -> Option<&'a str> {
-    b.forms.iter().find(|f| f.product == product && f.form_type == ft && f.language == lang).map(|f| f.url.as_str())
+    b.forms
+        .iter()
+        .find(|f| f.product == product && f.form_type == ft && f.language == lang)
+        .map(|f| f.url.as_str())
 }
 
 /// SPEC steps 1-6 read literally from the rows (normalisation helpers are unit-tested separately).
@@ -134,19 +156,41 @@ fn naive_resolve(db: &Database, b: &Brand, zip: &str, product: &str, language: &
     let lang = normalise_language(language);
     let zip5 = parse_zip(zip).map(|z| String::from_utf8_lossy(&z).into_owned());
     let fail = |error| {
-        let l = if b.forms.iter().any(|f| f.language == lang) { lang.as_str() } else { b.default_language.as_str() };
-        let v = Values { zip: zip5.as_deref(), product: Some(&product), language: Some(l), brand: Some(&b.slug), ..Values::default() };
-        Resolution::Failed { error, fallback_url: Some(fill(&b.fallback_url, &v)) }
+        let l = if b.forms.iter().any(|f| f.language == lang) {
+            lang.as_str()
+        } else {
+            b.default_language.as_str()
+        };
+        let v = Values {
+            zip: zip5.as_deref(),
+            product: Some(&product),
+            language: Some(l),
+            brand: Some(&b.slug),
+            ..Values::default()
+        };
+        Resolution::Failed {
+            error,
+            fallback_url: Some(fill(&b.fallback_url, &v)),
+        }
     };
-    let Some(z) = zip5.as_deref() else { return fail(Reason::InvalidZip) };
-    let Some((_, state)) = db.zips.iter().find(|(k, _)| k == z.as_bytes()) else { return fail(Reason::UnknownZip) };
+    let Some(z) = zip5.as_deref() else {
+        return fail(Reason::InvalidZip);
+    };
+    let Some((_, state)) = db.zips.iter().find(|(k, _)| k == z.as_bytes()) else {
+        return fail(Reason::UnknownZip);
+    };
     if !b.products().contains(&product) {
         return fail(Reason::UnknownProduct);
     }
-    let Some(ft) = naive_form_type(b, z, state, &product) else { return fail(Reason::NotServed) };
+    let Some(ft) = naive_form_type(b, z, state, &product) else {
+        return fail(Reason::NotServed);
+    };
     let (url, used) = match naive_url(b, &product, ft, &lang) {
         Some(u) => (u, lang.as_str()),
-        None => (naive_url(b, &product, ft, &b.default_language).expect("checked by the build"), b.default_language.as_str()),
+        None => (
+            naive_url(b, &product, ft, &b.default_language).expect("checked by the build"),
+            b.default_language.as_str(),
+        ),
     };
     let v = Values {
         zip: Some(z),
@@ -156,7 +200,12 @@ fn naive_resolve(db: &Database, b: &Brand, zip: &str, product: &str, language: &
         brand: Some(&b.slug),
         form_type: Some(ft),
     };
-    Resolution::Ok { url: fill(url, &v), state: state.clone(), form_type: ft.into(), language: used.into() }
+    Resolution::Ok {
+        url: fill(url, &v),
+        state: state.clone(),
+        form_type: ft.into(),
+        language: used.into(),
+    }
 }
 
 /// Whether some ZIP reaches a (product, form type) with no default-language form.
@@ -165,7 +214,8 @@ fn naive_refuses(db: &Database) -> bool {
         db.zips.iter().any(|(z, s)| {
             let z = std::str::from_utf8(z).expect("ascii");
             b.products().iter().any(|p| {
-                naive_form_type(b, z, s, p).is_some_and(|ft| naive_url(b, p, ft, &b.default_language).is_none())
+                naive_form_type(b, z, s, p)
+                    .is_some_and(|ft| naive_url(b, p, ft, &b.default_language).is_none())
             })
         })
     })

@@ -54,14 +54,29 @@ acme,*,9,agent
 
 fn artifact_from(files: &[(&str, &str)]) -> Artifact {
     let sources = Sources {
-        files: files.iter().map(|(n, t)| (n.to_string(), t.as_bytes().to_vec())).collect::<BTreeMap<_, _>>(),
+        files: files
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.as_bytes().to_vec()))
+            .collect::<BTreeMap<_, _>>(),
     };
     let loaded = load(&sources);
-    assert!(!loaded.has_errors(), "test data must load: {:#?}", loaded.diagnostics);
+    assert!(
+        !loaded.has_errors(),
+        "test data must load: {:#?}",
+        loaded.diagnostics
+    );
     let compiled = compile(&loaded.db, &Columns::from_files(&sources.files));
-    assert!(!compiled.has_errors(), "test data must compile: {:#?}", compiled.diagnostics);
+    assert!(
+        !compiled.has_errors(),
+        "test data must compile: {:#?}",
+        compiled.diagnostics
+    );
     let out = compiled.output.expect("output");
-    let (_, bytes) = out.files.iter().find(|(n, _)| n.ends_with(".frt")).expect("an artifact");
+    let (_, bytes) = out
+        .files
+        .iter()
+        .find(|(n, _)| n.ends_with(".frt"))
+        .expect("an artifact");
     Artifact::from_bytes(bytes).expect("valid artifact")
 }
 
@@ -76,20 +91,39 @@ fn acme() -> Artifact {
 }
 
 fn ok(url: &str, state: &str, form_type: &str, language: &str) -> Resolution {
-    Resolution::Ok { url: url.into(), state: state.into(), form_type: form_type.into(), language: language.into() }
+    Resolution::Ok {
+        url: url.into(),
+        state: state.into(),
+        form_type: form_type.into(),
+        language: language.into(),
+    }
 }
 
 fn failed(error: Reason, fallback: &str) -> Resolution {
-    Resolution::Failed { error, fallback_url: Some(fallback.into()) }
+    Resolution::Failed {
+        error,
+        fallback_url: Some(fallback.into()),
+    }
 }
 
 #[test]
 fn step1_all_three_zip_forms_keep_the_first_five_digits() {
     let a = acme();
-    for zip in ["20001", "20001-0001", "200010001", " 20001\t", "\r\n20001-9999\x0C "] {
+    for zip in [
+        "20001",
+        "20001-0001",
+        "200010001",
+        " 20001\t",
+        "\r\n20001-9999\x0C ",
+    ] {
         assert_eq!(
             resolve(&a, zip, "auto", "en"),
-            ok("https://acme.example/en/auto?zip=20001&s=DC&t=direct&b=acme", "DC", "direct", "en"),
+            ok(
+                "https://acme.example/en/auto?zip=20001&s=DC&t=direct&b=acme",
+                "DC",
+                "direct",
+                "en"
+            ),
             "zip {zip:?}"
         );
     }
@@ -98,10 +132,23 @@ fn step1_all_three_zip_forms_keep_the_first_five_digits() {
 #[test]
 fn step1_anything_else_is_invalid_zip_with_an_empty_zip_in_the_fallback() {
     let a = acme();
-    for zip in ["", "2000", "200011", "20001-", "20001 0001", "2000l", "\x0B20001", "\u{a0}20001", "２０００１"] {
+    for zip in [
+        "",
+        "2000",
+        "200011",
+        "20001-",
+        "20001 0001",
+        "2000l",
+        "\x0B20001",
+        "\u{a0}20001",
+        "２０００１",
+    ] {
         assert_eq!(
             resolve(&a, zip, "auto", ""),
-            failed(Reason::InvalidZip, "https://acme.example/fb?zip=&p=auto&l=en&b=acme"),
+            failed(
+                Reason::InvalidZip,
+                "https://acme.example/fb?zip=&p=auto&l=en&b=acme"
+            ),
             "zip {zip:?}"
         );
     }
@@ -111,7 +158,10 @@ fn step1_anything_else_is_invalid_zip_with_an_empty_zip_in_the_fallback() {
 fn step2_a_well_formed_zip_missing_from_zips_csv_is_unknown_zip() {
     assert_eq!(
         resolve(&acme(), "99999-1234", "Auto", "ES"),
-        failed(Reason::UnknownZip, "https://acme.example/fb?zip=99999&p=auto&l=es&b=acme")
+        failed(
+            Reason::UnknownZip,
+            "https://acme.example/fb?zip=99999&p=auto&l=es&b=acme"
+        )
     );
 }
 
@@ -123,7 +173,10 @@ fn step3_product_is_trimmed_and_only_ascii_capitals_are_lowercased() {
     // `Ｈome` (full-width H) is not `home`; the fallback carries it percent-encoded.
     assert_eq!(
         resolve(&a, "20001", "Ｈome", ""),
-        failed(Reason::UnknownProduct, "https://acme.example/fb?zip=20001&p=%EF%BC%A8ome&l=en&b=acme")
+        failed(
+            Reason::UnknownProduct,
+            "https://acme.example/fb?zip=20001&p=%EF%BC%A8ome&l=en&b=acme"
+        )
     );
 }
 
@@ -131,39 +184,59 @@ fn step3_product_is_trimmed_and_only_ascii_capitals_are_lowercased() {
 fn step3_unknown_product_fallback_has_the_product_as_asked_percent_encoded() {
     assert_eq!(
         resolve(&acme(), "20001", " Boat & Café/x ", "en"),
-        failed(Reason::UnknownProduct, "https://acme.example/fb?zip=20001&p=boat%20%26%20caf%C3%A9%2Fx&l=en&b=acme")
+        failed(
+            Reason::UnknownProduct,
+            "https://acme.example/fb?zip=20001&p=boat%20%26%20caf%C3%A9%2Fx&l=en&b=acme"
+        )
     );
 }
 
 #[test]
 fn step4_rules_product_and_state_first() {
     // auto in CA (91001, no override): (auto, CA) = partner beats (*, *) = direct.
-    assert_eq!(resolve(&acme(), "81001", "auto", ""), ok("https://partner.example/?zip=81001", "CA", "partner", "en"));
+    assert_eq!(
+        resolve(&acme(), "81001", "auto", ""),
+        ok("https://partner.example/?zip=81001", "CA", "partner", "en")
+    );
 }
 
 #[test]
 fn step4_an_override_beats_every_rule() {
     // 90210 starts with 9: the `*,9` override (agent) wins over (auto, CA) = partner.
-    assert_eq!(resolve(&acme(), "90210", "auto", ""), ok("https://acme.example/agent?zip=90210", "CA", "agent", "en"));
+    assert_eq!(
+        resolve(&acme(), "90210", "auto", ""),
+        ok("https://acme.example/agent?zip=90210", "CA", "agent", "en")
+    );
 }
 
 #[test]
 fn step4_rules_product_any_state_beats_any_product_state() {
     // home in NY (10201, no override): (home, *) = direct beats (*, NY) = agent.
-    assert_eq!(resolve(&acme(), "10201", "home", ""), ok("https://acme.example/home?zip=10201", "NY", "direct", "en"));
+    assert_eq!(
+        resolve(&acme(), "10201", "home", ""),
+        ok("https://acme.example/home?zip=10201", "NY", "direct", "en")
+    );
 }
 
 #[test]
 fn step4_rules_any_product_state_beats_catch_all() {
     // auto in NY (10201): no (auto, NY), no (auto, *): (*, NY) = agent.
-    assert_eq!(resolve(&acme(), "10201", "auto", ""), ok("https://acme.example/agent?zip=10201", "NY", "agent", "en"));
+    assert_eq!(
+        resolve(&acme(), "10201", "auto", ""),
+        ok("https://acme.example/agent?zip=10201", "NY", "agent", "en")
+    );
 }
 
 #[test]
 fn step4_catch_all_rule_applies_last() {
     assert_eq!(
         resolve(&acme(), "20001", "auto", ""),
-        ok("https://acme.example/en/auto?zip=20001&s=DC&t=direct&b=acme", "DC", "direct", "en")
+        ok(
+            "https://acme.example/en/auto?zip=20001&s=DC&t=direct&b=acme",
+            "DC",
+            "direct",
+            "en"
+        )
     );
 }
 
@@ -171,30 +244,48 @@ fn step4_catch_all_rule_applies_last() {
 fn step4_none_rule_is_not_served_with_the_fallback() {
     assert_eq!(
         resolve(&acme(), "60601", "home", "fr-CA"),
-        failed(Reason::NotServed, "https://acme.example/fb?zip=60601&p=home&l=fr&b=acme")
+        failed(
+            Reason::NotServed,
+            "https://acme.example/fb?zip=60601&p=home&l=fr&b=acme"
+        )
     );
 }
 
 #[test]
 fn step4_longest_prefix_wins() {
     // 10001: `*,1000` (agent, length 4) beats `auto,100` (partner, 3) and `*,100` (direct, 3).
-    assert_eq!(resolve(&acme(), "10001", "auto", ""), ok("https://acme.example/agent?zip=10001", "NY", "agent", "en"));
+    assert_eq!(
+        resolve(&acme(), "10001", "auto", ""),
+        ok("https://acme.example/agent?zip=10001", "NY", "agent", "en")
+    );
 }
 
 #[test]
 fn step4_at_equal_length_the_product_row_beats_star() {
     // 10011: `auto,100` (partner) and `*,100` (direct) are both length 3; auto takes its own row.
-    assert_eq!(resolve(&acme(), "10011", "auto", ""), ok("https://partner.example/?zip=10011", "NY", "partner", "en"));
-    assert_eq!(resolve(&acme(), "10011", "home", ""), ok("https://acme.example/home?zip=10011", "NY", "direct", "en"));
+    assert_eq!(
+        resolve(&acme(), "10011", "auto", ""),
+        ok("https://partner.example/?zip=10011", "NY", "partner", "en")
+    );
+    assert_eq!(
+        resolve(&acme(), "10011", "home", ""),
+        ok("https://acme.example/home?zip=10011", "NY", "direct", "en")
+    );
 }
 
 #[test]
 fn step4_none_override_is_not_served_where_rules_would_serve() {
     assert_eq!(
         resolve(&acme(), "10002", "home", ""),
-        failed(Reason::NotServed, "https://acme.example/fb?zip=10002&p=home&l=en&b=acme")
+        failed(
+            Reason::NotServed,
+            "https://acme.example/fb?zip=10002&p=home&l=en&b=acme"
+        )
     );
-    assert_eq!(resolve(&acme(), "10002", "auto", ""), ok("https://acme.example/agent?zip=10002", "NY", "agent", "en"));
+    assert_eq!(
+        resolve(&acme(), "10002", "auto", ""),
+        ok("https://acme.example/agent?zip=10002", "NY", "agent", "en")
+    );
 }
 
 #[test]
@@ -209,16 +300,28 @@ fn step4_no_matching_rule_is_not_served() {
     ]);
     assert_eq!(
         resolve(&a, "60601", "auto", ""),
-        failed(Reason::NotServed, "https://acme.example/fb?zip=60601&p=auto&l=en&b=acme")
+        failed(
+            Reason::NotServed,
+            "https://acme.example/fb?zip=60601&p=auto&l=en&b=acme"
+        )
     );
 }
 
 #[test]
 fn step5_language_subtags_and_case_are_cut_and_the_form_of_that_language_used() {
     let a = acme();
-    let want = ok("https://acme.example/es/auto?zip=20001", "DC", "direct", "es");
+    let want = ok(
+        "https://acme.example/es/auto?zip=20001",
+        "DC",
+        "direct",
+        "es",
+    );
     for lang in ["es", "ES", "es-MX", "es_mx", " Es-419 ", "es-"] {
-        assert_eq!(resolve(&a, "20001", "auto", lang), want, "language {lang:?}");
+        assert_eq!(
+            resolve(&a, "20001", "auto", lang),
+            want,
+            "language {lang:?}"
+        );
     }
 }
 
@@ -228,16 +331,37 @@ fn step5_without_a_form_in_that_language_the_default_language_is_used() {
     // fr exists for (home, agent) only; auto/direct in fr falls back to en, and says so.
     assert_eq!(
         resolve(&a, "20001", "auto", "fr"),
-        ok("https://acme.example/en/auto?zip=20001&s=DC&t=direct&b=acme", "DC", "direct", "en")
+        ok(
+            "https://acme.example/en/auto?zip=20001&s=DC&t=direct&b=acme",
+            "DC",
+            "direct",
+            "en"
+        )
     );
-    assert_eq!(resolve(&a, "10201", "home", "fr"), ok("https://acme.example/home?zip=10201", "NY", "direct", "en"));
-    assert_eq!(resolve(&a, "10001", "home", "FR_ca"), ok("https://acme.example/fr/home-agent?zip=10001", "NY", "agent", "fr"));
+    assert_eq!(
+        resolve(&a, "10201", "home", "fr"),
+        ok("https://acme.example/home?zip=10201", "NY", "direct", "en")
+    );
+    assert_eq!(
+        resolve(&a, "10001", "home", "FR_ca"),
+        ok(
+            "https://acme.example/fr/home-agent?zip=10001",
+            "NY",
+            "agent",
+            "fr"
+        )
+    );
 }
 
 #[test]
 fn step5_missing_or_empty_language_means_the_default() {
     let a = acme();
-    let want = ok("https://acme.example/en/auto?zip=20001&s=DC&t=direct&b=acme", "DC", "direct", "en");
+    let want = ok(
+        "https://acme.example/en/auto?zip=20001&s=DC&t=direct&b=acme",
+        "DC",
+        "direct",
+        "en",
+    );
     assert_eq!(resolve(&a, "20001", "auto", ""), want);
     assert_eq!(resolve(&a, "20001", "auto", " \t"), want);
     assert_eq!(resolve(&a, "20001", "auto", "-MX"), want);
@@ -249,12 +373,18 @@ fn fallback_language_is_the_asked_one_only_when_the_brand_has_a_form_in_it() {
     // fr: the brand has a form in fr (home/agent), so the fallback keeps fr even for auto.
     assert_eq!(
         resolve(&a, "abc", "auto", "fr-FR"),
-        failed(Reason::InvalidZip, "https://acme.example/fb?zip=&p=auto&l=fr&b=acme")
+        failed(
+            Reason::InvalidZip,
+            "https://acme.example/fb?zip=&p=auto&l=fr&b=acme"
+        )
     );
     // de: no form in de at all: the default language.
     assert_eq!(
         resolve(&a, "abc", "auto", "de"),
-        failed(Reason::InvalidZip, "https://acme.example/fb?zip=&p=auto&l=en&b=acme")
+        failed(
+            Reason::InvalidZip,
+            "https://acme.example/fb?zip=&p=auto&l=en&b=acme"
+        )
     );
 }
 
@@ -262,7 +392,12 @@ fn fallback_language_is_the_asked_one_only_when_the_brand_has_a_form_in_it() {
 fn step6_every_placeholder_is_filled() {
     assert_eq!(
         resolve(&acme(), "20001", "AUTO", "en-US"),
-        ok("https://acme.example/en/auto?zip=20001&s=DC&t=direct&b=acme", "DC", "direct", "en")
+        ok(
+            "https://acme.example/en/auto?zip=20001&s=DC&t=direct&b=acme",
+            "DC",
+            "direct",
+            "en"
+        )
     );
 }
 
@@ -272,6 +407,11 @@ fn a_zip_that_is_not_served_still_has_its_state() {
     let a = acme();
     assert_eq!(
         resolve(&a, "96799", "home", ""),
-        ok("https://acme.example/home-agent?zip=96799", "AS", "agent", "en")
+        ok(
+            "https://acme.example/home-agent?zip=96799",
+            "AS",
+            "agent",
+            "en"
+        )
     );
 }

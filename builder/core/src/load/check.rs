@@ -253,11 +253,14 @@ pub fn name(v: &str) -> Result<&str, Problem> {
 /// `column` names the column in messages (`url` or `fallback_url`).
 pub fn url_template<'v>(v: &'v str, allowed: &[&str], column: &str) -> Result<&'v str, Problem> {
     const HTTPS: &str = "https://";
-    let list = allowed
-        .iter()
-        .map(|p| format!("{{{p}}}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    // Only needed for messages: built on the error path.
+    let list = || {
+        allowed
+            .iter()
+            .map(|p| format!("{{{p}}}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let head = v.get(..HTTPS.len()).unwrap_or("");
     if head != HTTPS {
         let lower = v.to_ascii_lowercase();
@@ -287,9 +290,16 @@ pub fn url_template<'v>(v: &'v str, allowed: &[&str], column: &str) -> Result<&'
         };
         return Err(Problem::new(format!("{message}: {}", show(v)), help));
     }
-    if let Some(c) = v.chars().find(|c| c.is_whitespace() || c.is_control()) {
+    let bytes = v.as_bytes();
+    let odd = |c: char| c.is_whitespace() || c.is_control();
+    if bytes
+        .iter()
+        .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+        || (!v.is_ascii() && v.chars().any(odd))
+    {
+        let c = v.chars().find(|&c| odd(c)).unwrap_or(' ');
         return Err(Problem::new(
-            format!("URL contains white space or a control character ({:?})", c),
+            format!("URL contains white space or a control character ({c:?})"),
             "percent-encode it (a space is `%20`)",
         ));
     }
@@ -301,56 +311,51 @@ pub fn url_template<'v>(v: &'v str, allowed: &[&str], column: &str) -> Result<&'
             "write the host after `https://`, e.g. `https://www.example.com/quote`",
         ));
     }
-    let mut chars = v.char_indices();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '{' => {
-                let tail = &v[i + 1..];
-                let close = tail.find('}');
-                let open = tail.find('{');
-                let end = match (close, open) {
-                    (Some(e), None) => e,
-                    (Some(e), Some(o)) if e < o => e,
-                    _ => {
-                        return Err(Problem::new(
-                            format!("`{{` at character {} is not closed by `}}`", v[..i].chars().count() + 1),
-                            format!("placeholders are written `{{name}}` ({list}); a literal `{{` must be percent-encoded as `%7B`"),
-                        ))
-                    }
-                };
-                let name = &tail[..end];
-                if !allowed.contains(&name) {
-                    let message = if FORM_PLACEHOLDERS.contains(&name) {
-                        format!("placeholder `{{{name}}}` is not allowed in {column}")
-                    } else {
-                        format!("unknown placeholder `{{{}}}`", name.escape_debug())
-                    };
-                    let why = if FORM_PLACEHOLDERS.contains(&name) {
-                        " (the state and form type are unknown when resolution fails)"
-                    } else {
-                        ""
-                    };
-                    let hint = closest(name, allowed.iter().copied())
-                        .map(|c| format!("did you mean `{{{c}}}`? "))
-                        .unwrap_or_default();
-                    return Err(Problem::new(
-                        message,
-                        format!("{hint}{column} may use only {list}{why}"),
-                    ));
-                }
-                // Skip past the placeholder.
-                for _ in 0..name.chars().count() + 1 {
-                    chars.next();
-                }
-            }
-            '}' => {
+    let brace = |b: &u8| *b == b'{' || *b == b'}';
+    // Character position (1-based) of byte `at`, for messages.
+    let char_at = |at: usize| v[..at].chars().count() + 1;
+    let mut i = 0;
+    while let Some(off) = bytes[i..].iter().position(brace) {
+        let at = i + off;
+        if bytes[at] == b'}' {
+            return Err(Problem::new(
+                format!("`}}` at character {} has no matching `{{`", char_at(at)),
+                format!("placeholders are written `{{name}}` ({}); a literal `}}` must be percent-encoded as `%7D`", list()),
+            ));
+        }
+        let tail = &bytes[at + 1..];
+        let end = match tail.iter().position(brace) {
+            Some(e) if tail[e] == b'}' => e,
+            _ => {
                 return Err(Problem::new(
-                    format!("`}}` at character {} has no matching `{{`", v[..i].chars().count() + 1),
-                    format!("placeholders are written `{{name}}` ({list}); a literal `}}` must be percent-encoded as `%7D`"),
+                    format!("`{{` at character {} is not closed by `}}`", char_at(at)),
+                    format!("placeholders are written `{{name}}` ({}); a literal `{{` must be percent-encoded as `%7B`", list()),
                 ))
             }
-            _ => {}
+        };
+        // `{` and `}` are ASCII, so these are character boundaries.
+        let name = &v[at + 1..at + 1 + end];
+        if !allowed.contains(&name) {
+            let known = FORM_PLACEHOLDERS.contains(&name);
+            let message = if known {
+                format!("placeholder `{{{name}}}` is not allowed in {column}")
+            } else {
+                format!("unknown placeholder `{{{}}}`", name.escape_debug())
+            };
+            let why = if known {
+                " (the state and form type are unknown when resolution fails)"
+            } else {
+                ""
+            };
+            let hint = closest(name, allowed.iter().copied())
+                .map(|c| format!("did you mean `{{{c}}}`? "))
+                .unwrap_or_default();
+            return Err(Problem::new(
+                message,
+                format!("{hint}{column} may use only {}{why}", list()),
+            ));
         }
+        i = at + 2 + end;
     }
     Ok(v)
 }

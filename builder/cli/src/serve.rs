@@ -1,0 +1,450 @@
+//! `formroute serve`: builds `data/`, then serves the artifacts with CDN headers, the client snippet, the demo page and the beacon endpoint on one local port.
+//!
+//! Paths (the same layout as `formroute publish`, with the server root as the CDN base):
+//!
+//! ```text
+//! /                         the demo page (builder/cli/src/demo/, compiled in)
+//! /example.html             the minimal page a website team copies (declarative form)
+//! /formroute.min.js         the client snippet, from client-js/dist (run `npm run build` there)
+//! /<brand>.frt              the brand's live artifact: short TTL, ETag, 304
+//! /a/<brand>.<hash>.frt     content-addressed files: immutable
+//! /manifest.json            the live manifest
+//! /v1/events                lambda-logger's beacon endpoint, writing to a spool file
+//! /dev/brands, /dev/explain JSON for the demo page: brands, and which rule decided a query
+//! ```
+//!
+//! It polls `data/*.csv` and rebuilds when one changes; a failed rebuild prints its errors and
+//! keeps serving the last good build. Binary files go gzip-compressed to clients that accept it.
+
+use crate::s3layout::gzip;
+use anyhow::{bail, Context, Result};
+use axum::body::Body;
+use axum::extract::{Path as UrlPath, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use formroute_core::compile::{self, Columns};
+use formroute_core::diag::Severity;
+use formroute_core::load::{self, Sources, FILES};
+use formroute_core::manifest::{Manifest, MANIFEST_FILE};
+use formroute_core::publish_plan::{CACHE_IMMUTABLE, CACHE_POINTER};
+use formroute_core::resolve::ArtifactSet;
+use lambda_logger::{spool::SpoolSink, Logger, Origins, Sink};
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime};
+
+/// Arguments of `formroute serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// The rule database folder.
+    #[arg(long, default_value = "data")]
+    pub data: PathBuf,
+    /// Address to listen on (port 0 picks a free one; the URL is printed on stdout).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Folder of the built client snippet (`npm run build` in client-js writes it).
+    #[arg(long, default_value = "client-js/dist")]
+    pub client: PathBuf,
+    /// Spool file the beacon endpoint appends accepted events to (default: in the work folder).
+    #[arg(long)]
+    pub spool: Option<PathBuf>,
+    /// Work folder for the builds (default: a new folder under the system's temporary folder).
+    #[arg(long)]
+    pub work: Option<PathBuf>,
+    /// How often to look for changes in the data folder, in milliseconds.
+    #[arg(long, default_value_t = 500)]
+    pub poll_ms: u64,
+}
+
+/// One file as served: its bytes, gzip-compressed bytes and ETag.
+struct Served {
+    raw: Vec<u8>,
+    gz: Vec<u8>,
+    etag: String,
+}
+
+impl Served {
+    fn new(raw: Vec<u8>) -> Served {
+        let etag = formroute_core::compile::sha256_hex(&raw)[..16].to_string();
+        Served {
+            gz: gzip(&raw),
+            raw,
+            etag,
+        }
+    }
+}
+
+/// A successful build, as served.
+struct Site {
+    /// Build number since start (1, 2, ...).
+    number: u64,
+    manifest_json: Vec<u8>,
+    /// Content-addressed files by name.
+    files: HashMap<String, Served>,
+    /// Brand slug to its artifact file name.
+    pointers: BTreeMap<String, String>,
+    set: ArtifactSet,
+}
+
+struct App {
+    site: RwLock<Arc<Site>>,
+    client: PathBuf,
+}
+
+impl App {
+    fn site(&self) -> Arc<Site> {
+        self.site
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+/// Modification times and sizes of the data files: a rebuild happens when this changes.
+fn stamp(data: &Path) -> Vec<Option<(SystemTime, u64)>> {
+    FILES
+        .iter()
+        .map(|f| {
+            let m = std::fs::metadata(data.join(f)).ok()?;
+            Some((m.modified().ok()?, m.len()))
+        })
+        .collect()
+}
+
+/// Builds `data` into `work/build-N` and opens it. Prints diagnostics; errors refuse the build.
+fn build(data: &Path, work: &Path, number: u64) -> Result<Site> {
+    let sources =
+        Sources::read_dir(data).with_context(|| format!("cannot read {}", data.display()))?;
+    let loaded = load::load(&sources);
+    let compiled = compile::compile(&loaded.db, &Columns::from_files(&sources.files));
+    let mut errors = 0;
+    let mut warnings = 0;
+    for d in loaded.diagnostics.iter().chain(&compiled.diagnostics) {
+        match d.severity {
+            Severity::Error => errors += 1,
+            Severity::Warning => warnings += 1,
+        }
+        let mut d = d.clone();
+        d.file = data.join(&d.file).display().to_string();
+        eprintln!("{d}");
+    }
+    let output = match compiled.output {
+        Some(o) if errors == 0 && !loaded.has_errors() => o,
+        _ => bail!("{errors} error(s) in {}: fix them and save", data.display()),
+    };
+    let dir = work.join(format!("build-{number}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let manifest_json = output.manifest.to_json().into_bytes();
+    std::fs::write(dir.join(MANIFEST_FILE), &manifest_json)?;
+    let mut files = HashMap::new();
+    for (name, bytes) in &output.files {
+        std::fs::write(dir.join(name), bytes)
+            .with_context(|| format!("cannot write {}", dir.join(name).display()))?;
+        files.insert(name.clone(), Served::new(bytes.clone()));
+    }
+    let set = ArtifactSet::open(&dir).with_context(|| format!("cannot open {}", dir.display()))?;
+    let pointers = output
+        .manifest
+        .brands
+        .iter()
+        .map(|(b, e)| (b.clone(), e.artifact.clone()))
+        .collect();
+    eprintln!(
+        "formroute: build {number}: {} brand(s), {warnings} warning(s)",
+        output.manifest.brands.len()
+    );
+    Ok(Site {
+        number,
+        manifest_json,
+        files,
+        pointers,
+        set,
+    })
+}
+
+/// The beacon origins: the brands' own, plus this server's, so the demo page's beacons count.
+fn origins(manifest: &Manifest, local: &[String]) -> Origins {
+    let mut m = manifest.clone();
+    for e in m.brands.values_mut() {
+        e.origins.extend(local.iter().cloned());
+    }
+    Origins::from_manifest(&m)
+}
+
+/// Runs `formroute serve`.
+pub fn run(args: ServeArgs) -> Result<()> {
+    crate::s3layout::runtime()?.block_on(serve(args))
+}
+
+async fn serve(args: ServeArgs) -> Result<()> {
+    let work = match &args.work {
+        Some(w) => w.clone(),
+        None => std::env::temp_dir().join(format!("formroute-serve-{}", std::process::id())),
+    };
+    std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
+    let mut last_stamp = stamp(&args.data);
+    let site = build(&args.data, &work, 1)
+        .context("the first build failed, so there is nothing to serve yet")?;
+    let snippet = args.client.join("formroute.min.js");
+    if !snippet.is_file() {
+        eprintln!(
+            "formroute: warning: {} is missing, so pages cannot load the client: run `npm ci && npm run build` in client-js",
+            snippet.display()
+        );
+    }
+
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    let local = vec![
+        format!("http://{addr}"),
+        format!("http://localhost:{}", addr.port()),
+    ];
+    let spool = args.spool.clone().unwrap_or_else(|| work.join("events.ndjson"));
+    let sink = SpoolSink::open(&spool).with_context(|| format!("cannot open {}", spool.display()))?;
+    let manifest = site.set.manifest.clone();
+    let logger = Arc::new(Logger::new(origins(&manifest, &local), Sink::Spool(sink), false));
+    let app = Arc::new(App {
+        site: RwLock::new(Arc::new(site)),
+        client: args.client.clone(),
+    });
+
+    // Rebuild on change, keeping the last good build when one fails.
+    {
+        let (app, logger, data, poll) = (
+            app.clone(),
+            logger.clone(),
+            args.data.clone(),
+            Duration::from_millis(args.poll_ms.max(50)),
+        );
+        tokio::spawn(async move {
+            let mut number = 1;
+            loop {
+                tokio::time::sleep(poll).await;
+                let now = stamp(&data);
+                if now == last_stamp {
+                    continue;
+                }
+                last_stamp = now;
+                number += 1;
+                eprintln!("formroute: {} changed, rebuilding", data.display());
+                let (d, w) = (data.clone(), work.clone());
+                match tokio::task::spawn_blocking(move || build(&d, &w, number)).await {
+                    Ok(Ok(site)) => {
+                        logger.set_origins(origins(&site.set.manifest, &local));
+                        *app.site.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(site);
+                    }
+                    Ok(Err(e)) => eprintln!(
+                        "formroute: rebuild failed, still serving the last good build: {e:#}"
+                    ),
+                    Err(e) => eprintln!("formroute: rebuild crashed: {e}"),
+                }
+            }
+        });
+    }
+
+    let router = Router::new()
+        .route("/", get(|| async { page(DEMO_HTML, "text/html; charset=utf-8") }))
+        .route("/index.html", get(|| async { page(DEMO_HTML, "text/html; charset=utf-8") }))
+        .route("/example.html", get(|| async { page(EXAMPLE_HTML, "text/html; charset=utf-8") }))
+        .route("/demo.js", get(|| async { page(DEMO_JS, "text/javascript; charset=utf-8") }))
+        .route("/demo.css", get(|| async { page(DEMO_CSS, "text/css; charset=utf-8") }))
+        .route("/manifest.json", get(manifest_json))
+        .route("/a/{file}", get(hashed))
+        .route("/{file}", get(top_level))
+        .route("/dev/brands", get(dev_brands))
+        .route("/dev/explain", get(dev_explain))
+        .with_state(app)
+        .merge(lambda_logger::router(logger));
+
+    println!("formroute serve: http://{addr}/");
+    eprintln!(
+        "formroute: serving {} on http://{addr}/ (demo page), beacons to {}; Ctrl-C stops",
+        args.data.display(),
+        spool.display()
+    );
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .context("server failed")
+}
+
+const DEMO_HTML: &str = include_str!("demo/index.html");
+const DEMO_JS: &str = include_str!("demo/demo.js");
+const DEMO_CSS: &str = include_str!("demo/demo.css");
+const EXAMPLE_HTML: &str = include_str!("demo/example.html");
+
+fn response(status: StatusCode, content_type: &str, body: impl Into<Body>) -> Response {
+    let mut res = Response::new(body.into());
+    *res.status_mut() = status;
+    if let Ok(v) = HeaderValue::from_str(content_type) {
+        res.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
+    res
+}
+
+fn page(text: &'static str, content_type: &str) -> Response {
+    let mut res = response(StatusCode::OK, content_type, text);
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    res
+}
+
+fn not_found(what: &str) -> Response {
+    response(
+        StatusCode::NOT_FOUND,
+        "text/plain; charset=utf-8",
+        format!("{what}\n"),
+    )
+}
+
+/// A binary file with CDN headers: ETag, `If-None-Match` -> 304, gzip when accepted.
+fn binary(req: &HeaderMap, file: &Served, cache_control: &'static str) -> Response {
+    let gzip_ok = req
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    let etag = if gzip_ok {
+        format!("\"{}.gz\"", file.etag)
+    } else {
+        format!("\"{}\"", file.etag)
+    };
+    let matches = req
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let mut res = if matches {
+        response(StatusCode::NOT_MODIFIED, "application/octet-stream", Body::empty())
+    } else if gzip_ok {
+        let mut r = response(StatusCode::OK, "application/octet-stream", file.gz.clone());
+        r.headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        r
+    } else {
+        response(StatusCode::OK, "application/octet-stream", file.raw.clone())
+    };
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache_control));
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    res
+}
+
+async fn manifest_json(State(app): State<Arc<App>>) -> Response {
+    let site = app.site();
+    let mut res = response(StatusCode::OK, "application/json", site.manifest_json.clone());
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(CACHE_POINTER));
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    if let Ok(v) = HeaderValue::from_str(&format!("{}", site.number)) {
+        h.insert("x-formroute-build", v);
+    }
+    res
+}
+
+async fn hashed(
+    State(app): State<Arc<App>>,
+    UrlPath(file): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    let site = app.site();
+    match site.files.get(&file) {
+        Some(f) => binary(&headers, f, CACHE_IMMUTABLE),
+        None => not_found("no such file in the current build"),
+    }
+}
+
+/// `/<brand>.frt` (the pointer) and the client snippet files.
+async fn top_level(
+    State(app): State<Arc<App>>,
+    UrlPath(file): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(brand) = file.strip_suffix(".frt") {
+        let site = app.site();
+        return match site.pointers.get(brand).and_then(|a| site.files.get(a)) {
+            Some(f) => binary(&headers, f, CACHE_POINTER),
+            None => not_found("no such brand in the current build"),
+        };
+    }
+    if file.starts_with("formroute.") && file.ends_with(".js") && !file.contains("..") {
+        let path = app.client.join(&file);
+        return match tokio::fs::read(&path).await {
+            Ok(bytes) => {
+                let mut res = response(StatusCode::OK, "text/javascript; charset=utf-8", bytes);
+                res.headers_mut()
+                    .insert(header::CACHE_CONTROL, HeaderValue::from_static(CACHE_POINTER));
+                res
+            }
+            Err(_) => not_found(&format!(
+                "{} is missing: run `npm ci && npm run build` in client-js, then reload",
+                path.display()
+            )),
+        };
+    }
+    not_found("not found")
+}
+
+fn json(value: serde_json::Value) -> Response {
+    let mut res = response(StatusCode::OK, "application/json", value.to_string());
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// `/dev/brands`: each brand's name, products, languages, default language and fallback URL.
+async fn dev_brands(State(app): State<Arc<App>>) -> Response {
+    let site = app.site();
+    let mut out = serde_json::Map::new();
+    for (slug, e) in &site.set.manifest.brands {
+        let languages = site
+            .set
+            .brand(slug)
+            .map(|b| b.artifact.tables.languages.clone())
+            .unwrap_or_default();
+        out.insert(
+            slug.clone(),
+            serde_json::json!({
+                "name": e.name,
+                "products": e.products,
+                "languages": languages,
+                "default_language": e.default_language,
+                "fallback_url": e.fallback_url,
+            }),
+        );
+    }
+    json(serde_json::json!({ "build": site.number, "brands": out }))
+}
+
+/// `/dev/explain?brand=&zip=&product=&language=`: the reference resolver's answer and which row decided.
+async fn dev_explain(
+    State(app): State<Arc<App>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let site = app.site();
+    let field = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
+    let (res, decided_by) =
+        site.set
+            .resolve_explained(field("brand"), field("zip"), field("product"), field("language"));
+    let result: serde_json::Value =
+        serde_json::from_str(&res.to_json()).unwrap_or(serde_json::Value::Null);
+    json(serde_json::json!({
+        "build": site.number,
+        "result": result,
+        "decided_by": decided_by,
+    }))
+}

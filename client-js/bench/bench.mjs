@@ -1,0 +1,146 @@
+/** `npm run bench`: bytes on the wire per brand, artifact bytes to ready, heap after load and resolve() ns/op, beside the naive JSON map + rules a web developer would write, in one run. */
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { parseArtifact } from '../src/artifact.js';
+import { parseCsv } from '../bin/csv.mjs';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const BIN = process.env.FORMROUTE_BIN || ['target/release/formroute', 'target/debug/formroute'].map((p) => join(ROOT, p)).find((p) => existsSync(p));
+if (!BIN) throw Error('no formroute binary: cargo build -p formroute (or set FORMROUTE_BIN)');
+if (!globalThis.gc) throw Error('run with node --expose-gc (npm run bench does)');
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const br = (b) => brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+const gz = (b) => gzipSync(b, { level: 9 }).length;
+const kb = (n) => (n / 1024).toFixed(1) + ' KiB';
+
+/** Median ms of `f()` over `runs` runs (after 20 warm-up runs). */
+function time(f, runs = 200) {
+  for (let i = 0; i < 20; i++) f();
+  const ts = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    f();
+    ts.push(performance.now() - t);
+  }
+  return median(ts);
+}
+
+/** Heap (JS heap + array buffers) kept by `make()`'s result, per copy, averaged over `n` copies. */
+function heap(make, n = 20) {
+  const mem = () => {
+    gc();
+    gc();
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers;
+  };
+  const before = mem();
+  const keep = Array.from({ length: n }, make);
+  const after = mem();
+  keep.length = 0;
+  return (after - before) / n;
+}
+
+/** Median ns per call of `f(i)` in batches of `batch` calls. */
+function nsPerOp(f, batch = 100_000, rounds = 15) {
+  for (let i = 0; i < batch; i++) f(i);
+  const ts = [];
+  for (let r = 0; r < rounds; r++) {
+    const t = process.hrtime.bigint();
+    for (let i = 0; i < batch; i++) f(i);
+    ts.push(Number(process.hrtime.bigint() - t) / batch);
+  }
+  return median(ts);
+}
+
+// ---- The compiled artifacts, from data/ by the Rust builder.
+const dir = mkdtempSync(join(tmpdir(), 'formroute-bench-'));
+const out = join(dir, 'out');
+const built = spawnSync(BIN, ['build', '--data', join(ROOT, 'data'), '--out', out], { encoding: 'utf8' });
+if (built.status) throw Error(built.stderr);
+const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+const snippet = readFileSync(new URL('../dist/formroute.min.js', import.meta.url));
+
+// ---- The naive alternative: {zip: state} plus the brand's rules as JSON, resolved at run time.
+const rows = (file) => {
+  const text = readFileSync(join(ROOT, 'data', file), 'utf8').split('\n').filter((l) => !l.startsWith('#')).join('\n');
+  const [head, ...rest] = parseCsv(text).map((r) => r.fields);
+  return rest.map((f) => Object.fromEntries(head.map((h, i) => [h, f[i]])));
+};
+const zipJson = JSON.stringify(Object.fromEntries(rows('zips.csv').map((r) => [r.zip, r.state])));
+const naiveRules = (brand) =>
+  JSON.stringify({
+    brand: rows('brands.csv').find((b) => b.brand === brand),
+    forms: rows('forms.csv').filter((r) => r.brand === brand),
+    rules: rows('rules.csv').filter((r) => r.brand === brand),
+    overrides: rows('zip_overrides.csv').filter((r) => r.brand === brand),
+  });
+/** The resolve a web developer would write over the naive JSON (precedence evaluated per call). */
+const naiveResolve = (zips, rules) => (q) => {
+  const zip = String(q.zip).trim().slice(0, 5);
+  const state = zips[zip];
+  if (!state) return { ok: false, error: 'unknown_zip' };
+  const product = String(q.product).trim().toLowerCase();
+  let best;
+  for (const o of rules.overrides)
+    if ((o.product === product || o.product === '*') && zip.startsWith(o.zip_prefix))
+      if (!best || o.zip_prefix.length > best.zip_prefix.length || (o.zip_prefix.length === best.zip_prefix.length && o.product !== '*')) best = o;
+  const rule =
+    best ||
+    [
+      [product, state],
+      [product, '*'],
+      ['*', state],
+      ['*', '*'],
+    ]
+      .map(([p, s]) => rules.rules.find((r) => r.product === p && r.state === s))
+      .find(Boolean);
+  if (!rule || rule.form_type === 'none') return { ok: false, error: 'not_served' };
+  const lang = String(q.language || '').toLowerCase().split(/[-_]/)[0];
+  const form =
+    rules.forms.find((f) => f.product === product && f.form_type === rule.form_type && f.language === lang) ||
+    rules.forms.find((f) => f.product === product && f.form_type === rule.form_type && f.language === rules.brand.default_language);
+  return { ok: true, url: form.url.replace('{zip}', zip).replace('{state}', state), state, form_type: rule.form_type };
+};
+
+const zips = rows('zips.csv').map((r) => r.zip);
+const lines = [];
+const say = (s) => {
+  lines.push(s);
+  console.log(s);
+};
+say(`node ${process.version}, ${zips.length} ZIPs; medians. Command: cd client-js && npm run bench`);
+say(`snippet dist/formroute.min.js: ${snippet.length} B raw, ${gz(snippet)} B gzip -9, ${br(snippet)} B brotli 11`);
+say('');
+say('brand     | artifact raw / gzip / brotli    | bytes->ready | heap after load | resolve() | naive JSON raw / brotli | JSON.parse | naive heap | naive resolve');
+for (const [brand, entry] of Object.entries(manifest.brands)) {
+  const bytes = new Uint8Array(readFileSync(join(out, entry.artifact)));
+  const ready = time(() => parseArtifact(bytes));
+  const mem = heap(() => parseArtifact(bytes.slice()));
+  const a = parseArtifact(bytes);
+  const products = entry.products;
+  const langs = ['', 'en', 'es-MX'];
+  const queries = Array.from({ length: 4096 }, (_, i) => ({
+    zip: zips[(i * 7919) % zips.length],
+    product: products[i % products.length],
+    language: langs[i % 3],
+  }));
+  const ns = nsPerOp((i) => a.resolve(queries[i & 4095]));
+
+  const rulesJson = naiveRules(brand);
+  const naiveBytes = Buffer.from(zipJson + rulesJson);
+  const parse = time(() => [JSON.parse(zipJson), JSON.parse(rulesJson)], 50);
+  const naiveMem = heap(() => [JSON.parse(zipJson), JSON.parse(rulesJson)], 5);
+  const nr = naiveResolve(JSON.parse(zipJson), JSON.parse(rulesJson));
+  const nns = nsPerOp((i) => nr(queries[i & 4095]));
+  say(
+    `${brand.padEnd(9)} | ${String(bytes.length).padStart(6)} / ${String(gz(bytes)).padStart(6)} / ${String(br(bytes)).padStart(6)} B | ` +
+      `${ready.toFixed(3)} ms     | ${kb(mem).padStart(15)} | ${ns.toFixed(0).padStart(6)} ns | ` +
+      `${kb(naiveBytes.length)} / ${kb(br(naiveBytes))}  | ${parse.toFixed(2)} ms   | ${kb(naiveMem)}  | ${nns.toFixed(0)} ns`,
+  );
+}
+rmSync(dir, { recursive: true, force: true });

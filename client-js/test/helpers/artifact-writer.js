@@ -1,0 +1,97 @@
+/** Test helper: writes artifacts from FORMAT.md alone (container, MessagePack with smallest encodings), to build hand-made and damaged files. */
+
+import { readFileSync } from 'node:fs';
+import { crc32c } from '../../src/crc32c.js';
+
+const enc = new TextEncoder();
+
+/** MessagePack of arrays, strings and non-negative integers, smallest encoding each (as rmp-serde writes). */
+export function msgpack(v) {
+  const out = [];
+  const be = (n, k) => {
+    for (let i = k; i--; ) out.push(Math.floor(n / 2 ** (8 * i)) & 255);
+  };
+  const w = (v) => {
+    if (typeof v === 'number') {
+      if (v < 128) out.push(v);
+      else if (v < 256) out.push(0xcc, v);
+      else if (v < 65536) out.push(0xcd), be(v, 2);
+      else out.push(0xce), be(v, 4);
+    } else if (typeof v === 'string') {
+      const b = enc.encode(v);
+      if (b.length < 32) out.push(0xa0 | b.length);
+      else if (b.length < 256) out.push(0xd9, b.length);
+      else if (b.length < 65536) out.push(0xda), be(b.length, 2);
+      else out.push(0xdb), be(b.length, 4);
+      out.push(...b);
+    } else {
+      if (v.length < 16) out.push(0x90 | v.length);
+      else if (v.length < 65536) out.push(0xdc), be(v.length, 2);
+      else out.push(0xdd), be(v.length, 4);
+      v.forEach(w);
+    }
+  };
+  w(v);
+  return Uint8Array.from(out);
+}
+
+/**
+ * The artifact bytes for `fst` (bytes) and `tables` (the 10-field array of FORMAT.md, or raw bytes),
+ * with header fields overridable to build damaged files.
+ */
+export function artifact(fst, tables, { version = 1, flags = 0 } = {}) {
+  const t = tables instanceof Uint8Array ? tables : msgpack(tables);
+  const b = new Uint8Array(20 + fst.length + t.length);
+  const dv = new DataView(b.buffer);
+  b.set([0x46, 0x52, 0x54, 0x41]);
+  dv.setUint16(4, version, true);
+  dv.setUint16(6, flags, true);
+  dv.setUint32(8, fst.length, true);
+  dv.setUint32(12, t.length, true);
+  b.set(fst, 16);
+  b.set(t, 16 + fst.length);
+  dv.setUint32(16 + fst.length + t.length, crc32c(b, 0, 16 + fst.length + t.length), true);
+  return b;
+}
+
+/** Rewrites the container CRC after a test edited bytes (to reach the checks behind it). */
+export function reseal(b) {
+  const dv = new DataView(b.buffer, b.byteOffset, b.length);
+  dv.setUint32(b.length - 4, crc32c(b, 0, b.length - 4), true);
+  return b;
+}
+
+export const fixture = (name) => new Uint8Array(readFileSync(new URL(`../fixtures/${name}`, import.meta.url)));
+
+/**
+ * A hand-made brand over test/fixtures/mini.fst (made by the fst crate 0.4.7; mini.keys.txt lists it):
+ * class 0 = NY (auto direct, home agent), 1 = NY with an override (auto partner, home not served),
+ * 2 = CA (auto direct, home direct), 3 = PR (auto not served, home direct).
+ * Forms: auto/direct en+es, auto/partner en, home/agent en, home/direct en+es.
+ */
+export const MINI_TABLES = [
+  'acme',
+  'Acme Insurance',
+  'en',
+  'https://acme.example/{language}/fallback?zip={zip}&p={product}&b={brand}',
+  ['auto', 'home'],
+  ['agent', 'direct', 'partner'],
+  ['en', 'es'],
+  ['CA', 'NY', 'PR'],
+  [
+    [1, 2, 1],
+    [1, 3, 0],
+    [0, 2, 2],
+    [2, 0, 2],
+  ],
+  [
+    [0, 1, 0, 'https://acme.example/en/auto?zip={zip}&state={state}&ft={form_type}&l={language}&b={brand}&p={product}'],
+    [0, 1, 1, 'https://acme.example/es/auto?zip={zip}&state={state}'],
+    [0, 2, 0, 'https://partner.example/acme/{product}?z={zip}'],
+    [1, 0, 0, 'https://acme.example/agents?zip={zip}&st={state}'],
+    [1, 1, 0, 'https://acme.example/en/home?zip={zip}'],
+    [1, 1, 1, 'https://acme.example/es/home?zip={zip}'],
+  ],
+];
+
+export const mini = () => artifact(fixture('mini.fst'), MINI_TABLES);

@@ -1,0 +1,184 @@
+//! `lambda-archiver drain`: the archiver run locally, reading a queue itself (receive, write, then delete what was written).
+
+use super::store::Store;
+use super::{plan, Message};
+use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
+use aws_sdk_sqs::Client;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// How to drain.
+#[derive(Debug, Clone)]
+pub struct DrainOptions {
+    /// The queue.
+    pub queue_url: String,
+    /// Most messages gathered into one batch (one object per partition per batch).
+    pub batch_messages: usize,
+    /// Longest time spent gathering one batch.
+    pub batch_time: Duration,
+    /// Visibility timeout asked for on receive, seconds: a batch must be written and deleted
+    /// within it, else its messages come back (and are archived again, harmlessly: the report
+    /// drops duplicate ids within a partition).
+    pub visibility_timeout: i32,
+    /// Long-poll wait of each receive, seconds (0 to 20).
+    pub wait_seconds: i32,
+    /// Keep polling after the queue is empty (else stop at the first empty receive).
+    pub follow: bool,
+}
+
+/// What a drain did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DrainStats {
+    pub batches: u64,
+    pub messages: u64,
+    pub events: u64,
+    pub duplicates: u64,
+    pub poison: u64,
+    pub objects: u64,
+    pub failed_objects: u64,
+    pub deleted: u64,
+}
+
+/// A queue that cannot be read or cleaned.
+#[derive(Debug, thiserror::Error)]
+pub enum DrainError {
+    #[error("receiving from {queue}: {reason}")]
+    Receive { queue: String, reason: String },
+    #[error("deleting from {queue}: {reason}")]
+    Delete { queue: String, reason: String },
+}
+
+/// The SQS client from the standard AWS chain; a queue URL that is not an AWS host (a local
+/// moto server, say) is also the endpoint unless the environment names one.
+pub async fn sqs_client(queue_url: &str) -> Client {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    let env_endpoint = std::env::var_os("AWS_ENDPOINT_URL").is_some()
+        || std::env::var_os("AWS_ENDPOINT_URL_SQS").is_some();
+    if !env_endpoint {
+        if let Some((scheme, rest)) = queue_url.split_once("://") {
+            let authority = rest.split('/').next().unwrap_or(rest);
+            let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
+            if !host.ends_with(".amazonaws.com") && !host.ends_with(".amazonaws.com.cn") {
+                loader = loader.endpoint_url(format!("{scheme}://{authority}"));
+            }
+        }
+    }
+    let shared = loader.load().await;
+    let mut conf = aws_sdk_sqs::config::Builder::from(&shared);
+    if shared.region().is_none() {
+        conf = conf.region(aws_sdk_sqs::config::Region::new("us-east-1"));
+    }
+    Client::from_conf(conf.build())
+}
+
+/// Receives batches until the queue is empty (or forever with `follow`), writes each batch's
+/// objects, and deletes exactly the messages whose events were written. Poison messages and
+/// those of unwritten objects are left on the queue: they return after the visibility timeout
+/// and the redrive policy dead-letters the poison ones.
+pub async fn drain(sqs: &Client, store: &Store, opts: &DrainOptions) -> Result<DrainStats, DrainError> {
+    let mut stats = DrainStats::default();
+    loop {
+        let started = Instant::now();
+        let mut messages = Vec::new();
+        let mut handles: HashMap<String, String> = HashMap::new();
+        let mut empty = false;
+        while messages.len() < opts.batch_messages && started.elapsed() < opts.batch_time {
+            let want = (opts.batch_messages - messages.len()).min(10) as i32;
+            let got = sqs
+                .receive_message()
+                .queue_url(&opts.queue_url)
+                .max_number_of_messages(want)
+                .visibility_timeout(opts.visibility_timeout)
+                .wait_time_seconds(opts.wait_seconds)
+                .send()
+                .await
+                .map_err(|e| DrainError::Receive {
+                    queue: opts.queue_url.clone(),
+                    reason: aws_sdk_sqs::error::DisplayErrorContext(e).to_string(),
+                })?;
+            let batch = got.messages();
+            if batch.is_empty() {
+                empty = true;
+                break;
+            }
+            for m in batch {
+                let (Some(id), Some(rh)) = (m.message_id(), m.receipt_handle()) else {
+                    continue;
+                };
+                handles.insert(id.to_owned(), rh.to_owned());
+                messages.push(Message {
+                    id: id.to_owned(),
+                    body: m.body().unwrap_or_default().to_owned(),
+                });
+            }
+        }
+        if !messages.is_empty() {
+            let plan = plan(&messages);
+            for (id, why) in &plan.poison {
+                eprintln!("archiver: message {id} is poison ({why}); left on the queue for its dead-letter queue");
+            }
+            let written = store.put_all(&plan).await;
+            let failed: std::collections::HashSet<String> =
+                plan.failed_messages(&written).into_iter().collect();
+            let done: Vec<&Message> = messages.iter().filter(|m| !failed.contains(&m.id)).collect();
+            stats.deleted += delete(sqs, &opts.queue_url, &done, &handles).await?;
+            stats.batches += 1;
+            stats.messages += messages.len() as u64;
+            stats.duplicates += plan.duplicates as u64;
+            stats.poison += plan.poison.len() as u64;
+            for (o, w) in plan.objects.iter().zip(&written) {
+                if *w {
+                    stats.objects += 1;
+                    stats.events += o.events as u64;
+                } else {
+                    stats.failed_objects += 1;
+                }
+            }
+            eprintln!(
+                "archiver: batch {}: {} messages, {} objects written to {}, {} failed",
+                stats.batches,
+                messages.len(),
+                written.iter().filter(|w| **w).count(),
+                store.describe(),
+                written.iter().filter(|w| !**w).count()
+            );
+        }
+        if empty && messages.is_empty() && !opts.follow {
+            return Ok(stats);
+        }
+    }
+}
+
+async fn delete(
+    sqs: &Client,
+    queue: &str,
+    done: &[&Message],
+    handles: &HashMap<String, String>,
+) -> Result<u64, DrainError> {
+    let mut deleted = 0;
+    for chunk in done.chunks(10) {
+        let mut req = sqs.delete_message_batch().queue_url(queue);
+        for (i, m) in chunk.iter().enumerate() {
+            let Some(rh) = handles.get(&m.id) else { continue };
+            let entry = DeleteMessageBatchRequestEntry::builder()
+                .id(i.to_string())
+                .receipt_handle(rh)
+                .build()
+                .map_err(|e| DrainError::Delete {
+                    queue: queue.to_owned(),
+                    reason: e.to_string(),
+                })?;
+            req = req.entries(entry);
+        }
+        let out = req.send().await.map_err(|e| DrainError::Delete {
+            queue: queue.to_owned(),
+            reason: aws_sdk_sqs::error::DisplayErrorContext(e).to_string(),
+        })?;
+        for f in out.failed() {
+            // Not fatal: the message comes back and is archived again, as a duplicate.
+            eprintln!("archiver: could not delete a written message ({}): it will be archived again", f.code());
+        }
+        deleted += out.successful().len() as u64;
+    }
+    Ok(deleted)
+}

@@ -1,0 +1,141 @@
+//! Where the archiver writes its objects: a local folder (written atomically) or an S3 bucket and prefix.
+
+use aws_sdk_s3::primitives::ByteStream;
+use std::path::PathBuf;
+
+/// A failed write or an unusable target.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// `s3://` without a bucket.
+    #[error("`{0}` names no bucket: use s3://BUCKET/PREFIX")]
+    NoBucket(String),
+    /// A local file could not be written.
+    #[error("writing {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// S3 refused or could not be reached.
+    #[error("putting s3://{bucket}/{key}: {reason}")]
+    S3 {
+        bucket: String,
+        key: String,
+        reason: String,
+    },
+}
+
+/// The archive's home.
+#[derive(Debug, Clone)]
+pub enum Store {
+    /// A local folder; keys become relative paths.
+    Dir(PathBuf),
+    /// `s3://bucket/prefix`.
+    S3 {
+        client: aws_sdk_s3::Client,
+        bucket: String,
+        /// Empty, or ending with `/`.
+        prefix: String,
+    },
+}
+
+impl Store {
+    /// `s3://BUCKET/PREFIX` (client from the standard AWS configuration chain, `AWS_ENDPOINT_URL`
+    /// included; an explicit endpoint gets path-style addressing) or a local folder.
+    pub async fn from_target(target: &str) -> Result<Store, StoreError> {
+        let Some(rest) = target.strip_prefix("s3://") else {
+            return Ok(Store::Dir(PathBuf::from(target)));
+        };
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(StoreError::NoBucket(target.to_owned()));
+        }
+        let mut prefix = prefix.trim_matches('/').to_owned();
+        if !prefix.is_empty() {
+            prefix.push('/');
+        }
+        let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .load()
+            .await;
+        let custom_endpoint = std::env::var_os("AWS_ENDPOINT_URL").is_some()
+            || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+        let mut conf = aws_sdk_s3::config::Builder::from(&shared).force_path_style(custom_endpoint);
+        if shared.region().is_none() {
+            conf = conf.region(aws_sdk_s3::config::Region::new("us-east-1"));
+        }
+        Ok(Store::S3 {
+            client: aws_sdk_s3::Client::from_conf(conf.build()),
+            bucket: bucket.to_owned(),
+            prefix,
+        })
+    }
+
+    /// Where objects go, for log lines.
+    pub fn describe(&self) -> String {
+        match self {
+            Store::Dir(d) => d.display().to_string(),
+            Store::S3 { bucket, prefix, .. } => format!("s3://{bucket}/{prefix}"),
+        }
+    }
+
+    /// Writes one object under `key` (relative to the folder or prefix). A local object is
+    /// written to a temporary name and renamed, so a reader never sees half of it.
+    pub async fn put(&self, key: &str, body: Vec<u8>) -> Result<(), StoreError> {
+        match self {
+            Store::Dir(dir) => {
+                let path = dir.join(key);
+                let io = |source| StoreError::Io {
+                    path: path.display().to_string(),
+                    source,
+                };
+                if let Some(parent) = path.parent() {
+                    tokio::fs::create_dir_all(parent).await.map_err(io)?;
+                }
+                let tmp = path.with_extension("gz.partial");
+                tokio::fs::write(&tmp, body).await.map_err(io)?;
+                tokio::fs::rename(&tmp, &path).await.map_err(io)
+            }
+            Store::S3 {
+                client,
+                bucket,
+                prefix,
+            } => {
+                let full = format!("{prefix}{key}");
+                client
+                    .put_object()
+                    .bucket(bucket)
+                    .key(&full)
+                    .content_type("application/gzip")
+                    .body(ByteStream::from(body))
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| StoreError::S3 {
+                        bucket: bucket.clone(),
+                        key: full,
+                        reason: aws_sdk_s3::error::DisplayErrorContext(e).to_string(),
+                    })
+            }
+        }
+    }
+
+    /// Writes every object of a plan, all at once; `result[i]` says whether object `i` was
+    /// written (a failure is printed on stderr with its reason).
+    pub async fn put_all(&self, plan: &super::Plan) -> Vec<bool> {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, o) in plan.objects.iter().enumerate() {
+            let store = self.clone();
+            let (key, gz) = (o.key.clone(), o.gz.clone());
+            tasks.spawn(async move { (i, store.put(&key, gz).await) });
+        }
+        let mut written = vec![false; plan.objects.len()];
+        while let Some(done) = tasks.join_next().await {
+            match done {
+                Ok((i, Ok(()))) => written[i] = true,
+                Ok((_, Err(e))) => eprintln!("archiver: {e}"),
+                Err(e) => eprintln!("archiver: a write task failed: {e}"),
+            }
+        }
+        written
+    }
+}

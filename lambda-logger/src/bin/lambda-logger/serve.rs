@@ -1,0 +1,64 @@
+//! `lambda-logger serve`: the endpoint on a local address, storing into a spool file or an SQS queue.
+
+use anyhow::{Context, Result};
+use lambda_logger::sqs::{RetryPolicy, SqsSink};
+use lambda_logger::{router, spool::SpoolSink, Logger, Origins, Sink};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(clap::Args)]
+#[command(group = clap::ArgGroup::new("sink").required(true).args(["spool", "queue_url"]))]
+pub struct Args {
+    /// Address to listen on, e.g. 127.0.0.1:8787 (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    listen: SocketAddr,
+    /// Build output folder of `formroute build` (its manifest.json names the brand origins).
+    #[arg(long)]
+    artifacts: PathBuf,
+    /// Append accepted events to this NDJSON file.
+    #[arg(long)]
+    spool: Option<PathBuf>,
+    /// Send accepted events to this SQS queue (AWS configuration from the environment).
+    #[arg(long)]
+    queue_url: Option<String>,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = args.threads {
+        rt.worker_threads(n.max(1));
+    }
+    let rt = rt.enable_all().build().context("cannot start the async runtime")?;
+    rt.block_on(serve(args))
+}
+
+async fn serve(args: Args) -> Result<()> {
+    let origins = Origins::load(&args.artifacts).context("cannot read the brand origins")?;
+    let sink = match (&args.spool, &args.queue_url) {
+        (Some(path), _) => Sink::Spool(
+            SpoolSink::open(path).with_context(|| format!("cannot open {}", path.display()))?,
+        ),
+        (None, Some(url)) => Sink::Sqs(SqsSink::from_env(url, RetryPolicy::default()).await),
+        (None, None) => anyhow::bail!("give --spool FILE or --queue-url URL"),
+    };
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr().context("cannot read the bound address")?;
+    let app = router(Arc::new(Logger::new(origins, sink, false)));
+    // Tests and scripts read this line to find the port.
+    eprintln!("lambda-logger: listening on http://{addr}{}", lambda_logger::ROUTE);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .context("server failed")
+}
