@@ -71,7 +71,7 @@ test('fallback {language}: the normalised asked one if the brand has any form in
 test('step 6: every value is percent-encoded, UTF-8 bytes in upper-case hex, only A-Z a-z 0-9 - . _ ~ kept', () => {
   assert.equal(percentEncode("aZ09-._~ !'()*/?&=+%é😀"), 'aZ09-._~%20%21%27%28%29%2A%2F%3F%26%3D%2B%25%C3%A9%F0%9F%98%80');
   assert.equal(r('x', '  a b&c=d  ').fallback_url, fb('', 'a%20b%26c%3Dd', 'en'));
-  assert.equal(fill('{zip}{state}{nope}{ZIP}{form_type}', { zip: '1' }), '1{nope}{ZIP}');
+  assert.equal(fill('{zip}{state}{nope}{ZIP}{form_type}{zip}', { zip: '1' }), '1{nope}{ZIP}1');
 });
 
 test('numbers are taken as their text', () => {

@@ -82,9 +82,7 @@ impl Logger {
 
 /// The endpoint as a router with the single route [`ROUTE`]; other paths answer 404.
 pub fn router(logger: Arc<Logger>) -> Router {
-    Router::new()
-        .route(ROUTE, any(events))
-        .with_state(logger)
+    Router::new().route(ROUTE, any(events)).with_state(logger)
 }
 
 fn now_ms() -> u64 {
@@ -116,7 +114,11 @@ fn error(status: StatusCode, origin: Option<&HeaderValue>, what: &str) -> Respon
     answer(status, origin, Some(format!("{{\"error\":\"{what}\"}}")))
 }
 
-fn client_ip(req: &Request, facts: Option<&RequestFacts>, trust_cloudfront: bool) -> Option<IpAddr> {
+fn client_ip(
+    req: &Request,
+    facts: Option<&RequestFacts>,
+    trust_cloudfront: bool,
+) -> Option<IpAddr> {
     if trust_cloudfront {
         // `CloudFront-Viewer-Address: 198.51.100.7:46532` or `[2001:db8::1]:46532`.
         let viewer = req
@@ -180,7 +182,11 @@ async fn events(State(logger): State<Arc<Logger>>, req: Request) -> Response {
     }
     let declared = header_str(req.headers(), "content-length").and_then(|l| l.parse::<u64>().ok());
     if declared.is_some_and(|l| l > MAX_BODY_BYTES as u64) {
-        return error(StatusCode::PAYLOAD_TOO_LARGE, allow, "body over 65536 bytes");
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            allow,
+            "body over 65536 bytes",
+        );
     }
     let facts = req.extensions().get::<RequestFacts>().cloned();
     let ip = client_ip(&req, facts.as_ref(), logger.trust_cloudfront);
@@ -190,12 +196,22 @@ async fn events(State(logger): State<Arc<Logger>>, req: Request) -> Response {
     let headers = req.headers().clone();
     let body = match to_bytes(req.into_body(), MAX_BODY_BYTES).await {
         Ok(b) => b,
-        Err(_) => return error(StatusCode::PAYLOAD_TOO_LARGE, allow, "body over 65536 bytes"),
+        Err(_) => {
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                allow,
+                "body over 65536 bytes",
+            )
+        }
     };
     let batch = match parse_batch(&body) {
         Ok(b) => b,
         Err(BatchError::TooLarge) => {
-            return error(StatusCode::PAYLOAD_TOO_LARGE, allow, "body over 65536 bytes")
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                allow,
+                "body over 65536 bytes",
+            )
         }
         Err(_) => {
             return error(

@@ -51,8 +51,8 @@ impl Origins {
             path: file.clone(),
             source,
         })?;
-        let manifest =
-            Manifest::from_json(&text).map_err(|source| OriginsError::Parse { path: file, source })?;
+        let manifest = Manifest::from_json(&text)
+            .map_err(|source| OriginsError::Parse { path: file, source })?;
         Ok(Origins::from_manifest(&manifest))
     }
 

@@ -186,7 +186,11 @@ impl SqsSink {
             if let Some(f) = failed.iter().find(|f| f.sender_fault()) {
                 return Err((
                     failed.len(),
-                    format!("SQS refused an entry ({}): {}", f.code(), f.message().unwrap_or("")),
+                    format!(
+                        "SQS refused an entry ({}): {}",
+                        f.code(),
+                        f.message().unwrap_or("")
+                    ),
                 ));
             }
             if attempt == self.retry.attempts.max(1) {

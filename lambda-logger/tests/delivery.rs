@@ -39,7 +39,11 @@ fn sqs(endpoint: &str) -> aws_sdk_sqs::Client {
 
 /// A fresh queue on moto; returns its URL.
 fn new_queue(rt: &tokio::runtime::Runtime, moto: &str, name: &str) -> String {
-    let name = format!("{name}-{}-{}", std::process::id(), Instant::now().elapsed().as_nanos());
+    let name = format!(
+        "{name}-{}-{}",
+        std::process::id(),
+        Instant::now().elapsed().as_nanos()
+    );
     rt.block_on(sqs(moto).create_queue().queue_name(name).send())
         .unwrap()
         .queue_url()
@@ -73,14 +77,21 @@ fn drain(rt: &tokio::runtime::Runtime, moto: &str, queue: &str) -> Vec<(Value, S
         for m in msgs {
             let attrs = m.message_attributes().unwrap();
             let attr = |k: &str| attrs[k].string_value().unwrap().to_owned();
-            out.push((serde_json::from_str(m.body().unwrap()).unwrap(), attr("brand"), attr("type")));
+            out.push((
+                serde_json::from_str(m.body().unwrap()).unwrap(),
+                attr("brand"),
+                attr("type"),
+            ));
         }
     }
     out
 }
 
 fn by_id(events: &[Value]) -> BTreeMap<String, Value> {
-    events.iter().map(|e| (e["id"].as_str().unwrap().to_owned(), e.clone())).collect()
+    events
+        .iter()
+        .map(|e| (e["id"].as_str().unwrap().to_owned(), e.clone()))
+        .collect()
 }
 
 /// Checks the queue holds exactly `sent`, each once, with all its fields and the logger's.
@@ -89,8 +100,13 @@ fn assert_queue_holds_exactly(queued: &[(Value, String, String)], sent: &[Value]
     let mut seen = BTreeMap::new();
     for (body, brand, kind) in queued {
         let id = body["id"].as_str().unwrap().to_owned();
-        assert!(seen.insert(id.clone(), ()).is_none(), "event {id} queued twice");
-        let original = sent.get(&id).unwrap_or_else(|| panic!("event {id} was never sent"));
+        assert!(
+            seen.insert(id.clone(), ()).is_none(),
+            "event {id} queued twice"
+        );
+        let original = sent
+            .get(&id)
+            .unwrap_or_else(|| panic!("event {id} was never sent"));
         assert_logged_as_sent(body, original);
         assert_eq!(brand, original["brand"].as_str().unwrap());
         assert_eq!(kind, original["type"].as_str().unwrap());
@@ -102,9 +118,16 @@ fn assert_queue_holds_exactly(queued: &[(Value, String, String)], sent: &[Value]
 
 fn proxy(moto: &str, mode: &str) -> (Proc, String) {
     let mut cmd = Command::new("python3");
-    cmd.arg(fixtures().join("../faulty_sqs.py")).args([moto, mode]);
+    cmd.arg(fixtures().join("../faulty_sqs.py"))
+        .args([moto, mode]);
     let (p, line) = start(cmd, "port ", true);
-    (p, format!("http://127.0.0.1:{}", line.trim_start_matches("port ").trim()))
+    (
+        p,
+        format!(
+            "http://127.0.0.1:{}",
+            line.trim_start_matches("port ").trim()
+        ),
+    )
 }
 
 fn proxy_stats(url: &str) -> Value {
@@ -113,7 +136,9 @@ fn proxy_stats(url: &str) -> Value {
 
 #[test]
 fn every_accepted_event_reaches_the_queue_exactly_once_with_one_call_per_ten_events() {
-    let Some(moto) = moto_url("every_accepted_event_reaches_the_queue_exactly_once") else { return };
+    let Some(moto) = moto_url("every_accepted_event_reaches_the_queue_exactly_once") else {
+        return;
+    };
     let rt = runtime();
     let queue = new_queue(&rt, &moto, "exactly-once");
     let (counter, counter_url) = proxy(&moto, "pass");
@@ -121,7 +146,10 @@ fn every_accepted_event_reaches_the_queue_exactly_once_with_one_call_per_ten_eve
     env.push(("AWS_ENDPOINT_URL", &counter_url));
     let (_logger, base) = start_logger(&["--queue-url", &queue], &env);
     let events = numbered_events("exactly_once_", 230);
-    let invalid = examples("invalid").into_iter().find(|e| e["brand"] == "acme").unwrap();
+    let invalid = examples("invalid")
+        .into_iter()
+        .find(|e| e["brand"] == "acme")
+        .unwrap();
     let mut requests = 0;
     let mut expected_calls = 0;
     for (i, chunk) in events.chunks(10).enumerate() {
@@ -132,7 +160,10 @@ fn every_accepted_event_reaches_the_queue_exactly_once_with_one_call_per_ten_eve
         let (status, body) = post_events(&base, ACME, &batch);
         assert_eq!(status, 202, "{body}");
         let rejected = usize::from(i % 5 == 0);
-        assert_eq!(body, format!(r#"{{"accepted":{},"rejected":{rejected}}}"#, chunk.len()));
+        assert_eq!(
+            body,
+            format!(r#"{{"accepted":{},"rejected":{rejected}}}"#, chunk.len())
+        );
         requests += 1;
         expected_calls += chunk.len().div_ceil(10);
     }
@@ -150,7 +181,9 @@ fn every_accepted_event_reaches_the_queue_exactly_once_with_one_call_per_ten_eve
 
 #[test]
 fn entries_the_queue_fails_on_its_side_are_retried_until_all_are_queued_once() {
-    let Some(moto) = moto_url("entries_the_queue_fails_are_retried") else { return };
+    let Some(moto) = moto_url("entries_the_queue_fails_are_retried") else {
+        return;
+    };
     let rt = runtime();
     let queue = new_queue(&rt, &moto, "flaky");
     let (_flaky, flaky_url) = proxy(&moto, "flaky");
@@ -160,7 +193,10 @@ fn entries_the_queue_fails_on_its_side_are_retried_until_all_are_queued_once() {
     let events = numbered_events("flaky_", 60);
     for chunk in events.chunks(20) {
         let (status, body) = post_events(&base, ACME, chunk);
-        assert_eq!((status, body), (202, r#"{"accepted":20,"rejected":0}"#.to_owned()));
+        assert_eq!(
+            (status, body),
+            (202, r#"{"accepted":20,"rejected":0}"#.to_owned())
+        );
     }
     let stats = proxy_stats(&flaky_url);
     assert_eq!(stats["injected"], 60, "every entry failed once: {stats}");
@@ -169,7 +205,9 @@ fn entries_the_queue_fails_on_its_side_are_retried_until_all_are_queued_once() {
 
 #[test]
 fn a_queue_that_keeps_failing_entries_gives_503_and_queues_the_others_once() {
-    let Some(moto) = moto_url("a_queue_that_keeps_failing_entries_gives_503") else { return };
+    let Some(moto) = moto_url("a_queue_that_keeps_failing_entries_gives_503") else {
+        return;
+    };
     let rt = runtime();
     let queue = new_queue(&rt, &moto, "broken");
     let (_broken, broken_url) = proxy(&moto, "broken");
@@ -197,15 +235,32 @@ fn a_queue_that_is_down_gives_503_quickly() {
     let started = Instant::now();
     let (status, body) = post_events(&base, ACME, &numbered_events("down_", 10));
     assert_eq!(status, 503, "{body}");
-    assert!(started.elapsed() < Duration::from_secs(6), "took {:?}", started.elapsed());
-    assert!(logger.stderr.lock().unwrap().contains("could not be queued"));
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(logger
+        .stderr
+        .lock()
+        .unwrap()
+        .contains("could not be queued"));
 }
 
 #[test]
 fn the_lambda_runtime_path_queues_every_event_exactly_once() {
-    let Some(moto) = moto_url("the_lambda_runtime_path_queues_every_event_exactly_once") else { return };
-    if Command::new("cargo").args(["lambda", "--version"]).output().map_or(true, |o| !o.status.success()) {
-        assert!(std::env::var_os("CI").is_none(), "cargo lambda is not installed (pip install cargo-lambda)");
+    let Some(moto) = moto_url("the_lambda_runtime_path_queues_every_event_exactly_once") else {
+        return;
+    };
+    if Command::new("cargo")
+        .args(["lambda", "--version"])
+        .output()
+        .map_or(true, |o| !o.status.success())
+    {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "cargo lambda is not installed (pip install cargo-lambda)"
+        );
         eprintln!("SKIPPED the_lambda_runtime_path: cargo lambda is not installed");
         return;
     }
@@ -227,33 +282,60 @@ fn the_lambda_runtime_path_queues_every_event_exactly_once() {
     ]);
     let (_emulator, _) = start(emu, "starting Runtime server", true);
     let mut f = Command::new(env!("CARGO_BIN_EXE_lambda-logger"));
-    f.env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}/.rt"))
-        .env("AWS_LAMBDA_FUNCTION_NAME", "_")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-        .env("FORMROUTE_MANIFEST", artifacts().join("manifest.json"))
-        .env("FORMROUTE_QUEUE_URL", &queue)
-        .env("AWS_ENDPOINT_URL", &moto);
+    f.env(
+        "AWS_LAMBDA_RUNTIME_API",
+        format!("http://127.0.0.1:{port}/.rt"),
+    )
+    .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+    .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+    .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+    .env("FORMROUTE_MANIFEST", artifacts().join("manifest.json"))
+    .env("FORMROUTE_QUEUE_URL", &queue)
+    .env("AWS_ENDPOINT_URL", &moto);
     for (k, v) in AWS_ENV {
         f.env(k, v);
     }
-    let mut function = Proc { child: f.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::inherit()).spawn().unwrap(), stderr: Default::default() };
+    let mut function = Proc {
+        child: f
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .unwrap(),
+        stderr: Default::default(),
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        function.child.try_wait().unwrap().is_none(),
+        "the function exited at start"
+    );
     let base = format!("http://127.0.0.1:{port}/lambda-url/_");
     let events = numbered_events("lambda_", 40);
     let mut durations = Vec::new();
     for chunk in events.chunks(10) {
         let t = Instant::now();
         let (status, body) = post_events(&base, SOLAR, &[]);
-        assert_eq!((status, body.as_str()), (202, r#"{"accepted":0,"rejected":0}"#));
+        assert_eq!(
+            (status, body.as_str()),
+            (202, r#"{"accepted":0,"rejected":0}"#)
+        );
         let (status, body) = post_events(&base, ACME, chunk);
-        assert_eq!((status, body), (202, r#"{"accepted":10,"rejected":0}"#.to_owned()));
+        assert_eq!(
+            (status, body),
+            (202, r#"{"accepted":10,"rejected":0}"#.to_owned())
+        );
         durations.push(t.elapsed());
     }
     let (status, _) = post_events(&base, "https://evil.example", &events[..1]);
     assert_eq!(status, 403);
-    assert!(function.child.try_wait().unwrap().is_none(), "the function exited");
+    assert!(
+        function.child.try_wait().unwrap().is_none(),
+        "the function exited"
+    );
     durations.sort();
-    eprintln!("runtime emulator: median {:?} per two invocations", durations[durations.len() / 2]);
+    eprintln!(
+        "runtime emulator: median {:?} per two invocations",
+        durations[durations.len() / 2]
+    );
     let queued = drain(&rt, &moto, &queue);
     let sent = by_id(&events);
     assert_eq!(queued.len(), sent.len());

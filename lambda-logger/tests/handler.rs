@@ -27,13 +27,17 @@ fn app() -> (axum::Router, PathBuf) {
 fn post(origin: Option<&str>, body: impl Into<Body>) -> Request<Body> {
     let mut b = Request::post("/v1/events")
         .header("content-type", "text/plain;charset=UTF-8")
-        .header("user-agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0");
+        .header(
+            "user-agent",
+            "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0",
+        );
     if let Some(o) = origin {
         b = b.header("origin", o);
     }
     let mut req = b.body(body.into()).unwrap();
-    req.extensions_mut()
-        .insert(ConnectInfo::<SocketAddr>("203.0.113.77:5555".parse().unwrap()));
+    req.extensions_mut().insert(ConnectInfo::<SocketAddr>(
+        "203.0.113.77:5555".parse().unwrap(),
+    ));
     req
 }
 
@@ -59,7 +63,10 @@ async fn valid_events_are_accepted_and_spooled_as_sent_with_enrichment() {
     let sent = examples("valid");
     let (status, res, body) = call(&app, post(Some(ACME), batch(&sent))).await;
     assert_eq!(status, StatusCode::ACCEPTED);
-    assert_eq!(body, format!(r#"{{"accepted":{},"rejected":0}}"#, sent.len()));
+    assert_eq!(
+        body,
+        format!(r#"{{"accepted":{},"rejected":0}}"#, sent.len())
+    );
     assert_eq!(header(&res, "access-control-allow-origin"), Some(ACME));
     assert_eq!(header(&res, "vary"), Some("Origin"));
     let lines = read_ndjson(&spool);
@@ -71,7 +78,10 @@ async fn valid_events_are_accepted_and_spooled_as_sent_with_enrichment() {
         assert!(logged["request_id"].as_str().unwrap().starts_with("local-"));
     }
     let text = std::fs::read_to_string(&spool).unwrap();
-    assert!(!text.contains("203.0.113.77"), "a full IP address was stored");
+    assert!(
+        !text.contains("203.0.113.77"),
+        "a full IP address was stored"
+    );
     assert!(text.is_ascii());
 }
 
@@ -91,7 +101,11 @@ async fn invalid_events_are_rejected_one_by_one_and_the_rest_kept() {
     assert_eq!(status, StatusCode::ACCEPTED);
     assert_eq!(
         body,
-        format!(r#"{{"accepted":{},"rejected":{}}}"#, valid.len(), invalid.len())
+        format!(
+            r#"{{"accepted":{},"rejected":{}}}"#,
+            valid.len(),
+            invalid.len()
+        )
     );
     assert_eq!(read_ndjson(&spool).len(), valid.len());
 }
@@ -100,7 +114,10 @@ async fn invalid_events_are_rejected_one_by_one_and_the_rest_kept() {
 async fn an_empty_batch_is_accepted_with_zero_counts() {
     let (app, spool) = app();
     let (status, _, body) = call(&app, post(Some(ACME), r#"{"events":[]}"#)).await;
-    assert_eq!((status, body.as_str()), (StatusCode::ACCEPTED, r#"{"accepted":0,"rejected":0}"#));
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::ACCEPTED, r#"{"accepted":0,"rejected":0}"#)
+    );
     assert!(read_ndjson(&spool).is_empty());
 }
 
@@ -108,7 +125,12 @@ async fn an_empty_batch_is_accepted_with_zero_counts() {
 async fn requests_without_a_brand_origin_are_forbidden_and_get_no_cors_header() {
     let (app, spool) = app();
     let body = batch(&examples("valid"));
-    for origin in [None, Some("https://evil.example"), Some("null"), Some("http://www.acme.example")] {
+    for origin in [
+        None,
+        Some("https://evil.example"),
+        Some("null"),
+        Some("http://www.acme.example"),
+    ] {
         let (status, res, _) = call(&app, post(origin, body.clone())).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{origin:?}");
         assert_eq!(header(&res, "access-control-allow-origin"), None);
@@ -154,14 +176,27 @@ async fn bodies_over_64_kib_are_refused_with_413_whether_or_not_their_length_is_
 fn futures_like_stream(
     bytes: Vec<u8>,
 ) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> {
-    futures_util::stream::iter(bytes.chunks(1024).map(|c| Ok(c.to_vec())).collect::<Vec<_>>())
+    futures_util::stream::iter(
+        bytes
+            .chunks(1024)
+            .map(|c| Ok(c.to_vec()))
+            .collect::<Vec<_>>(),
+    )
 }
 
 #[tokio::test]
 async fn bodies_that_are_not_an_events_batch_are_refused_with_400() {
     let (app, _) = app();
     let too_many = batch(&vec![examples("valid")[0].clone(); 101]);
-    for body in ["", "not json", "[]", r#"{"events":{}}"#, r#"{"evts":[]}"#, "\u{0}", too_many.as_str()] {
+    for body in [
+        "",
+        "not json",
+        "[]",
+        r#"{"events":{}}"#,
+        r#"{"evts":[]}"#,
+        "\u{0}",
+        too_many.as_str(),
+    ] {
         let (status, res, text) = call(&app, post(Some(ACME), body.to_owned())).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body:.40}");
         assert_eq!(header(&res, "access-control-allow-origin"), Some(ACME));
@@ -198,7 +233,9 @@ async fn a_preflight_from_a_brand_origin_gets_204_with_that_origin_allowed() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(header(&res, "access-control-allow-origin"), Some(SOLAR));
     assert_eq!(header(&res, "vary"), Some("Origin"));
-    assert!(header(&res, "access-control-allow-methods").unwrap().contains("POST"));
+    assert!(header(&res, "access-control-allow-methods")
+        .unwrap()
+        .contains("POST"));
     assert!(body.is_empty());
     let req = Request::options("/v1/events")
         .header("origin", "https://evil.example")
@@ -212,7 +249,10 @@ async fn a_preflight_from_a_brand_origin_gets_204_with_that_origin_allowed() {
 #[tokio::test]
 async fn other_methods_and_paths_are_refused() {
     let (app, _) = app();
-    let req = Request::get("/v1/events").header("origin", ACME).body(Body::empty()).unwrap();
+    let req = Request::get("/v1/events")
+        .header("origin", ACME)
+        .body(Body::empty())
+        .unwrap();
     assert_eq!(call(&app, req).await.0, StatusCode::METHOD_NOT_ALLOWED);
     let mut req = post(Some(ACME), "{}");
     *req.uri_mut() = "/v2/events".parse().unwrap();
@@ -235,10 +275,13 @@ async fn a_sink_that_cannot_store_makes_the_answer_503() {
 async fn robots_countries_and_ipv6_are_enriched_without_full_addresses() {
     let (app, spool) = app();
     let mut req = post(Some(ACME), batch(&examples("valid")[..1]));
-    req.headers_mut().insert("user-agent", "Googlebot/2.1".parse().unwrap());
-    req.headers_mut().insert("cloudfront-viewer-country", "FR".parse().unwrap());
-    req.extensions_mut()
-        .insert(ConnectInfo::<SocketAddr>("[2001:db8:aa:bb::7]:443".parse().unwrap()));
+    req.headers_mut()
+        .insert("user-agent", "Googlebot/2.1".parse().unwrap());
+    req.headers_mut()
+        .insert("cloudfront-viewer-country", "FR".parse().unwrap());
+    req.extensions_mut().insert(ConnectInfo::<SocketAddr>(
+        "[2001:db8:aa:bb::7]:443".parse().unwrap(),
+    ));
     assert_eq!(call(&app, req).await.0, StatusCode::ACCEPTED);
     let logged = &read_ndjson(&spool)[0];
     assert_eq!(logged["bot"], true);
@@ -262,7 +305,10 @@ async fn call_lambda(app: axum::Router, req: lambda_http::Request) -> (StatusCod
 async fn a_function_url_event_with_a_base64_body_is_accepted_and_enriched_from_its_context() {
     let (app, spool) = app();
     let (status, body) = call_lambda(app, lambda_fixture("function-url-base64.json")).await;
-    assert_eq!((status, body.as_str()), (StatusCode::ACCEPTED, r#"{"accepted":1,"rejected":0}"#));
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::ACCEPTED, r#"{"accepted":1,"rejected":0}"#)
+    );
     let logged = &read_ndjson(&spool)[0];
     let sent = examples("valid")
         .into_iter()
@@ -279,7 +325,10 @@ async fn a_function_url_event_with_a_base64_body_is_accepted_and_enriched_from_i
 async fn an_api_gateway_v2_event_with_a_text_body_is_accepted_and_its_bad_event_rejected() {
     let (app, spool) = app();
     let (status, body) = call_lambda(app, lambda_fixture("apigw-v2-text.json")).await;
-    assert_eq!((status, body.as_str()), (StatusCode::ACCEPTED, r#"{"accepted":1,"rejected":1}"#));
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::ACCEPTED, r#"{"accepted":1,"rejected":1}"#)
+    );
     let logged = &read_ndjson(&spool)[0];
     assert_eq!(logged["brand"], "solar");
     assert_eq!(logged["ip_prefix"], "2001:db8:1234::/48");
@@ -290,7 +339,8 @@ async fn an_api_gateway_v2_event_with_a_text_body_is_accepted_and_its_bad_event_
 async fn a_lambda_event_from_a_foreign_origin_is_forbidden() {
     let (app, spool) = app();
     let mut req = lambda_fixture("function-url-base64.json");
-    req.headers_mut().insert("origin", "https://www.solar.example".parse().unwrap());
+    req.headers_mut()
+        .insert("origin", "https://www.solar.example".parse().unwrap());
     let (status, _) = call_lambda(app, req).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(read_ndjson(&spool).is_empty());

@@ -56,10 +56,8 @@ fn main() -> Result<()> {
         for hour in 0..24u64 {
             for brand in BRANDS {
                 let start = DAY0_MS + (day * 24 + hour) * 3_600_000;
-                let dir = out.join(format!(
-                    "events/brand={brand}/dt=2026-07-{:02}/hour={hour:02}",
-                    26 + day
-                ));
+                let (dt, hh) = formroute_core::report::partition_of(start as i64);
+                let dir = out.join(format!("events/brand={brand}/dt={dt}/hour={hh}"));
                 std::fs::create_dir_all(&dir)?;
                 let f = std::fs::File::create(dir.join("part-00000.ndjson.gz"))?;
                 let mut gz =

@@ -40,7 +40,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .filter(|d| d.severity == Severity::Error)
         .count();
     let warnings = diagnostics.len() - errors;
-    let mut err = std::io::stderr().lock();
+    // Buffered: a large database prints thousands of lines (stderr itself is unbuffered).
+    let mut err = std::io::BufWriter::new(std::io::stderr().lock());
     for d in &diagnostics {
         let mut d = d.clone();
         d.file = args.data.join(&d.file).display().to_string();
@@ -54,12 +55,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 "formroute: build refused: {errors} error(s), {warnings} warning(s); nothing was written, {} is unchanged",
                 args.out.display()
             )?;
+            err.flush()?;
             return Ok(ExitCode::FAILURE);
         }
     };
     for c in &output.coverage {
         write!(err, "{c}")?;
     }
+    err.flush()?;
 
     publish(&args.out, &output).with_context(|| format!("writing {}", args.out.display()))?;
     let bytes: usize = output.files.iter().map(|(_, b)| b.len()).sum();

@@ -537,11 +537,10 @@ impl Progress {
         }
         self.last_draw = Instant::now();
         let width = 30;
-        let filled = if self.files == 0 {
-            width
-        } else {
-            self.done * width / self.files
-        };
+        let filled = (self.done * width)
+            .checked_div(self.files)
+            .unwrap_or(width)
+            .min(width);
         let mut line = String::new();
         let _ = write!(
             line,
@@ -839,25 +838,25 @@ pub fn render_tables(r: &Report, top: usize) -> String {
 
 // ---- CSV ------------------------------------------------------------------------------------
 
+/// One CSV row writer: table, brand, key, detail, value.
+type RowFn<'a> = dyn FnMut(&str, &str, &str, &str, String) -> csv::Result<()> + 'a;
+
 /// Long-format CSV: one number per row, `table,brand,key,detail,value`; `brand` is `*` for totals.
 pub fn write_csv(r: &Report, out: &mut impl Write) -> Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(["table", "brand", "key", "detail", "value"])?;
     let mut row =
         |t: &str, b: &str, k: &str, d: &str, v: String| w.write_record([t, b, k, d, v.as_str()]);
-    let timing = |row: &mut dyn FnMut(&str, &str, &str, &str, String) -> csv::Result<()>,
-                  brand: &str,
-                  key: &str,
-                  t: &report::Timing|
-     -> csv::Result<()> {
-        row("timing", brand, key, "count", t.count.to_string())?;
-        for (d, v) in [("p50", t.p50), ("p95", t.p95), ("max", t.max)] {
-            if let Some(v) = v {
-                row("timing", brand, key, d, v.to_string())?;
+    let timing =
+        |row: &mut RowFn<'_>, brand: &str, key: &str, t: &report::Timing| -> csv::Result<()> {
+            row("timing", brand, key, "count", t.count.to_string())?;
+            for (d, v) in [("p50", t.p50), ("p95", t.p95), ("max", t.max)] {
+                if let Some(v) = v {
+                    row("timing", brand, key, d, v.to_string())?;
+                }
             }
-        }
-        Ok(())
-    };
+            Ok(())
+        };
     let t = &r.totals;
     for (k, v) in [
         ("resolves", t.resolves),
@@ -948,7 +947,6 @@ pub fn write_csv(r: &Report, out: &mut impl Write) -> Result<()> {
         row("days", "*", &d.day, "fallbacks", d.fallbacks.to_string())?;
         row("days", "*", &d.day, "loads", d.loads.to_string())?;
     }
-    drop(row);
     w.flush()?;
     Ok(())
 }

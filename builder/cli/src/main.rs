@@ -1,6 +1,7 @@
 //! The `formroute` command: a thin clap shell over `formroute-core`, one subcommand per file.
 
 mod build;
+mod diff;
 mod logs_report;
 mod publish;
 mod report_html;
@@ -32,6 +33,8 @@ enum Command {
     Rollback(rollback::RollbackArgs),
     /// Build data/ and serve artifacts, client snippet, demo page and beacon endpoint on one local port.
     Serve(serve::ServeArgs),
+    /// Compare two builds (folders or s3://bucket/prefix): per brand and product, the ZIPs whose form type or URL changes.
+    Diff(diff::DiffArgs),
     /// The beacon logs: `logs report` summarises archived events for marketing and the data team.
     Logs(logs_report::LogsArgs),
 }
@@ -44,6 +47,7 @@ fn main() -> ExitCode {
         Command::Publish(args) => publish::run(args).map(|()| ExitCode::SUCCESS),
         Command::Rollback(args) => rollback::run(args).map(|()| ExitCode::SUCCESS),
         Command::Serve(args) => serve::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Diff(args) => diff::run(args).map(|()| ExitCode::SUCCESS),
         Command::Logs(args) => logs_report::run(args).map(|()| ExitCode::SUCCESS),
     };
     match result {

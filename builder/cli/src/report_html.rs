@@ -199,7 +199,7 @@ fn day_chart(r: &Report) -> String {
     let (w, h, left, bottom) = (1000.0, 240.0, 56.0, 28.0);
     let plot_h = h - bottom - 10.0;
     let step = (w - left - 10.0) / days.len() as f64;
-    let bw = (step * 0.8).max(1.0);
+    let bw = (step * 0.8).clamp(1.0, 48.0);
     let mut s = format!(
         "<svg role=\"img\" aria-label=\"Resolves per day\" viewBox=\"0 0 {w} {h}\" width=\"100%\">"
     );
@@ -520,9 +520,9 @@ pub fn render(r: &Report, top: usize) -> String {
         html_table(&[("brand", false), ("version", false), ("events", true)], &rows)
     );
 
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "<footer>{} files, {} events read; {} duplicates dropped, {} malformed lines, {} outside the filters; {} events from robots or scripts included.{}</footer></main></body></html>\n",
+        "<footer>{} files, {} events read; {} duplicates dropped, {} malformed lines, {} outside the filters; {} events from robots or scripts included.{}</footer></main></body></html>",
         num(r.input.files),
         num(r.input.events),
         num(r.input.duplicates),

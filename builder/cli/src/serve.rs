@@ -97,10 +97,7 @@ struct App {
 
 impl App {
     fn site(&self) -> Arc<Site> {
-        self.site
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.site.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
 
@@ -206,10 +203,18 @@ async fn serve(args: ServeArgs) -> Result<()> {
         format!("http://{addr}"),
         format!("http://localhost:{}", addr.port()),
     ];
-    let spool = args.spool.clone().unwrap_or_else(|| work.join("events.ndjson"));
-    let sink = SpoolSink::open(&spool).with_context(|| format!("cannot open {}", spool.display()))?;
+    let spool = args
+        .spool
+        .clone()
+        .unwrap_or_else(|| work.join("events.ndjson"));
+    let sink =
+        SpoolSink::open(&spool).with_context(|| format!("cannot open {}", spool.display()))?;
     let manifest = site.set.manifest.clone();
-    let logger = Arc::new(Logger::new(origins(&manifest, &local), Sink::Spool(sink), false));
+    let logger = Arc::new(Logger::new(
+        origins(&manifest, &local),
+        Sink::Spool(sink),
+        false,
+    ));
     let app = Arc::new(App {
         site: RwLock::new(Arc::new(site)),
         client: args.client.clone(),
@@ -238,7 +243,12 @@ async fn serve(args: ServeArgs) -> Result<()> {
                 match tokio::task::spawn_blocking(move || build(&d, &w, number)).await {
                     Ok(Ok(site)) => {
                         logger.set_origins(origins(&site.set.manifest, &local));
-                        *app.site.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(site);
+                        let old = std::mem::replace(
+                            &mut *app.site.write().unwrap_or_else(|p| p.into_inner()),
+                            Arc::new(site),
+                        );
+                        // Served from memory: the previous build's folder is no longer needed.
+                        let _ = std::fs::remove_dir_all(work.join(format!("build-{}", old.number)));
                     }
                     Ok(Err(e)) => eprintln!(
                         "formroute: rebuild failed, still serving the last good build: {e:#}"
@@ -250,11 +260,26 @@ async fn serve(args: ServeArgs) -> Result<()> {
     }
 
     let router = Router::new()
-        .route("/", get(|| async { page(DEMO_HTML, "text/html; charset=utf-8") }))
-        .route("/index.html", get(|| async { page(DEMO_HTML, "text/html; charset=utf-8") }))
-        .route("/example.html", get(|| async { page(EXAMPLE_HTML, "text/html; charset=utf-8") }))
-        .route("/demo.js", get(|| async { page(DEMO_JS, "text/javascript; charset=utf-8") }))
-        .route("/demo.css", get(|| async { page(DEMO_CSS, "text/css; charset=utf-8") }))
+        .route(
+            "/",
+            get(|| async { page(DEMO_HTML, "text/html; charset=utf-8") }),
+        )
+        .route(
+            "/index.html",
+            get(|| async { page(DEMO_HTML, "text/html; charset=utf-8") }),
+        )
+        .route(
+            "/example.html",
+            get(|| async { page(EXAMPLE_HTML, "text/html; charset=utf-8") }),
+        )
+        .route(
+            "/demo.js",
+            get(|| async { page(DEMO_JS, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/demo.css",
+            get(|| async { page(DEMO_CSS, "text/css; charset=utf-8") }),
+        )
         .route("/manifest.json", get(manifest_json))
         .route("/a/{file}", get(hashed))
         .route("/{file}", get(top_level))
@@ -325,7 +350,11 @@ fn binary(req: &HeaderMap, file: &Served, cache_control: &'static str) -> Respon
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
     let mut res = if matches {
-        response(StatusCode::NOT_MODIFIED, "application/octet-stream", Body::empty())
+        response(
+            StatusCode::NOT_MODIFIED,
+            "application/octet-stream",
+            Body::empty(),
+        )
     } else if gzip_ok {
         let mut r = response(StatusCode::OK, "application/octet-stream", file.gz.clone());
         r.headers_mut()
@@ -335,9 +364,15 @@ fn binary(req: &HeaderMap, file: &Served, cache_control: &'static str) -> Respon
         response(StatusCode::OK, "application/octet-stream", file.raw.clone())
     };
     let h = res.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache_control));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache_control),
+    );
     h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }
@@ -346,10 +381,20 @@ fn binary(req: &HeaderMap, file: &Served, cache_control: &'static str) -> Respon
 
 async fn manifest_json(State(app): State<Arc<App>>) -> Response {
     let site = app.site();
-    let mut res = response(StatusCode::OK, "application/json", site.manifest_json.clone());
+    let mut res = response(
+        StatusCode::OK,
+        "application/json",
+        site.manifest_json.clone(),
+    );
     let h = res.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(CACHE_POINTER));
-    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(CACHE_POINTER),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
     if let Ok(v) = HeaderValue::from_str(&format!("{}", site.number)) {
         h.insert("x-formroute-build", v);
     }
@@ -386,8 +431,10 @@ async fn top_level(
         return match tokio::fs::read(&path).await {
             Ok(bytes) => {
                 let mut res = response(StatusCode::OK, "text/javascript; charset=utf-8", bytes);
-                res.headers_mut()
-                    .insert(header::CACHE_CONTROL, HeaderValue::from_static(CACHE_POINTER));
+                res.headers_mut().insert(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static(CACHE_POINTER),
+                );
                 res
             }
             Err(_) => not_found(&format!(
@@ -437,14 +484,21 @@ async fn dev_explain(
 ) -> Response {
     let site = app.site();
     let field = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
-    let (res, decided_by) =
-        site.set
-            .resolve_explained(field("brand"), field("zip"), field("product"), field("language"));
-    let result: serde_json::Value =
-        serde_json::from_str(&res.to_json()).unwrap_or(serde_json::Value::Null);
-    json(serde_json::json!({
-        "build": site.number,
-        "result": result,
-        "decided_by": decided_by,
-    }))
+    let (res, decided_by) = site.set.resolve_explained(
+        field("brand"),
+        field("zip"),
+        field("product"),
+        field("language"),
+    );
+    // The resolver's own line, as `formroute resolve` prints it (SPEC's key order), embedded as is.
+    let decided_by = serde_json::to_string(&decided_by).unwrap_or_else(|_| "null".into());
+    let body = format!(
+        "{{\"build\":{},\"result\":{},\"decided_by\":{decided_by}}}",
+        site.number,
+        res.to_json()
+    );
+    let mut out = response(StatusCode::OK, "application/json", body);
+    out.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    out
 }

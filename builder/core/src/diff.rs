@@ -108,7 +108,10 @@ pub fn diff(old: &Side<'_>, new: &Side<'_>) -> Diff {
         .collect();
     let mut brands = Vec::new();
     for brand in names {
-        let (o, n) = (old.manifest.brands.get(brand), new.manifest.brands.get(brand));
+        let (o, n) = (
+            old.manifest.brands.get(brand),
+            new.manifest.brands.get(brand),
+        );
         let files = match (o, n) {
             (None, _) => FileChange::Added,
             (_, None) => FileChange::Removed,
@@ -217,7 +220,11 @@ impl Diff {
             };
             out.push_str(&format!("{:<24} {:<10}\n", b.brand, files));
         }
-        let changed: Vec<&BrandDiff> = self.brands.iter().filter(|b| !b.products.is_empty()).collect();
+        let changed: Vec<&BrandDiff> = self
+            .brands
+            .iter()
+            .filter(|b| !b.products.is_empty())
+            .collect();
         if changed.is_empty() {
             out.push_str("\nno ZIP changes form type or URL\n");
             return out;

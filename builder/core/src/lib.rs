@@ -13,6 +13,7 @@ pub mod compile;
 pub mod coverage;
 pub mod crc32c;
 pub mod diag;
+pub mod diff;
 pub mod explain;
 pub mod load;
 pub mod manifest;

@@ -332,7 +332,7 @@ pub enum PlanError {
     #[error("nothing is published under this prefix (no manifest.json)")]
     NothingPublished,
     /// There is no earlier build to go back to.
-    #[error("no kept build before the live one differs for {0}: name one with --to")]
+    #[error("no earlier kept build has other artifacts for {0}: name one with --to")]
     NoPreviousBuild(String),
 }
 

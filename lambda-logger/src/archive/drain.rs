@@ -75,7 +75,11 @@ pub async fn sqs_client(queue_url: &str) -> Client {
 /// objects, and deletes exactly the messages whose events were written. Poison messages and
 /// those of unwritten objects are left on the queue: they return after the visibility timeout
 /// and the redrive policy dead-letters the poison ones.
-pub async fn drain(sqs: &Client, store: &Store, opts: &DrainOptions) -> Result<DrainStats, DrainError> {
+pub async fn drain(
+    sqs: &Client,
+    store: &Store,
+    opts: &DrainOptions,
+) -> Result<DrainStats, DrainError> {
     let mut stats = DrainStats::default();
     loop {
         let started = Instant::now();
@@ -120,7 +124,10 @@ pub async fn drain(sqs: &Client, store: &Store, opts: &DrainOptions) -> Result<D
             let written = store.put_all(&plan).await;
             let failed: std::collections::HashSet<String> =
                 plan.failed_messages(&written).into_iter().collect();
-            let done: Vec<&Message> = messages.iter().filter(|m| !failed.contains(&m.id)).collect();
+            let done: Vec<&Message> = messages
+                .iter()
+                .filter(|m| !failed.contains(&m.id))
+                .collect();
             stats.deleted += delete(sqs, &opts.queue_url, &done, &handles).await?;
             stats.batches += 1;
             stats.messages += messages.len() as u64;
@@ -159,7 +166,9 @@ async fn delete(
     for chunk in done.chunks(10) {
         let mut req = sqs.delete_message_batch().queue_url(queue);
         for (i, m) in chunk.iter().enumerate() {
-            let Some(rh) = handles.get(&m.id) else { continue };
+            let Some(rh) = handles.get(&m.id) else {
+                continue;
+            };
             let entry = DeleteMessageBatchRequestEntry::builder()
                 .id(i.to_string())
                 .receipt_handle(rh)
@@ -176,7 +185,10 @@ async fn delete(
         })?;
         for f in out.failed() {
             // Not fatal: the message comes back and is archived again, as a duplicate.
-            eprintln!("archiver: could not delete a written message ({}): it will be archived again", f.code());
+            eprintln!(
+                "archiver: could not delete a written message ({}): it will be archived again",
+                f.code()
+            );
         }
         deleted += out.successful().len() as u64;
     }

@@ -66,7 +66,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("archiver-unit-{}", std::process::id()));
         let store = Store::Dir(dir.clone());
         let good = r#"{"id":"event0001","type":"load","ts":1,"brand":"acme","page":"https://a.example/","pv":"pv00000001","ms":3,"received":1785000000000,"request_id":"r","ua":"","bot":true}"#;
-        let resp = handle(&store, sqs_event(&[("m1", good), ("m2", "{oops"), ("m3", good)])).await;
+        let resp = handle(
+            &store,
+            sqs_event(&[("m1", good), ("m2", "{oops"), ("m3", good)]),
+        )
+        .await;
         let failed: Vec<&str> = resp
             .batch_item_failures
             .iter()

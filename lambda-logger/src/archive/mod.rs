@@ -188,7 +188,10 @@ fn append_line(out: &mut Vec<u8>, body: &str) {
 
 /// Gzip, level 6: NDJSON of events shrinks about tenfold.
 fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut enc = GzEncoder::new(Vec::with_capacity(bytes.len() / 6 + 64), flate2::Compression::new(6));
+    let mut enc = GzEncoder::new(
+        Vec::with_capacity(bytes.len() / 6 + 64),
+        flate2::Compression::new(6),
+    );
     // Writing into a Vec cannot fail.
     let _ = enc.write_all(bytes);
     enc.finish().unwrap_or_default()
@@ -240,7 +243,14 @@ mod tests {
         assert_eq!(p.duplicates, 1);
         let text = gunzip(&p.objects[0].gz);
         assert_eq!(text.lines().count(), 2);
-        assert_eq!(text, format!("{}\n{}\n", ev("event0001", "acme", H17), ev("event0002", "acme", H17 + 60_000)));
+        assert_eq!(
+            text,
+            format!(
+                "{}\n{}\n",
+                ev("event0001", "acme", H17),
+                ev("event0002", "acme", H17 + 60_000)
+            )
+        );
         // The duplicate's message belongs to the object holding its event.
         assert_eq!(p.objects[0].messages, vec!["m1", "m2", "m5"]);
         assert!(p.poison.is_empty());
@@ -251,7 +261,10 @@ mod tests {
         let p = plan(&[
             msg(1, ev("event0001", "acme", H17)),
             msg(2, "not json".into()),
-            msg(3, r#"{"id":"event0003","brand":"ACME","received":1}"#.into()),
+            msg(
+                3,
+                r#"{"id":"event0003","brand":"ACME","received":1}"#.into(),
+            ),
             msg(4, r#"{"id":"e1","brand":"acme","received":1}"#.into()),
             msg(5, r#"{"brand":"acme","received":1}"#.into()),
             msg(6, ev("event0006", "solar", H17)),
@@ -267,7 +280,10 @@ mod tests {
             ]
         );
         assert_eq!(p.objects.len(), 2);
-        assert_eq!(p.failed_messages(&[true, true]), vec!["m2", "m3", "m4", "m5"]);
+        assert_eq!(
+            p.failed_messages(&[true, true]),
+            vec!["m2", "m3", "m4", "m5"]
+        );
         assert_eq!(
             p.failed_messages(&[true, false]),
             vec!["m2", "m3", "m4", "m5", "m6"]
@@ -276,8 +292,14 @@ mod tests {
 
     #[test]
     fn the_same_content_gets_the_same_key_and_other_content_another() {
-        let a = plan(&[msg(1, ev("event0001", "acme", H17)), msg(2, ev("event0002", "acme", H17))]);
-        let b = plan(&[msg(7, ev("event0002", "acme", H17)), msg(8, ev("event0001", "acme", H17))]);
+        let a = plan(&[
+            msg(1, ev("event0001", "acme", H17)),
+            msg(2, ev("event0002", "acme", H17)),
+        ]);
+        let b = plan(&[
+            msg(7, ev("event0002", "acme", H17)),
+            msg(8, ev("event0001", "acme", H17)),
+        ]);
         let c = plan(&[msg(1, ev("event0001", "acme", H17))]);
         assert_eq!(a.objects[0].key, b.objects[0].key);
         assert_ne!(a.objects[0].key, c.objects[0].key);

@@ -80,7 +80,15 @@ pub fn assert_logged_as_sent(logged: &Value, sent: &Value) {
         .collect();
     for k in &added {
         assert!(
-            ["received", "request_id", "country", "ua", "ip_prefix", "bot"].contains(k),
+            [
+                "received",
+                "request_id",
+                "country",
+                "ua",
+                "ip_prefix",
+                "bot"
+            ]
+            .contains(k),
             "unexpected field {k}"
         );
     }

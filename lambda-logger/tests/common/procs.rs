@@ -38,7 +38,9 @@ impl Drop for Proc {
 /// Starts `cmd`, and waits until a line of its stdout (or stderr) contains `ready`; returns that line.
 pub fn start(mut cmd: Command, ready: &str, from_stdout: bool) -> (Proc, String) {
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
     let stderr = Arc::new(Mutex::new(String::new()));
     let (tx, rx) = std::sync::mpsc::channel::<String>();
     let out = child.stdout.take().unwrap();
@@ -67,7 +69,10 @@ pub fn start(mut cmd: Command, ready: &str, from_stdout: bool) -> (Proc, String)
         match rx.recv_timeout(Duration::from_secs(60)) {
             Ok(line) if line.contains(ready) => return (proc, line),
             Ok(_) => {}
-            Err(_) => panic!("{cmd:?} did not print {ready:?}; stderr:\n{}", proc.stderr.lock().unwrap()),
+            Err(_) => panic!(
+                "{cmd:?} did not print {ready:?}; stderr:\n{}",
+                proc.stderr.lock().unwrap()
+            ),
         }
     }
 }
@@ -83,17 +88,26 @@ pub fn start_logger(sink_args: &[&str], env: &[(&str, &str)]) -> (Proc, String) 
         cmd.env(k, v);
     }
     let (proc, line) = start(cmd, "listening on http://", false);
-    let url = line.split("http://").nth(1).unwrap().trim_end_matches("/v1/events");
+    let url = line
+        .split("http://")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches("/v1/events");
     (proc, format!("http://{url}"))
 }
 
 /// One HTTP/1.1 request on a fresh connection; returns the status and the body.
 pub fn http(method: &str, url: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
     let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest.split_once('/').map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
+    let (host, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
     let mut s = TcpStream::connect(host).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -104,7 +118,10 @@ pub fn http(method: &str, url: &str, headers: &[(&str, &str)], body: &str) -> (u
     let _ = s.read_to_end(&mut resp);
     let text = String::from_utf8_lossy(&resp).into_owned();
     let status = text.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_owned();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
     (status, body)
 }
 
@@ -114,7 +131,11 @@ pub fn post_events(base: &str, origin: &str, events: &[serde_json::Value]) -> (u
     http(
         "POST",
         &format!("{base}/v1/events"),
-        &[("Origin", origin), ("Content-Type", "text/plain;charset=UTF-8"), ("User-Agent", "Mozilla/5.0 (X11) Firefox/128.0")],
+        &[
+            ("Origin", origin),
+            ("Content-Type", "text/plain;charset=UTF-8"),
+            ("User-Agent", "Mozilla/5.0 (X11) Firefox/128.0"),
+        ],
         &body,
     )
 }

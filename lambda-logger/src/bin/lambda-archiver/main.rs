@@ -48,7 +48,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("lambda-archiver: error: starting the async runtime: {e}");
@@ -109,10 +112,13 @@ async fn run(cli: Cli) -> Result<()> {
                 "lambda-archiver: drained {} messages in {} batches: {} events in {} objects, {} duplicates dropped, {} poison left for the dead-letter queue, {} objects failed",
                 s.messages, s.batches, s.events, s.objects, s.duplicates, s.poison, s.failed_objects
             );
-            println!("{}", serde_json::json!({
-                "messages": s.messages, "batches": s.batches, "events": s.events, "objects": s.objects,
-                "duplicates": s.duplicates, "poison": s.poison, "failed_objects": s.failed_objects, "deleted": s.deleted
-            }));
+            println!(
+                "{}",
+                serde_json::json!({
+                    "messages": s.messages, "batches": s.batches, "events": s.events, "objects": s.objects,
+                    "duplicates": s.duplicates, "poison": s.poison, "failed_objects": s.failed_objects, "deleted": s.deleted
+                })
+            );
             Ok(())
         }
     }

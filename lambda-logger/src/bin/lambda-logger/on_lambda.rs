@@ -19,8 +19,10 @@ pub fn run() -> Result<()> {
     rt.block_on(async {
         let manifest = match std::env::var_os("FORMROUTE_MANIFEST") {
             Some(p) => PathBuf::from(p),
-            None => PathBuf::from(std::env::var_os("LAMBDA_TASK_ROOT").unwrap_or_else(|| ".".into()))
-                .join("manifest.json"),
+            None => {
+                PathBuf::from(std::env::var_os("LAMBDA_TASK_ROOT").unwrap_or_else(|| ".".into()))
+                    .join("manifest.json")
+            }
         };
         let origins = Origins::load(&manifest).context("cannot read the brand origins")?;
         let sink = if let Ok(url) = std::env::var("FORMROUTE_QUEUE_URL") {
@@ -28,10 +30,13 @@ pub fn run() -> Result<()> {
         } else if let Some(path) = std::env::var_os("FORMROUTE_SPOOL") {
             let path = PathBuf::from(path);
             Sink::Spool(
-                SpoolSink::open(&path).with_context(|| format!("cannot open {}", path.display()))?,
+                SpoolSink::open(&path)
+                    .with_context(|| format!("cannot open {}", path.display()))?,
             )
         } else {
-            anyhow::bail!("set FORMROUTE_QUEUE_URL (or FORMROUTE_SPOOL) in the function's environment")
+            anyhow::bail!(
+                "set FORMROUTE_QUEUE_URL (or FORMROUTE_SPOOL) in the function's environment"
+            )
         };
         let trust = std::env::var("FORMROUTE_TRUST_CLOUDFRONT").is_ok_and(|v| v == "1");
         let app = router(Arc::new(Logger::new(origins, sink, trust)));

@@ -32,7 +32,10 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(n) = args.threads {
         rt.worker_threads(n.max(1));
     }
-    let rt = rt.enable_all().build().context("cannot start the async runtime")?;
+    let rt = rt
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
     rt.block_on(serve(args))
 }
 
@@ -48,10 +51,15 @@ async fn serve(args: Args) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
-    let addr = listener.local_addr().context("cannot read the bound address")?;
+    let addr = listener
+        .local_addr()
+        .context("cannot read the bound address")?;
     let app = router(Arc::new(Logger::new(origins, sink, false)));
     // Tests and scripts read this line to find the port.
-    eprintln!("lambda-logger: listening on http://{addr}{}", lambda_logger::ROUTE);
+    eprintln!(
+        "lambda-logger: listening on http://{addr}{}",
+        lambda_logger::ROUTE
+    );
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

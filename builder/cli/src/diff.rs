@@ -1,0 +1,112 @@
+//! `formroute diff OLD NEW`: what would change for visitors between two builds (folders, or `s3://bucket/prefix` for what is published).
+//!
+//! An `s3://` side is the live state under that prefix: its `manifest.json` and the hashed
+//! files it names, downloaded into a temporary folder. The comparison itself is
+//! `formroute_core::diff`, through the reference resolver.
+
+use crate::s3layout;
+use anyhow::{bail, Context, Result};
+use formroute_core::diff::{diff, Side};
+use formroute_core::manifest::MANIFEST_FILE;
+use formroute_core::publish_plan::Layout;
+use formroute_core::resolve::ArtifactSet;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Output format of `formroute diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Plain text tables.
+    Text,
+    /// One JSON document.
+    Json,
+}
+
+/// Arguments of `formroute diff`.
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The old build: a build output folder, or `s3://bucket/prefix` (what is published there).
+    pub old: String,
+    /// The new build: a build output folder, or `s3://bucket/prefix`.
+    pub new: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+/// Downloads the live manifest and the files it names under `s3://bucket/prefix` into `dir`.
+async fn download(url: &str, dir: &Path) -> Result<()> {
+    let Some((bucket, prefix)) = s3layout::parse_s3_url(url) else {
+        bail!("{url}: expected s3://BUCKET/PREFIX");
+    };
+    let layout = Layout::new(&prefix);
+    let aws = s3layout::connect().await;
+    let manifest = s3layout::get(&aws.s3, &bucket, &layout.manifest())
+        .await?
+        .with_context(|| format!("nothing is published at {url} (no manifest.json)"))?;
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join(MANIFEST_FILE), &manifest)?;
+    let parsed = formroute_core::manifest::Manifest::from_json(&String::from_utf8_lossy(&manifest))
+        .with_context(|| format!("{url}/manifest.json is not a formroute manifest"))?;
+    for e in parsed.brands.values() {
+        for file in [&e.artifact, &e.explain] {
+            let bytes = s3layout::get(&aws.s3, &bucket, &layout.hashed(file))
+                .await?
+                .with_context(|| format!("{url}: {file} is missing"))?;
+            std::fs::write(dir.join(file), bytes)?;
+        }
+    }
+    Ok(())
+}
+
+/// A local folder for one side (downloading an `s3://` side into `scratch`).
+fn folder(side: &str, scratch: &Path) -> Result<PathBuf> {
+    if side.starts_with("s3://") {
+        s3layout::runtime()?.block_on(download(side, scratch))?;
+        Ok(scratch.to_path_buf())
+    } else {
+        Ok(PathBuf::from(side))
+    }
+}
+
+fn open(dir: &Path) -> Result<ArtifactSet> {
+    let set =
+        ArtifactSet::open(dir).with_context(|| format!("cannot open build {}", dir.display()))?;
+    if let Some((brand, e)) = set.problems().next() {
+        bail!("{}: brand {brand} is unusable: {e}", dir.display());
+    }
+    Ok(set)
+}
+
+/// The diff side of an opened build: its manifest and every usable brand's artifact.
+fn side_of(set: &ArtifactSet) -> Side<'_> {
+    let artifacts = set
+        .manifest
+        .brands
+        .keys()
+        .filter_map(|b| set.brand(b).map(|l| (b.as_str(), &l.artifact)))
+        .collect::<BTreeMap<_, _>>();
+    Side {
+        manifest: &set.manifest,
+        artifacts,
+    }
+}
+
+/// Runs `formroute diff`.
+pub fn run(args: DiffArgs) -> Result<()> {
+    let scratch = std::env::temp_dir().join(format!("formroute-diff-{}", std::process::id()));
+    let result = compare(&args, &scratch);
+    let _ = std::fs::remove_dir_all(&scratch);
+    result
+}
+
+fn compare(args: &DiffArgs, scratch: &Path) -> Result<()> {
+    let old = open(&folder(&args.old, &scratch.join("old"))?)?;
+    let new = open(&folder(&args.new, &scratch.join("new"))?)?;
+    let d = diff(&side_of(&old), &side_of(&new));
+    match args.format {
+        Format::Text => print!("{}", d.to_text()),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&d)?),
+    }
+    Ok(())
+}

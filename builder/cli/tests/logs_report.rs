@@ -1,0 +1,413 @@
+//! `formroute logs report` as a user runs it: the real binary over archived NDJSON(.gz) folders, its tables, JSON, CSV and HTML, and the HTML in headless Chromium.
+
+use flate2::write::GzEncoder;
+use serde_json::{json, Value};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+const H17: u64 = 1_785_000_000_000; // 2026-07-25T17:20:00Z
+const HOUR: u64 = 3_600_000;
+
+fn temp_dir(name: &str) -> PathBuf {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let d = std::env::temp_dir().join(format!(
+        "formroute-logs-{name}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A logged event (client fields plus the logger's), as the archive holds them.
+fn event(id: &str, brand: &str, received: u64, fields: Value) -> Value {
+    let mut e = json!({
+        "id": id, "type": "resolve", "ts": received - 150, "brand": brand,
+        "page": format!("https://www.{brand}.example/quote"), "pv": "pv_test0001",
+        "received": received, "request_id": "req-1", "ua": "Mozilla/5.0", "bot": false,
+    });
+    for (k, v) in fields.as_object().unwrap() {
+        e[k] = v.clone();
+    }
+    e
+}
+
+fn ok(
+    id: &str,
+    brand: &str,
+    received: u64,
+    product: &str,
+    state: &str,
+    form_type: &str,
+    ms: f64,
+) -> Value {
+    event(
+        id,
+        brand,
+        received,
+        json!({"zip": "10001", "product": product, "language": "en", "ok": true,
+        "state": state, "form_type": form_type, "language_used": "en", "ms": ms}),
+    )
+}
+
+fn fail(id: &str, brand: &str, received: u64, zip: &str, error: &str) -> Value {
+    event(
+        id,
+        brand,
+        received,
+        json!({"zip": zip, "product": "auto", "language": "en", "ok": false,
+        "error": error, "ms": 0.4}),
+    )
+}
+
+/// Writes lines to `root/events/brand=B/dt=D/hour=H/name`, gzipped when the name ends in .gz.
+fn write_part(root: &Path, brand: &str, received: u64, name: &str, lines: &[String]) {
+    let (day, hour) = formroute_core::report::partition_of(received as i64);
+    let dir = root.join(format!("events/brand={brand}/dt={day}/hour={hour}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = lines.iter().map(|l| format!("{l}\n")).collect::<String>();
+    let path = dir.join(name);
+    if name.ends_with(".gz") {
+        let mut gz = GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(text.as_bytes()).unwrap();
+        std::fs::write(path, gz.finish().unwrap()).unwrap();
+    } else {
+        std::fs::write(path, text).unwrap();
+    }
+}
+
+/// The sample archive: acme at 17h (two objects sharing a duplicate and a malformed line),
+/// acme at 18h, solar at 17h.
+fn sample_archive() -> PathBuf {
+    let root = temp_dir("sample");
+    let s = |v: Value| v.to_string();
+    write_part(
+        &root,
+        "acme",
+        H17,
+        "a.ndjson.gz",
+        &[
+            s(ok("acme_0001", "acme", H17, "auto", "NY", "standard", 1.0)),
+            s(ok(
+                "acme_0002",
+                "acme",
+                H17 + 1,
+                " Auto",
+                "NY",
+                "standard",
+                2.0,
+            )),
+            s(ok("acme_0003", "acme", H17 + 2, "home", "TX", "agent", 3.0)),
+            s(fail("acme_0004", "acme", H17 + 3, "99999", "unknown_zip")),
+            "{ this line is broken".to_owned(),
+        ],
+    );
+    write_part(
+        &root,
+        "acme",
+        H17,
+        "b.ndjson.gz",
+        &[
+            // Redelivered by SQS: the same event again, archived in another object of the partition.
+            s(ok("acme_0001", "acme", H17, "auto", "NY", "standard", 1.0)),
+            s(fail(
+                "acme_0005",
+                "acme",
+                H17 + 4,
+                "99999-0001",
+                "unknown_zip",
+            )),
+        ],
+    );
+    write_part(
+        &root,
+        "acme",
+        H17 + HOUR,
+        "c.ndjson",
+        &[
+            s(fail("acme_0006", "acme", H17 + HOUR, "123", "invalid_zip")),
+            s(event(
+                "acme_0007",
+                "acme",
+                H17 + HOUR,
+                json!({"type": "load", "ms": 30, "av": "acme.v2", "source": "network"}),
+            )),
+        ],
+    );
+    write_part(
+        &root,
+        "solar",
+        H17,
+        "d.ndjson.gz",
+        &[
+            s(ok("solar_001", "solar", H17, "auto", "CA", "callback", 5.0)),
+            s(fail("solar_002", "solar", H17, "12345", "not_served")),
+        ],
+    );
+    root
+}
+
+fn formroute(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_formroute"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn report_json(root: &Path, extra: &[&str]) -> Value {
+    let mut args = vec![
+        "logs",
+        "report",
+        "--from",
+        root.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let (ok, stdout, stderr) = formroute(&args);
+    assert!(ok, "{stderr}");
+    serde_json::from_str(&stdout).unwrap()
+}
+
+fn rows(r: &Value, table: &str, fields: &[&str]) -> Vec<String> {
+    r[table]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            fields
+                .iter()
+                .map(|f| x[f].to_string().trim_matches('"').to_owned())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+#[test]
+fn json_report_counts_every_event_once_by_brand_product_and_outcome() {
+    let root = sample_archive();
+    let r = report_json(&root, &[]);
+    assert_eq!(r["input"]["files"], 4);
+    assert_eq!(r["input"]["events"], 9);
+    assert_eq!(r["input"]["duplicates"], 1);
+    assert_eq!(r["input"]["malformed"], 1);
+    assert_eq!(r["totals"]["resolves"], 8);
+    assert_eq!(r["totals"]["ok"], 4);
+    assert_eq!(r["totals"]["fallback_rate"], 0.5);
+    assert_eq!(r["totals"]["loads"], 1);
+    assert_eq!(
+        rows(&r, "resolves", &["brand", "product", "outcome", "count"]),
+        vec![
+            "acme auto ok 2",
+            "acme auto unknown_zip 2",
+            "acme auto invalid_zip 1",
+            "acme home ok 1",
+            "solar auto not_served 1",
+            "solar auto ok 1",
+        ]
+    );
+    assert_eq!(
+        rows(&r, "states", &["state", "count"]),
+        vec!["NY 2", "CA 1", "TX 1"]
+    );
+    assert_eq!(
+        rows(&r, "unknown_zips", &["zip", "brand", "count"]),
+        vec!["99999 acme 2"]
+    );
+    assert_eq!(
+        rows(&r, "artifact_versions", &["brand", "version", "count"]),
+        vec!["acme acme.v2 1"]
+    );
+    assert_eq!(r["brands"][0]["resolve_ms"]["p50"], 0.4);
+    assert_eq!(r["first_event"], "2026-07-25T17:20:00Z");
+    assert_eq!(r["last_event"], "2026-07-25T18:20:00Z");
+    // Deterministic: the same archive gives the same bytes.
+    let again = report_json(&root, &[]);
+    assert_eq!(r, again);
+}
+
+#[test]
+fn filters_skip_whole_partitions_and_events_outside_them() {
+    let root = sample_archive();
+    let solar = report_json(&root, &["--brand", "solar"]);
+    assert_eq!(solar["input"]["files"], 1, "only solar's object is opened");
+    assert_eq!(solar["totals"]["resolves"], 2);
+    let late = report_json(&root, &["--since", "2026-07-25T18:00Z"]);
+    assert_eq!(late["input"]["files"], 1);
+    assert_eq!(late["totals"]["resolves"], 1);
+    assert_eq!(late["totals"]["loads"], 1);
+    let early = report_json(
+        &root,
+        &["--until", "2026-07-25T17:20:00Z", "--brand", "acme,solar"],
+    );
+    // Events at exactly 17:20:00.000 are not before --until; the two at +1, +2... ms are not either.
+    assert_eq!(early["input"]["events"], 0);
+    assert_eq!(early["input"]["filtered_out"], 8);
+    let (ok, _, stderr) = formroute(&[
+        "logs",
+        "report",
+        "--from",
+        root.to_str().unwrap(),
+        "--since",
+        "last tuesday",
+    ]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("--since") && stderr.contains("YYYY-MM-DD"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn terminal_tables_and_csv_show_the_same_numbers() {
+    let root = sample_archive();
+    let (ok, table, stderr) = formroute(&["logs", "report", "--from", root.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    for needle in [
+        "resolves 8  ok 4  fallbacks 4 (50.0%)",
+        "Resolves by brand, product and outcome",
+        "Unknown ZIPs visitors typed",
+        "99999",
+        "Top states",
+        "acme.v2",
+    ] {
+        assert!(table.contains(needle), "missing {needle:?} in:\n{table}");
+    }
+    // Progress goes to stderr, never to stdout.
+    assert!(stderr.contains("logs report: reading 4 files"), "{stderr}");
+    assert!(!table.contains("logs report:"));
+
+    let (ok, csv, _) = formroute(&[
+        "logs",
+        "report",
+        "--from",
+        root.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    assert!(ok);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "table,brand,key,detail,value");
+    for row in [
+        "totals,*,resolves,,8",
+        "resolves,acme,auto,unknown_zip,2",
+        "unknown_zips,acme,99999,,2",
+        "states,solar,CA,,1",
+        "fallback_reasons,solar,not_served,,1",
+    ] {
+        assert!(lines.contains(&row), "missing {row:?} in:\n{csv}");
+    }
+}
+
+#[test]
+fn a_missing_folder_is_an_error_that_says_so() {
+    let (ok, stdout, stderr) = formroute(&["logs", "report", "--from", "/nonexistent/archive"]);
+    assert!(!ok);
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.contains("/nonexistent/archive") && stderr.contains("no such"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_html_report_is_one_self_contained_file() {
+    let root = sample_archive();
+    let html = root.join("report.html");
+    let (ok, _, stderr) = formroute(&[
+        "logs",
+        "report",
+        "--from",
+        root.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(ok, "{stderr}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!doctype html>"));
+    assert!(page.contains("<svg") && page.contains(">NY</text>"));
+    for external in ["http://", "https://", "<script", "<link", "src=", "url("] {
+        assert!(!page.contains(external), "the page refers to {external}");
+    }
+}
+
+/// Opens the HTML report in headless Chromium (playwright-core from client-js) and collects
+/// console errors, page errors and any request other than the file itself.
+#[test]
+fn the_html_report_renders_in_headless_chromium_without_errors() {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let pw = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../client-js/node_modules/playwright-core");
+    if !Path::new(&chromium).exists() || !pw.exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromium ({chromium}) or playwright-core ({}) is missing",
+            pw.display()
+        );
+        eprintln!("SKIPPED html in chromium: chromium or playwright-core is missing");
+        return;
+    }
+    let root = sample_archive();
+    let html = root.join("report.html");
+    let (ok, _, stderr) = formroute(&[
+        "logs",
+        "report",
+        "--from",
+        root.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    assert!(ok, "{stderr}");
+    let script = r#"
+const { chromium } = require(process.argv[1]);
+(async () => {
+  const browser = await chromium.launch({ executablePath: process.argv[2], args: ['--no-sandbox', '--disable-gpu',
+    '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  const page = await browser.newPage();
+  const problems = [];
+  page.on('console', m => { if (m.type() === 'error' || m.type() === 'warning') problems.push(m.type() + ': ' + m.text()); });
+  page.on('pageerror', e => problems.push('pageerror: ' + e.message));
+  page.on('request', r => { if (r.url() !== 'file://' + process.argv[3]) problems.push('request: ' + r.url()); });
+  await page.goto('file://' + process.argv[3], { waitUntil: 'load' });
+  const tiles = await page.locator('svg rect').count();
+  const ny = await page.locator('svg title', { hasText: 'NY: 2 resolves' }).count();
+  const h1 = await page.locator('h1').innerText();
+  const box = await page.locator('main').boundingBox();
+  await page.screenshot({ path: process.argv[3] + '.png', fullPage: true });
+  await browser.close();
+  console.log(JSON.stringify({ problems, tiles, ny, h1, width: box && box.width }));
+})().catch(e => { console.error(e); process.exit(1); });
+"#;
+    let out = Command::new("node")
+        .args([
+            "-e",
+            script,
+            pw.to_str().unwrap(),
+            &chromium,
+            html.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "node: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(got["problems"], json!([]), "{got}");
+    assert_eq!(got["ny"], 1, "the NY tile shows its count: {got}");
+    assert!(got["tiles"].as_u64().unwrap() >= 62, "{got}");
+    assert!(got["h1"].as_str().unwrap().contains("report"), "{got}");
+    assert!(got["width"].as_f64().unwrap() > 300.0, "{got}");
+}

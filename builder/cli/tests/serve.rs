@@ -1,0 +1,315 @@
+//! `formroute serve`: spawns the binary on a free port and checks pages, artifacts with CDN headers, the dev endpoints, beacons and rebuilds.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_formroute");
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A running `formroute serve`, stopped when dropped.
+struct Server {
+    child: Child,
+    addr: String,
+    work: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.work);
+    }
+}
+
+fn start(name: &str, data: &Path) -> Server {
+    let work = std::env::temp_dir().join(format!(
+        "formroute-serve-test-{}-{name}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&work);
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--poll-ms",
+            "100",
+            "--data",
+        ])
+        .arg(data)
+        .arg("--work")
+        .arg(&work)
+        .arg("--client")
+        .arg(repo().join("client-js/dist"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    // "formroute serve: http://127.0.0.1:PORT/"
+    let addr = line
+        .trim()
+        .strip_prefix("formroute serve: http://")
+        .and_then(|s| s.strip_suffix('/'))
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    Server { child, addr, work }
+}
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// A minimal HTTP/1.1 client (one request per connection), so the test sees raw headers.
+fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v == "chunked");
+    if chunked {
+        let mut out = Vec::new();
+        let mut rest = &body[..];
+        loop {
+            let eol = rest.windows(2).position(|w| w == b"\r\n").unwrap();
+            let n = usize::from_str_radix(std::str::from_utf8(&rest[..eol]).unwrap().trim(), 16)
+                .unwrap();
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&rest[eol + 2..eol + 2 + n]);
+            rest = &rest[eol + 2 + n + 2..];
+        }
+        body = out;
+    }
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn get(addr: &str, path: &str, headers: &[(&str, &str)]) -> Reply {
+    http(addr, "GET", path, headers, b"")
+}
+
+fn manifest(server: &Server) -> serde_json::Value {
+    serde_json::from_slice(&get(&server.addr, "/manifest.json", &[]).body).unwrap()
+}
+
+#[test]
+fn serve_answers_pages_artifacts_with_cdn_headers_dev_endpoints_and_beacons() {
+    let server = start("all", &repo().join("data"));
+    let addr = server.addr.as_str();
+
+    let page = get(addr, "/", &[]);
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("formroute.min.js"));
+    assert_eq!(get(addr, "/example.html", &[]).status, 200);
+    assert_eq!(get(addr, "/demo.js", &[]).status, 200);
+
+    // The pointer: short TTL, ETag, 304 on a match, gzip when accepted.
+    let m = manifest(&server);
+    let artifact = m["brands"]["acme"]["artifact"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let plain = get(addr, "/acme.frt", &[]);
+    assert_eq!(plain.status, 200);
+    assert_eq!(
+        plain.header("cache-control"),
+        Some("public, max-age=60, stale-while-revalidate=86400")
+    );
+    assert_eq!(plain.header("content-encoding"), None);
+    assert_eq!(
+        plain.body.len() as u64,
+        m["brands"]["acme"]["artifact_bytes"].as_u64().unwrap()
+    );
+    formroute_core::artifact::Artifact::from_bytes(&plain.body).expect("a valid artifact");
+    let etag = plain.header("etag").unwrap().to_string();
+    let again = get(addr, "/acme.frt", &[("If-None-Match", &etag)]);
+    assert_eq!(again.status, 304);
+    assert!(again.body.is_empty());
+    let gz = get(addr, "/acme.frt", &[("Accept-Encoding", "gzip, br")]);
+    assert_eq!(gz.header("content-encoding"), Some("gzip"));
+    assert!(gz.body.len() < plain.body.len());
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(&gz.body[..])
+        .read_to_end(&mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, plain.body);
+
+    // The hashed file: immutable, same bytes.
+    let hashed = get(addr, &format!("/a/{artifact}"), &[]);
+    assert_eq!(
+        hashed.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    assert_eq!(hashed.body, plain.body);
+    assert_eq!(get(addr, "/nobrand.frt", &[]).status, 404);
+
+    // The snippet, when client-js/dist is built.
+    let snippet = get(addr, "/formroute.min.js", &[]);
+    if repo().join("client-js/dist/formroute.min.js").is_file() {
+        assert_eq!(snippet.status, 200);
+    } else {
+        assert_eq!(snippet.status, 404);
+        assert!(snippet.text().contains("npm run build"));
+    }
+
+    // The dev endpoint: the reference resolver's line and the row that decided.
+    let e: serde_json::Value = serde_json::from_slice(
+        &get(
+            addr,
+            "/dev/explain?brand=acme&zip=10001&product=auto&language=en",
+            &[],
+        )
+        .body,
+    )
+    .unwrap();
+    assert_eq!(e["result"]["ok"], true);
+    assert!(e["decided_by"].as_str().unwrap().contains(".csv:"), "{e}");
+    let unknown: serde_json::Value = serde_json::from_slice(
+        &get(addr, "/dev/explain?brand=acme&zip=abc&product=auto", &[]).body,
+    )
+    .unwrap();
+    assert_eq!(unknown["result"]["error"], "invalid_zip");
+    let brands: serde_json::Value =
+        serde_json::from_slice(&get(addr, "/dev/brands", &[]).body).unwrap();
+    assert!(
+        brands["brands"]["acme"]["products"]
+            .as_array()
+            .unwrap()
+            .len()
+            >= 2
+    );
+
+    // A beacon from the demo page's own origin lands in the spool file.
+    let origin = format!("http://{addr}");
+    let body = br#"{"events":[{"id":"serve-test-1","type":"load","ts":1700000000000,"brand":"acme","page":"http://127.0.0.1/","pv":"pageview-1","ms":2}]}"#;
+    let beacon = http(
+        addr,
+        "POST",
+        "/v1/events",
+        &[("Origin", &origin), ("Content-Type", "text/plain")],
+        body,
+    );
+    assert_eq!(beacon.status, 202, "{}", beacon.text());
+    assert_eq!(beacon.text(), r#"{"accepted":1,"rejected":0}"#);
+    let spool = std::fs::read_to_string(server.work.join("events.ndjson")).unwrap();
+    assert!(spool.contains(r#""id":"serve-test-1""#), "{spool}");
+    // Any other origin is not a brand's and is refused.
+    let refused = http(
+        addr,
+        "POST",
+        "/v1/events",
+        &[("Origin", "https://evil.example")],
+        body,
+    );
+    assert_eq!(refused.status, 403);
+}
+
+fn copy_data(to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for f in [
+        "zips.csv",
+        "brands.csv",
+        "forms.csv",
+        "rules.csv",
+        "zip_overrides.csv",
+    ] {
+        std::fs::copy(repo().join("data").join(f), to.join(f)).unwrap();
+    }
+}
+
+fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ok() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn serve_rebuilds_on_change_and_keeps_the_last_good_build_when_one_fails() {
+    let data = std::env::temp_dir().join(format!("formroute-serve-data-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    copy_data(&data);
+    let server = start("rebuild", &data);
+    let first = manifest(&server)["brands"]["acme"]["artifact"].clone();
+
+    // A broken rules.csv: the build is refused, the old artifacts stay served.
+    let rules = std::fs::read_to_string(data.join("rules.csv")).unwrap();
+    std::fs::write(data.join("rules.csv"), format!("{rules}acme,*,ZZ,direct\n")).unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(manifest(&server)["brands"]["acme"]["artifact"], first);
+    assert_eq!(get(&server.addr, "/acme.frt", &[]).status, 200);
+
+    // A good change: acme's new name is served after the rebuild.
+    std::fs::write(data.join("rules.csv"), &rules).unwrap();
+    let brands = std::fs::read_to_string(data.join("brands.csv")).unwrap();
+    std::fs::write(
+        data.join("brands.csv"),
+        brands.replace("acme,Acme Insurance,", "acme,Acme Renamed,"),
+    )
+    .unwrap();
+    wait_for("the rebuild", || {
+        manifest(&server)["brands"]["acme"]["name"] == "Acme Renamed"
+    });
+    assert_ne!(manifest(&server)["brands"]["acme"]["artifact"], first);
+    let _ = std::fs::remove_dir_all(&data);
+}
