@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs="${1:-10}"
-cargo build --release -q -p lambda-logger
+[ -n "${SKIP_BUILD:-}" ] || cargo build --release -q -p lambda-logger
 bin=target/release/lambda-logger
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -42,7 +42,7 @@ kill %1; wait %1 2>/dev/null || true
 echo "spool lines written: $(wc -l < "$work/spool.ndjson")" >&2
 
 if [ -n "${FORMROUTE_MOTO_URL:-}" ]; then
-  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_ENDPOINT_URL="$FORMROUTE_MOTO_URL"
+  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ENDPOINT_URL="$FORMROUTE_MOTO_URL"
   q=$(python3 -c "import boto3;print(boto3.client('sqs',endpoint_url='$FORMROUTE_MOTO_URL').create_queue(QueueName='bench-$$')['QueueUrl'])")
   start_logger --queue-url "$q"
   run "sqs-moto" -t1 -c16 -d"${secs}s"

@@ -22,22 +22,34 @@ impl Rng {
     }
 }
 
-const PRODUCTS: [&str; 10] = ["auto", "home", "renters", "life", "boat", "moto", "pet", "travel", "umbrella", "condo"];
+const PRODUCTS: [&str; 10] = [
+    "auto", "home", "renters", "life", "boat", "moto", "pet", "travel", "umbrella", "condo",
+];
 const FORM_TYPES: [&str; 5] = ["direct", "agent", "callback", "partner", "broker"];
 const LANGUAGES: [&str; 3] = ["en", "es", "fr"];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let out = PathBuf::from(args.next().ok_or("usage: synth OUT_DIR [BRANDS] [ZIPS_CSV]")?);
+    let out = PathBuf::from(
+        args.next()
+            .ok_or("usage: synth OUT_DIR [BRANDS] [ZIPS_CSV]")?,
+    );
     let brands: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(200);
-    let zips_path = args.next().map(PathBuf::from).unwrap_or_else(|| PathBuf::from("data/zips.csv"));
+    let zips_path = args
+        .next()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("data/zips.csv"));
     let zips_text = std::fs::read_to_string(&zips_path)?;
     let zips: Vec<&str> = zips_text
         .lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty() && !l.starts_with("zip"))
         .filter_map(|l| l.split(',').next())
         .collect();
-    let mut states: Vec<&str> = zips_text.lines().filter_map(|l| l.split(',').nth(1)).filter(|s| s.len() == 2).collect();
+    let mut states: Vec<&str> = zips_text
+        .lines()
+        .filter_map(|l| l.split(',').nth(1))
+        .filter(|s| s.len() == 2)
+        .collect();
     states.sort_unstable();
     states.dedup();
 
@@ -71,7 +83,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let p = PRODUCTS[rng.below(10)];
             let s = states[rng.below(states.len())];
             if used.insert((p, s)) {
-                let t = if rng.below(6) == 0 { "none" } else { FORM_TYPES[rng.below(5)] };
+                let t = if rng.below(6) == 0 {
+                    "none"
+                } else {
+                    FORM_TYPES[rng.below(5)]
+                };
                 writeln!(r, "{slug},{p},{s},{t}")?;
             }
         }
@@ -82,9 +98,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let zip = zips[rng.below(zips.len())];
             let len = 2 + rng.below(4);
             let prefix = &zip[..len];
-            let p = if rng.below(2) == 0 { "*" } else { PRODUCTS[rng.below(10)] };
+            let p = if rng.below(2) == 0 {
+                "*"
+            } else {
+                PRODUCTS[rng.below(10)]
+            };
             if seen.insert((p, prefix)) {
-                let t = if rng.below(8) == 0 { "none" } else { FORM_TYPES[rng.below(5)] };
+                let t = if rng.below(8) == 0 {
+                    "none"
+                } else {
+                    FORM_TYPES[rng.below(5)]
+                };
                 writeln!(o, "{slug},{p},{prefix},{t}")?;
             }
         }

@@ -63,26 +63,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let mut answer =
-        |brand: &str, zip: &str, product: &str, language: &str| -> std::io::Result<()> {
-            let (res, why) = set.resolve_explained(brand, zip, product, language);
-            let line = if args.explain {
-                res.to_json_with(Some(why.as_deref()))
-            } else {
-                res.to_json()
-            };
-            out.write_all(line.as_bytes())?;
-            out.write_all(b"\n")
-        };
+    let mut answer = Answerer {
+        set: &set,
+        explain: args.explain,
+        out: &mut out,
+    };
 
     let Some(batch) = &args.batch else {
-        answer(
+        answer.line(
             &text(&args.brand),
             &text(&args.zip),
             &text(&args.product),
             &text(&args.language),
         )?;
-        drop(answer);
         out.flush()?;
         return Ok(ExitCode::SUCCESS);
     };
@@ -122,9 +115,34 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         let field = |i: usize| String::from_utf8_lossy(rec.get(i).unwrap_or_default()).into_owned();
         let language = l.map(field).unwrap_or_default();
-        answer(&field(b), &field(z), &field(p), &language)?;
+        answer.line(&field(b), &field(z), &field(p), &language)?;
     }
-    drop(answer);
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the NDJSON line of each query.
+struct Answerer<'a, W: Write> {
+    set: &'a ArtifactSet,
+    explain: bool,
+    out: &'a mut W,
+}
+
+impl<W: Write> Answerer<'_, W> {
+    fn line(
+        &mut self,
+        brand: &str,
+        zip: &str,
+        product: &str,
+        language: &str,
+    ) -> std::io::Result<()> {
+        let (res, why) = self.set.resolve_explained(brand, zip, product, language);
+        let line = if self.explain {
+            res.to_json_with(Some(why.as_deref()))
+        } else {
+            res.to_json()
+        };
+        self.out.write_all(line.as_bytes())?;
+        self.out.write_all(b"\n")
+    }
 }

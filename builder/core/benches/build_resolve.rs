@@ -29,7 +29,9 @@ impl Rng {
     }
 }
 
-const PRODUCTS: [&str; 10] = ["auto", "home", "renters", "life", "boat", "moto", "pet", "travel", "umbrella", "condo"];
+const PRODUCTS: [&str; 10] = [
+    "auto", "home", "renters", "life", "boat", "moto", "pet", "travel", "umbrella", "condo",
+];
 const FORM_TYPES: [&str; 5] = ["direct", "agent", "callback", "partner", "broker"];
 const LANGUAGES: [&str; 3] = ["en", "es", "fr"];
 
@@ -39,7 +41,11 @@ fn synth(base: &Database, brands: usize) -> Database {
     states.sort_unstable();
     states.dedup();
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let mut db = Database { zips: base.zips.clone(), zip_data_version: base.zip_data_version.clone(), ..Database::default() };
+    let mut db = Database {
+        zips: base.zips.clone(),
+        zip_data_version: base.zip_data_version.clone(),
+        ..Database::default()
+    };
     for i in 0..brands {
         let slug = format!("brand{i:03}");
         let mut b = Brand {
@@ -58,7 +64,9 @@ fn synth(base: &Database, brands: usize) -> Database {
                         product: p.into(),
                         form_type: t.into(),
                         language: l.into(),
-                        url: format!("https://{slug}.example/{l}/{p}/{t}?zip={{zip}}&state={{state}}"),
+                        url: format!(
+                            "https://{slug}.example/{l}/{p}/{t}?zip={{zip}}&state={{state}}"
+                        ),
                         line: 0,
                     });
                 }
@@ -75,27 +83,46 @@ fn synth(base: &Database, brands: usize) -> Database {
         for _ in 0..10 {
             let s = states[rng.below(states.len())];
             if used.insert(("*", s)) {
-                b.rules.push(rule(None, Some(s), Some(FORM_TYPES[1 + rng.below(4)])));
+                b.rules
+                    .push(rule(None, Some(s), Some(FORM_TYPES[1 + rng.below(4)])));
             }
         }
         for _ in 0..15 {
             let p = PRODUCTS[rng.below(10)];
             let s = states[rng.below(states.len())];
             if used.insert((p, s)) {
-                let t = if rng.below(6) == 0 { None } else { Some(FORM_TYPES[rng.below(5)]) };
+                let t = if rng.below(6) == 0 {
+                    None
+                } else {
+                    Some(FORM_TYPES[rng.below(5)])
+                };
                 b.rules.push(rule(Some(p), Some(s), t));
             }
         }
-        b.rules.push(rule(Some(PRODUCTS[rng.below(10)]), None, Some("agent")));
+        b.rules
+            .push(rule(Some(PRODUCTS[rng.below(10)]), None, Some("agent")));
         let mut seen = std::collections::BTreeSet::new();
         for _ in 0..30 {
             let zip = db.zips[rng.below(db.zips.len())].0;
             let len = 2 + rng.below(4);
             let prefix = String::from_utf8_lossy(&zip[..len]).into_owned();
-            let p = if rng.below(2) == 0 { None } else { Some(PRODUCTS[rng.below(10)]) };
+            let p = if rng.below(2) == 0 {
+                None
+            } else {
+                Some(PRODUCTS[rng.below(10)])
+            };
             if seen.insert((p, prefix.clone())) {
-                let t = if rng.below(8) == 0 { None } else { Some(FORM_TYPES[rng.below(5)]) };
-                b.overrides.push(Override { product: p.map(Into::into), zip_prefix: prefix, form_type: t.map(Into::into), line: 0 });
+                let t = if rng.below(8) == 0 {
+                    None
+                } else {
+                    Some(FORM_TYPES[rng.below(5)])
+                };
+                b.overrides.push(Override {
+                    product: p.map(Into::into),
+                    zip_prefix: prefix,
+                    form_type: t.map(Into::into),
+                    line: 0,
+                });
             }
         }
         db.brands.insert(slug, b);
@@ -120,16 +147,35 @@ fn benches(c: &mut Criterion) {
     for n in [50, 100, 200] {
         let db = synth(&loaded.db, n);
         g.bench_function(format!("synth_{n}_brands_compile"), |b| {
-            b.iter_batched(|| (), |()| compile(black_box(&db), &columns), BatchSize::PerIteration)
+            b.iter_batched(
+                || (),
+                |()| compile(black_box(&db), &columns),
+                BatchSize::PerIteration,
+            )
         });
     }
     g.finish();
 
-    let out = compile(&loaded.db, &columns).output.expect("data/ compiles");
-    let name = &out.manifest.brands.values().next().expect("a brand").artifact;
-    let bytes = &out.files.iter().find(|(n, _)| n == name).expect("artifact").1;
+    let out = compile(&loaded.db, &columns)
+        .output
+        .expect("data/ compiles");
+    let name = &out
+        .manifest
+        .brands
+        .values()
+        .next()
+        .expect("a brand")
+        .artifact;
+    let bytes = &out
+        .files
+        .iter()
+        .find(|(n, _)| n == name)
+        .expect("artifact")
+        .1;
     let mut g = c.benchmark_group("artifact");
-    g.bench_function("from_bytes_national_brand", |b| b.iter(|| Artifact::from_bytes(black_box(bytes))));
+    g.bench_function("from_bytes_national_brand", |b| {
+        b.iter(|| Artifact::from_bytes(black_box(bytes)))
+    });
     g.finish();
 
     let a = Artifact::from_bytes(bytes).expect("valid");
@@ -141,8 +187,16 @@ fn benches(c: &mut Criterion) {
         .enumerate()
         .map(|(i, (z, _))| {
             let zip = String::from_utf8_lossy(z).into_owned();
-            let zip = if i % 3 == 0 { format!(" {zip}-1234 ") } else { zip };
-            (zip, ["auto", "Home", "life"][i % 3], ["", "es-MX", "en"][i % 3])
+            let zip = if i % 3 == 0 {
+                format!(" {zip}-1234 ")
+            } else {
+                zip
+            };
+            (
+                zip,
+                ["auto", "Home", "life"][i % 3],
+                ["", "es-MX", "en"][i % 3],
+            )
         })
         .collect();
     let mut g = c.benchmark_group("resolve");

@@ -1,6 +1,6 @@
 //! Compile a validated rule database into per-brand artifacts, explain files and the manifest.
 //!
-//! Per brand: [`precedence::Grid`] decides every ZIP x product, the reachability check turns
+//! Per brand: [`crate::precedence::Grid`] decides every ZIP x product, the reachability check turns
 //! decisions without a default-language form into errors at the deciding rows, route classes are
 //! numbered by first appearance in ascending ZIP order (FORMAT.md says why), and the FST and
 //! tables are assembled. Brands compile in parallel (rayon); the output is deterministic.
@@ -433,11 +433,15 @@ fn compile_brand(index: &ZipIndex<'_>, brand: &Brand, columns: &Columns) -> Bran
                 key.clear();
                 key.push(s as u32);
                 key.extend(grid.row(z, s).iter().map(|&c| code_value[c as usize]));
-                let next = classes.len() as u32;
-                let c = *class_of.entry(key.clone()).or_insert_with(|| {
-                    classes.push(key.clone());
-                    next
-                });
+                let c = match class_of.get(&key) {
+                    Some(&c) => c,
+                    None => {
+                        let c = classes.len() as u32;
+                        classes.push(key.clone());
+                        class_of.insert(key.clone(), c);
+                        c
+                    }
+                };
                 if plain {
                     state_class[s] = Some(c);
                 }

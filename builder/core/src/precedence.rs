@@ -186,11 +186,13 @@ impl Grid {
 
         // Overrides, shortest prefix first, `*` before the product's own row at equal length.
         let mut order: Vec<usize> = (0..overrides.len()).collect();
+        // Keys are unique after validation; should two rows share one, the first in file order is
+        // applied last and wins, as in [`decide`].
         order.sort_by_key(|&i| {
             (
                 overrides[i].zip_prefix.len(),
                 overrides[i].product.is_some(),
-                i,
+                std::cmp::Reverse(i),
             )
         });
         let mut row_of_zip = vec![NO_ROW; index.zips.len()];

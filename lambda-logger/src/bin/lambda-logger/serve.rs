@@ -54,6 +54,10 @@ async fn serve(args: Args) -> Result<()> {
     let addr = listener
         .local_addr()
         .context("cannot read the bound address")?;
+    // Answers are small: send them at once rather than waiting for the peer's ACK (Nagle).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let app = router(Arc::new(Logger::new(origins, sink, false)));
     // Tests and scripts read this line to find the port.
     eprintln!(
