@@ -41,8 +41,15 @@ cargo clippy --all-targets --locked -- -D warnings
 echo "tests: cargo test" >&2
 cargo build --locked --bins
 cargo test --locked
+cargo test --locked -p formroute-zipgen   # not a default member: it embeds the whole ZIP source
 
 # ---- JavaScript: unit, size budget, conformance with Rust, headless browser -----------------
 echo "tests: client-js" >&2
 (cd client-js && npm run --silent build)
-node --test client-js/test/ tests/conformance/ 
+# The snippet is committed so that `formroute serve` works on a fresh clone with Rust alone; the build is
+# deterministic, so the committed copy must equal what the sources give.
+if ! git diff --quiet -- client-js/dist; then
+  echo "tests: client-js/dist differs from the committed snippet: commit the output of 'npm run build'" >&2
+  [ -n "${CI:-}" ] && exit 1
+fi
+node --test client-js/test/ tests/conformance/ tests/e2e/
