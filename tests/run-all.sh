@@ -36,6 +36,7 @@ export PATH="$ROOT/target/test-venv/bin:$PATH"
 echo "tests: cargo fmt / clippy" >&2
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet
 
 # ---- Rust tests (unit, CLI, moto and runtime-emulator integration) --------------------------
 echo "tests: cargo test" >&2

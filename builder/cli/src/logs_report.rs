@@ -53,7 +53,7 @@ pub struct ReportArgs {
     /// Archive to read: a folder (searched recursively), one file, or `s3://BUCKET/PREFIX`.
     #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
     pub from: String,
-    /// Only events received at or after this time (UTC): YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS]Z or epoch ms.
+    /// Only events received at or after this time (UTC): YYYY-MM-DD, YYYY-MM-DDTHH:MMZ, YYYY-MM-DDTHH:MM:SSZ or epoch ms.
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
     /// Only events received before this time (UTC), same forms as --since.

@@ -635,7 +635,7 @@ const BOT_MARKERS: [&str; 16] = [
     "phantomjs",
 ];
 
-/// True when the user agent is empty or names a robot, crawler or script ([`BOT_MARKERS`]).
+/// True when the user agent is empty or names a robot, crawler or script (see `BOT_MARKERS`).
 pub fn is_bot(ua: &str) -> bool {
     let ua = ua.trim();
     if ua.is_empty() {
