@@ -55,8 +55,7 @@ export function beaconQueue(url, brand) {
      */
     add(type, fields) {
       if (!url) return;
-      const page = cut(location.origin + location.pathname, 2048);
-      q.push({ id: pv + '-' + ++seq, type, ts: Date.now(), brand: cut(brand, 64), page, pv, ...fields });
+      q.push({ id: pv + '-' + ++seq, type, ts: Date.now(), brand: cut(brand, 64), page: cut(location.origin + location.pathname, 2048), pv, ...fields });
       timer ||= setTimeout(flush, 3000);
     },
   };

@@ -3,7 +3,7 @@
 const table = new Int32Array(256);
 for (let n = 0; n < 256; n++) {
   let c = n;
-  for (let k = 8; k--; ) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+  for (let k = 8; k--; ) c = (c >>> 1) ^ (-(c & 1) & 0x82f63b78);
   table[n] = c;
 }
 

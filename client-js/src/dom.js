@@ -10,11 +10,11 @@ import { load } from './load.js';
  * @param {ParentNode} [root]
  * @param {object} [defaults] load options
  */
-export function wire(root = document, defaults = {}) {
+export function wire(root = document, defaults) {
   for (const form of root.querySelectorAll('form[data-formroute]')) {
     const d = form.dataset;
     // Loading starts at once: the artifact is usually there before the visitor has typed a ZIP.
-    const router = load({ ...defaults, ...d, brand: d.formroute });
+    const router = load({ ...defaults, ...d, brand: d.formroute }); // (spreading undefined or null adds nothing)
     form.addEventListener('submit', (e) => {
       e.preventDefault();
       const f = new FormData(form);

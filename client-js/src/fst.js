@@ -45,44 +45,44 @@ export function openFst(d, common = COMMON) {
       // A delta 0 is the empty final node at address 0; else the target is the node's lowest byte minus the delta.
       let a = root;
       let out = 0;
-      let s, b, nl, ntr, ni, i, j, sz, ts, os, top;
+      let s, b, q, ntr, ni, i, j, sz, ts, os, top;
       for (let k = 0; ; k++) {
         if (!a) return k < key.length ? undefined : out;
         s = d[a];
         b = key.charCodeAt(k); // NaN past the end: matches no input
-        nl = ni = i = 0; // nl: bytes between state and pack sizes; ni: input and index bytes below the pack sizes
+        q = a - 1; // the pack-size byte, one lower when an explicit input or count byte sits between it and the state
+        ni = i = 0; // ni: input and index bytes below the pack sizes
         ntr = 1;
         if (s > 127) {
           j = s & 63;
-          if ((j ? common.charCodeAt(j - 1) : d[a - (nl = 1)]) !== b) return; // one-transition nodes are never final
+          if ((j ? common.charCodeAt(j - 1) : d[q--]) !== b) return; // one-transition nodes are never final
           if (s > 191) {
-            a -= nl + 1;
+            a = q;
             continue;
           }
         } else {
-          ntr = s & 63 || ((nl = 1), d[a - 1] === 1 ? 256 : d[a - 1]);
+          ntr = s & 63 || (d[q--] === 1 ? 256 : d[q + 1]);
           ni = ntr + (ntr > 32 ? 256 : 0);
         }
-        sz = d[a - nl - 1];
+        sz = d[q];
         ts = sz >> 4;
         os = sz & 15;
-        top = a - nl - 1 - ni - ntr * ts; // just above the outputs
+        top = q - ni - ntr * ts; // just above the outputs
         if (s < 128) {
           if (k === key.length) return s & 64 ? out + uint(d, top - ntr * os - os, os) : undefined;
           if (ni > ntr) {
-            i = d[a - nl - 257 + b];
+            i = d[q - 256 + b];
             if (!(i < ntr)) return;
           } else {
-            j = a - nl - 1 - ntr;
-            for (i = ntr; i-- && d[j + i] !== b; );
-            if (i < 0) return;
-            i = ntr - 1 - i; // inputs are stored last transition first
+            // Inputs are stored last transition first: transition i's input is at q - 1 - i.
+            for (i = 0; i < ntr && d[q - 1 - i] !== b; i++);
+            if (i === ntr) return;
           }
         }
         // (One-byte outputs and deltas, nearly all, read directly: a third fewer instructions per lookup.)
         if (os) out += os < 2 ? d[top - i - 1] : uint(d, top - i * os - os, os);
-        j = ts < 2 ? d[a - nl - 1 - ni - i - 1] : uint(d, a - nl - 1 - ni - i * ts - ts, ts);
-        a = j && top - ntr * os - (s < 128 && s & 64 ? os : 0) - j;
+        j = ts < 2 ? d[q - ni - i - 1] : uint(d, q - ni - i * ts - ts, ts);
+        a = j && top - ntr * os - (s & 64 ? os : 0) - j; // (one-transition nodes here, 10cccccc, have bit 6 clear)
       }
     },
   };

@@ -32,9 +32,11 @@ export async function load(o) {
     const a = parseArtifact(bytes);
     check(a.brand === brand); // a file of another brand is no answer for this one
     art = a;
-    // The schema's optional `source` (network or cache) is not sent: resource timing knows it only for
-    // same-origin files or with Timing-Allow-Origin, and it cost 41 of the snippet's 3,072 bytes.
-    log('load', { ms: since(t0), av: a.version });
+    // Where the bytes came from, by the fetch's Resource Timing entry: nothing transferred for a body
+    // => the HTTP cache; a 304 transfers its headers => network. A cross-origin file without
+    // Timing-Allow-Origin reports zeros, as does a missing entry: `source` is left out (unknown).
+    const rt = performance.getEntriesByName(res.url).pop();
+    log('load', { ms: since(t0), av: a.version, source: rt?.decodedBodySize ? (rt.transferSize ? 'network' : 'cache') : undefined });
   } catch (e) {
     if (e.name === 'TimeoutError') error = 'timeout';
     log('error', { error, ms: since(t0) });
@@ -42,7 +44,7 @@ export async function load(o) {
   }
   const router = {
     ok: !!art,
-    version: art && art.version,
+    version: art?.version,
     resolve(q) {
       const t = performance.now();
       q = q || {};
@@ -53,25 +55,26 @@ export async function load(o) {
         // No artifact (or a value the file should not hold): nothing is resolved from it.
         r = { ok: false, error: 'unavailable', fallback_url: o.fallbackUrl || null };
       }
-      const s = (v) => (v == null ? v : cut(String(v), 64));
+      // At most 64 characters of a query value; `or` when it is missing.
+      const s = (v, or) => (v == null ? or : cut(String(v), 64));
       // The event: what was asked, and the answer's ok, state, form_type, language (as language_used)
       // or error. JSON.stringify leaves out undefined fields: language when not asked, av without an artifact.
       log('resolve', {
         ...r,
         url: undefined,
         fallback_url: undefined,
-        zip: s(q.zip) ?? '',
-        product: s(q.product) ?? '',
+        zip: s(q.zip, ''),
+        product: s(q.product, ''),
         language: s(q.language),
         language_used: r.language,
         ms: since(t),
-        av: art && art.version,
+        av: art?.version,
       });
       return r;
     },
     go(q) {
       const r = router.resolve(q);
-      const to = r.ok ? r.url : r.fallback_url;
+      const to = r.url || r.fallback_url; // an answer has one of the two
       b.flush();
       if (to) location.assign(to);
       return r;

@@ -2,7 +2,7 @@
 
 import { check } from './corrupt.js';
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8 = new TextDecoder(undefined, { fatal: true }) // UTF-8, the default;
 
 /**
  * A reader over `d`: `[uint, str, arr, end]`. Each function reads the next value and throws
@@ -21,18 +21,15 @@ export function reader(d) {
     return v;
   };
   // The next value's header, which must be of `kind` (0 uint, 1 str, 2 array): the uint, or the length.
+  // Per kind: a fix format (positive fixint 0xxxxxxx, fixstr 101xxxxx, fixarray 1001xxxx) holding the value,
+  // or a big-endian one of 1, 2 or 4 bytes after tag T0 + x (uint 8/16/32 0xcc+, str 8/16/32 0xd9+, array 16/32 0xdc+).
   const head = (kind) => {
     const t = be(1);
-    const [k, v] =
-      t < 0x80 ? [0, t] // positive fixint
-      : t >> 5 === 5 ? [1, t & 31] // fixstr
-      : t >> 4 === 9 ? [2, t & 15] // fixarray
-      : t > 0xcb && t < 0xcf ? [0, be(1 << (t - 0xcc))] // uint 8, 16, 32
-      : t > 0xd8 && t < 0xdc ? [1, be(1 << (t - 0xd9))] // str 8, 16, 32
-      : t > 0xdb && t < 0xde ? [2, be((t - 0xdb) * 2)] // array 16, 32
-      : [];
+    const w = kind >> 1; // arrays have no 8-bit form
+    const x = t - [0xcc, 0xd9, 0xdc][kind];
+    const v = t >> [7, 5, 4][kind] === [0, 5, 9][kind] ? t & [127, 31, 15][kind] : x >>> 0 < 3 - w ? be((1 + w) << x) : -1;
     // A string's bytes, or an array's elements (one byte at least each), must fit in what is left.
-    check(k === kind && (!k || v <= d.length - p));
+    check(v >= 0 && (!kind || v <= d.length - p));
     return v;
   };
   return [

@@ -43,6 +43,7 @@ test('a visitor types a ZIP, submits and lands on the form; unreachable artifact
   const dir = mkdtempSync(join(tmpdir(), 'formroute-browser-'));
   const files = artifacts(dir);
   const events = [];
+  const hits = {}; // artifact requests by path
   const schema = JSON.parse(readFileSync(new URL('../schema/event.schema.json', import.meta.url)));
   const valid = new Ajv2020({ strict: false, allErrors: true }).compile(schema);
   const snippet = readFileSync(new URL('../dist/formroute.min.js', import.meta.url));
@@ -58,10 +59,12 @@ test('a visitor types a ZIP, submits and lands on the form; unreachable artifact
       return;
     }
     if (url.pathname.startsWith('/hang/')) return; // never answers
-    const brand = /^\/artifacts\/([a-z0-9-]+)\.frt$/.exec(url.pathname);
+    const brand = /^\/(?:artifacts|cached)\/([a-z0-9-]+)\.frt$/.exec(url.pathname);
+    if (brand) hits[url.pathname] = (hits[url.pathname] || 0) + 1;
     if (brand && files[brand[1]]) return res.writeHead(200, { 'content-type': 'application/octet-stream', 'cache-control': 'max-age=60' }).end(files[brand[1]]);
     if (url.pathname === '/formroute.min.js') return res.writeHead(200, { 'content-type': 'text/javascript' }).end(snippet);
     if (url.pathname === '/demo.html') return res.writeHead(200, { 'content-type': 'text/html' }).end(page('/artifacts/'));
+    if (url.pathname === '/cached.html') return res.writeHead(200, { 'content-type': 'text/html' }).end(page('/cached/'));
     if (url.pathname === '/down.html') return res.writeHead(200, { 'content-type': 'text/html' }).end(page('/hang/', 'data-timeout-ms="1000"'));
     if (url.pathname === '/refused.html') return res.writeHead(200, { 'content-type': 'text/html' }).end(page('http://127.0.0.1:9/'));
     if (url.pathname === '/fallback.html') return res.writeHead(200, { 'content-type': 'text/html' }).end('<p>fallback</p>');
@@ -102,6 +105,24 @@ test('a visitor types a ZIP, submits and lands on the form; unreachable artifact
     assert.equal(sent[1].state, expected.state);
     assert.equal(sent[1].page, origin + '/demo.html');
     assert.ok(sent[0].ms >= 0 && sent[0].av);
+  });
+
+  await t.test('the load event says where the artifact came from: network first, then the HTTP cache', async () => {
+    // Playwright turns the HTTP cache off while requests are routed: this part needs no route.
+    await ctx.unrouteAll();
+    const loads = async () => {
+      events.length = 0;
+      await tab.goto(origin + '/cached.html');
+      // The load event goes out with the queue's 3 s timer.
+      for (let i = 0; i < 80 && events.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      const sent = events.flatMap((e) => e.body.events).filter((e) => e.type === 'load');
+      assert.equal(sent.length, 1, JSON.stringify(events));
+      assert.ok(valid(sent[0]), JSON.stringify(valid.errors));
+      return sent[0].source;
+    };
+    assert.equal(await loads(), 'network');
+    assert.equal(await loads(), 'cache');
+    assert.equal(hits['/cached/acme.frt'], 1); // the second load never reached the server
   });
 
   await t.test('an artifact that never arrives: the visitor lands on the page fallback once the time-out (1 s) passes', async () => {

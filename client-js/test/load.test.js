@@ -53,6 +53,32 @@ test('a good artifact: resolve() answers, go() navigates to the form and sends t
   page.beacons.length = 0;
 });
 
+test("the load event's source is what Resource Timing says of the artifact's fetch, and absent when it cannot tell", async () => {
+  // Node's fetch makes no Resource Timing entries: the browser's entry for the artifact URL is faked here
+  // (test/browser.test.js sees the real ones in Chromium).
+  const url = base + '/a/acme.frt';
+  const cases = [
+    ['a body from the HTTP cache (nothing transferred)', { transferSize: 0, decodedBodySize: good.length }, 'cache'],
+    ['a body over the network', { transferSize: good.length + 300, decodedBodySize: good.length }, 'network'],
+    ['a 304 revalidation (headers transferred)', { transferSize: 300, decodedBodySize: good.length }, 'network'],
+    ['cross-origin without Timing-Allow-Origin (zeros)', { transferSize: 0, decodedBodySize: 0 }, undefined],
+    ['no entry (say, a full timing buffer)', undefined, undefined],
+  ];
+  try {
+    for (const [what, entry, source] of cases) {
+      performance.getEntriesByName = (name) => (name === url && entry ? [{ name, ...entry }] : []);
+      await load({ ...opts, base: base + '/a/' });
+      page.fire('pagehide');
+      const ev = page.events().find((e) => e.type === 'load');
+      assert.equal(ev.source, source, what);
+      assert.ok(valid(ev), JSON.stringify(valid.errors));
+      page.beacons.length = 0;
+    }
+  } finally {
+    delete performance.getEntriesByName; // back to the prototype's
+  }
+});
+
 test('a failed resolve is logged with its error and no state', async () => {
   const router = await load({ ...opts, base: base + '/a' });
   assert.equal(router.go({ zip: 'nope', product: 'auto' }).error, 'invalid_zip');

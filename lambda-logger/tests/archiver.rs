@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::aws::*;
 use common::procs::*;
 use common::*;
 use serde_json::{json, Value};
@@ -14,44 +15,6 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
-
-const AWS_ENV: [(&str, &str); 3] = [
-    ("AWS_ACCESS_KEY_ID", "test"),
-    ("AWS_SECRET_ACCESS_KEY", "test"),
-    ("AWS_REGION", "us-east-1"),
-];
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-fn creds() -> aws_sdk_sqs::config::Credentials {
-    aws_sdk_sqs::config::Credentials::new("test", "test", None, None, "test")
-}
-
-fn sqs(endpoint: &str) -> aws_sdk_sqs::Client {
-    let conf = aws_sdk_sqs::config::Builder::new()
-        .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-        .region(aws_sdk_sqs::config::Region::new("us-east-1"))
-        .credentials_provider(creds())
-        .endpoint_url(endpoint)
-        .build();
-    aws_sdk_sqs::Client::from_conf(conf)
-}
-
-fn s3(endpoint: &str) -> aws_sdk_s3::Client {
-    let conf = aws_sdk_s3::config::Builder::new()
-        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-        .region(aws_sdk_s3::config::Region::new("us-east-1"))
-        .credentials_provider(creds())
-        .endpoint_url(endpoint)
-        .force_path_style(true)
-        .build();
-    aws_sdk_s3::Client::from_conf(conf)
-}
 
 fn unique(name: &str) -> String {
     let nanos = SystemTime::now()
@@ -388,61 +351,20 @@ fn the_archiver_behind_the_lambda_runtime_reports_only_the_poison_message_as_fai
     let Some(moto) = moto_url("archiver on the Lambda runtime") else {
         return;
     };
-    if Command::new("cargo")
-        .args(["lambda", "--version"])
-        .output()
-        .map_or(true, |o| !o.status.success())
-    {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "cargo lambda is not installed (pip install cargo-lambda)"
-        );
-        eprintln!("SKIPPED archiver on the Lambda runtime: cargo lambda is not installed");
+    if !cargo_lambda_available("archiver on the Lambda runtime") {
         return;
     }
     let rt = runtime();
     let bucket = new_bucket(&rt, &moto);
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let mut emu = Command::new("cargo");
-    emu.current_dir(env!("CARGO_MANIFEST_DIR")).args([
-        "lambda",
-        "watch",
-        "--only-lambda-apis",
-        "-A",
-        "127.0.0.1",
-        "-P",
-        &port.to_string(),
-    ]);
-    let (_emulator, _) = start(emu, "starting Runtime server", true);
-    let mut f = Command::new(env!("CARGO_BIN_EXE_lambda-archiver"));
-    f.env(
-        "AWS_LAMBDA_RUNTIME_API",
-        format!("http://127.0.0.1:{port}/.rt"),
-    )
-    .env("AWS_LAMBDA_FUNCTION_NAME", "_")
-    .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-    .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-    .env("FORMROUTE_ARCHIVE_TO", format!("s3://{bucket}/lambda"))
-    .env("AWS_ENDPOINT_URL", &moto);
-    for (k, v) in AWS_ENV {
-        f.env(k, v);
-    }
-    let mut function = Proc {
-        child: f
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::inherit())
-            .spawn()
-            .unwrap(),
-        stderr: Default::default(),
-    };
-    std::thread::sleep(Duration::from_millis(300));
-    assert!(
-        function.child.try_wait().unwrap().is_none(),
-        "the function exited at start"
+    let archive_to = format!("s3://{bucket}/lambda");
+    let mut lambda = OnLambdaRuntime::start(
+        env!("CARGO_BIN_EXE_lambda-archiver"),
+        &[
+            ("FORMROUTE_ARCHIVE_TO", &archive_to),
+            ("AWS_ENDPOINT_URL", &moto),
+        ],
     );
+    let port = lambda.port;
 
     let good = |n: usize, received: u64| {
         json!({"id": format!("lambda_{n:06}"), "type": "load", "ts": received, "brand": "acme",
@@ -488,8 +410,5 @@ fn the_archiver_behind_the_lambda_runtime_reports_only_the_poison_message_as_fai
     assert!(keys[1].starts_with("lambda/events/brand=acme/dt=2026-07-25/hour=18/"));
     let r = report(&format!("s3://{bucket}/lambda"), &moto, &[]);
     assert_eq!(r["totals"]["loads"], 3);
-    assert!(
-        function.child.try_wait().unwrap().is_none(),
-        "the function exited"
-    );
+    assert!(lambda.function_running(), "the function exited");
 }

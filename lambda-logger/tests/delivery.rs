@@ -6,36 +6,13 @@
 
 mod common;
 
+use common::aws::*;
 use common::procs::*;
 use common::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-const AWS_ENV: [(&str, &str); 3] = [
-    ("AWS_ACCESS_KEY_ID", "test"),
-    ("AWS_SECRET_ACCESS_KEY", "test"),
-    ("AWS_REGION", "us-east-1"),
-];
-
-fn sqs(endpoint: &str) -> aws_sdk_sqs::Client {
-    let creds = aws_sdk_sqs::config::Credentials::new("test", "test", None, None, "test");
-    let conf = aws_sdk_sqs::config::Builder::new()
-        .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-        .region(aws_sdk_sqs::config::Region::new("us-east-1"))
-        .credentials_provider(creds)
-        .endpoint_url(endpoint)
-        .build();
-    aws_sdk_sqs::Client::from_conf(conf)
-}
 
 /// A fresh queue on moto; returns its URL.
 fn new_queue(rt: &tokio::runtime::Runtime, moto: &str, name: &str) -> String {
@@ -252,62 +229,21 @@ fn the_lambda_runtime_path_queues_every_event_exactly_once() {
     let Some(moto) = moto_url("the_lambda_runtime_path_queues_every_event_exactly_once") else {
         return;
     };
-    if Command::new("cargo")
-        .args(["lambda", "--version"])
-        .output()
-        .map_or(true, |o| !o.status.success())
-    {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "cargo lambda is not installed (pip install cargo-lambda)"
-        );
-        eprintln!("SKIPPED the_lambda_runtime_path: cargo lambda is not installed");
+    if !cargo_lambda_available("the_lambda_runtime_path") {
         return;
     }
     let rt = runtime();
     let queue = new_queue(&rt, &moto, "lambda");
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let mut emu = Command::new("cargo");
-    emu.current_dir(env!("CARGO_MANIFEST_DIR")).args([
-        "lambda",
-        "watch",
-        "--only-lambda-apis",
-        "-A",
-        "127.0.0.1",
-        "-P",
-        &port.to_string(),
-    ]);
-    let (_emulator, _) = start(emu, "starting Runtime server", true);
-    let mut f = Command::new(env!("CARGO_BIN_EXE_lambda-logger"));
-    f.env(
-        "AWS_LAMBDA_RUNTIME_API",
-        format!("http://127.0.0.1:{port}/.rt"),
-    )
-    .env("AWS_LAMBDA_FUNCTION_NAME", "_")
-    .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-    .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-    .env("FORMROUTE_MANIFEST", artifacts().join("manifest.json"))
-    .env("FORMROUTE_QUEUE_URL", &queue)
-    .env("AWS_ENDPOINT_URL", &moto);
-    for (k, v) in AWS_ENV {
-        f.env(k, v);
-    }
-    let mut function = Proc {
-        child: f
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::inherit())
-            .spawn()
-            .unwrap(),
-        stderr: Default::default(),
-    };
-    std::thread::sleep(Duration::from_millis(300));
-    assert!(
-        function.child.try_wait().unwrap().is_none(),
-        "the function exited at start"
+    let manifest = artifacts().join("manifest.json");
+    let mut lambda = OnLambdaRuntime::start(
+        env!("CARGO_BIN_EXE_lambda-logger"),
+        &[
+            ("FORMROUTE_MANIFEST", manifest.to_str().unwrap()),
+            ("FORMROUTE_QUEUE_URL", &queue),
+            ("AWS_ENDPOINT_URL", &moto),
+        ],
     );
+    let port = lambda.port;
     let base = format!("http://127.0.0.1:{port}/lambda-url/_");
     let events = numbered_events("lambda_", 40);
     let mut durations = Vec::new();
@@ -327,10 +263,7 @@ fn the_lambda_runtime_path_queues_every_event_exactly_once() {
     }
     let (status, _) = post_events(&base, "https://evil.example", &events[..1]);
     assert_eq!(status, 403);
-    assert!(
-        function.child.try_wait().unwrap().is_none(),
-        "the function exited"
-    );
+    assert!(lambda.function_running(), "the function exited");
     durations.sort();
     eprintln!(
         "runtime emulator: median {:?} per two invocations",
@@ -342,5 +275,4 @@ fn the_lambda_runtime_path_queues_every_event_exactly_once() {
     for (body, _, _) in &queued {
         assert_logged_as_sent(body, &sent[body["id"].as_str().unwrap()]);
     }
-    let _ = function.child.kill();
 }

@@ -134,15 +134,11 @@ pub enum Source {
 impl Source {
     /// Parses `--from`.
     pub fn parse(from: &str) -> Result<Source> {
-        if let Some(rest) = from.strip_prefix("s3://") {
-            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-            if bucket.is_empty() {
+        if from.starts_with("s3://") {
+            let Some((bucket, prefix)) = crate::s3layout::parse_s3_url(from) else {
                 bail!("--from {from}: no bucket name after s3://");
-            }
-            return Ok(Source::S3 {
-                bucket: bucket.to_string(),
-                prefix: prefix.to_string(),
-            });
+            };
+            return Ok(Source::S3 { bucket, prefix });
         }
         let p = PathBuf::from(from);
         if !p.exists() {
@@ -318,7 +314,7 @@ fn read_all(
                 Ok(rt) => rt,
                 Err(e) => return fail(e.into()),
             };
-            let client = rt.block_on(s3_client());
+            let client = rt.block_on(crate::s3layout::s3_client());
             let items = match rt.block_on(list_s3(&client, bucket, prefix, filter)) {
                 Ok(i) => i,
                 Err(e) => return fail(e),
@@ -407,43 +403,18 @@ fn send_file(tx: &SyncSender<Msg>, index: usize, item: Item, raw: impl Read) -> 
     }
 }
 
-/// The S3 client from the standard AWS configuration chain (`AWS_ENDPOINT_URL` included; an
-/// explicit endpoint, such as a local S3 server, gets path-style addressing).
-pub async fn s3_client() -> aws_sdk_s3::Client {
-    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
-    let custom_endpoint = std::env::var_os("AWS_ENDPOINT_URL").is_some()
-        || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
-    let s3 = aws_sdk_s3::config::Builder::from(&conf)
-        .force_path_style(custom_endpoint)
-        .build();
-    aws_sdk_s3::Client::from_conf(s3)
-}
-
 async fn list_s3(
     client: &aws_sdk_s3::Client,
     bucket: &str,
     prefix: &str,
     filter: &Filter,
 ) -> Result<Vec<Item>> {
-    let mut items = Vec::new();
-    let mut pages = client
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(prefix)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.with_context(|| format!("listing s3://{bucket}/{prefix}"))?;
-        for o in page.contents() {
-            let Some(key) = o.key() else { continue };
-            if is_archive_name(key) {
-                let size = o.size().unwrap_or(0).max(0) as u64;
-                items.extend(keep_item(filter, key.to_string(), size));
-            }
-        }
-    }
+    let mut items: Vec<Item> = crate::s3layout::list_objects(client, bucket, prefix)
+        .await?
+        .into_iter()
+        .filter(|(key, _)| is_archive_name(key))
+        .filter_map(|(key, size)| keep_item(filter, key, size))
+        .collect();
     items.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(items)
 }
@@ -622,8 +593,30 @@ fn looks_numeric(s: &str) -> bool {
         && s.bytes().any(|b| b.is_ascii_digit())
 }
 
-fn pct(r: f64) -> String {
+/// A share (0..=1) as a percentage with one decimal.
+pub(crate) fn pct(r: f64) -> String {
     format!("{:.1}%", r * 100.0)
+}
+
+/// The cells of one brand's row, in the order the terminal and HTML reports both show them:
+/// brand, resolves, ok, fallbacks, fallback rate, resolve p50 and p95, loads, load errors.
+/// `count` and `ms` format numbers for the medium.
+pub(crate) fn brand_cells(
+    b: &report::BrandRow,
+    count: fn(u64) -> String,
+    ms: fn(Option<f64>) -> String,
+) -> Vec<String> {
+    vec![
+        b.brand.clone(),
+        count(b.resolves),
+        count(b.ok),
+        count(b.fallbacks),
+        pct(b.fallback_rate),
+        ms(b.resolve_ms.p50),
+        ms(b.resolve_ms.p95),
+        count(b.loads),
+        count(b.load_errors),
+    ]
 }
 
 fn ms(v: Option<f64>) -> String {
@@ -698,19 +691,7 @@ pub fn render_tables(r: &Report, top: usize) -> String {
     let rows: Vec<Vec<String>> = r
         .brands
         .iter()
-        .map(|b| {
-            vec![
-                b.brand.clone(),
-                b.resolves.to_string(),
-                b.ok.to_string(),
-                b.fallbacks.to_string(),
-                pct(b.fallback_rate),
-                ms(b.resolve_ms.p50),
-                ms(b.resolve_ms.p95),
-                b.loads.to_string(),
-                b.load_errors.to_string(),
-            ]
-        })
+        .map(|b| brand_cells(b, |n| n.to_string(), ms))
         .collect();
     table(
         &mut o,

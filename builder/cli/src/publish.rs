@@ -5,7 +5,7 @@
 //! pointer paths that changed; then the deletes beyond `--keep`. The plan is computed by
 //! `formroute_core::publish_plan`; a second publish of the same build writes nothing.
 
-use crate::s3layout::{self, Executor};
+use crate::s3layout;
 use anyhow::{bail, Context, Result};
 use formroute_core::manifest::{Manifest, FORMAT_VERSION, MANIFEST_FILE};
 use formroute_core::publish_plan::{plan_publish, Layout, DEFAULT_KEEP};
@@ -111,25 +111,14 @@ async fn publish(args: PublishArgs) -> Result<()> {
         plan.steps.len(),
         plan.skipped.len()
     );
-    let mut exec = Executor::new(&aws.s3, &args.bucket, Some(&args.artifacts));
-    for step in &plan.steps {
-        exec.run(step).await?;
-    }
-    let invalidation = match (&args.distribution, plan.invalidate.is_empty()) {
-        (Some(dist), false) => {
-            let id =
-                s3layout::invalidate(&aws.cloudfront, dist, &plan.build, &plan.invalidate).await?;
-            eprintln!(
-                "formroute: invalidation {id}: {}",
-                plan.invalidate.join(" ")
-            );
-            Some(id)
-        }
-        _ => None,
-    };
-    for step in &plan.cleanup {
-        exec.run(step).await?;
-    }
+    let invalidation = s3layout::carry_out(
+        &aws,
+        &args.bucket,
+        Some(&args.artifacts),
+        &plan,
+        args.distribution.as_deref(),
+    )
+    .await?;
     let summary = serde_json::json!({
         "build": plan.build,
         "writes": plan.steps.len(),

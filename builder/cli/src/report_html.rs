@@ -4,6 +4,7 @@
 //! carries a Content-Security-Policy that forbids loading anything, so it opens the same from
 //! a mail attachment, a file share or a browser with no network.
 
+use crate::logs_report::{brand_cells, pct};
 use formroute_core::report::Report;
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -118,10 +119,6 @@ pub fn esc(s: &str) -> String {
         }
     }
     o
-}
-
-fn pct(r: f64) -> String {
-    format!("{:.1}%", r * 100.0)
 }
 
 fn ms(v: Option<f64>) -> String {
@@ -433,23 +430,7 @@ pub fn render(r: &Report, top: usize) -> String {
         hbars(&form_types, "#2b7bb9", "Form types")
     );
 
-    let rows: Vec<Vec<String>> = r
-        .brands
-        .iter()
-        .map(|b| {
-            vec![
-                b.brand.clone(),
-                num(b.resolves),
-                num(b.ok),
-                num(b.fallbacks),
-                pct(b.fallback_rate),
-                ms(b.resolve_ms.p50),
-                ms(b.resolve_ms.p95),
-                num(b.loads),
-                num(b.load_errors),
-            ]
-        })
-        .collect();
+    let rows: Vec<Vec<String>> = r.brands.iter().map(|b| brand_cells(b, num, ms)).collect();
     let _ = write!(
         s,
         "<section><h2>Brands</h2>{}</section>",

@@ -4,7 +4,7 @@
 //! one, whose artifacts differ (see `formroute_core::publish_plan::plan_rollback`). Only pointers
 //! and the live manifest are written: the hashed files of kept builds are still there.
 
-use crate::s3layout::{self, Executor};
+use crate::s3layout;
 use anyhow::{bail, Result};
 use formroute_core::publish_plan::{plan_rollback, Layout, Selection};
 
@@ -58,16 +58,14 @@ async fn rollback(args: RollbackArgs) -> Result<()> {
         plan.build,
         plan.steps.len()
     );
-    let mut exec = Executor::new(&aws.s3, &args.bucket, None);
-    for step in &plan.steps {
-        exec.run(step).await?;
-    }
-    let invalidation = match (&args.distribution, plan.invalidate.is_empty()) {
-        (Some(dist), false) => {
-            Some(s3layout::invalidate(&aws.cloudfront, dist, &plan.build, &plan.invalidate).await?)
-        }
-        _ => None,
-    };
+    let invalidation = s3layout::carry_out(
+        &aws,
+        &args.bucket,
+        None,
+        &plan,
+        args.distribution.as_deref(),
+    )
+    .await?;
     let summary = serde_json::json!({
         "build": plan.build,
         "writes": plan.steps.len(),

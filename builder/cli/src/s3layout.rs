@@ -1,4 +1,4 @@
-//! S3 and CloudFront I/O shared by publish, rollback and diff: clients, reading what is under a prefix, carrying out plan steps.
+//! S3 and CloudFront I/O shared by publish, rollback, diff and logs report: clients, reading what is under a prefix, carrying out plan steps.
 //!
 //! The plan itself (which keys, in which order) is pure logic in `formroute_core::publish_plan`;
 //! this file only talks to AWS. Clients come from the standard AWS configuration chain
@@ -10,7 +10,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::MetadataDirective;
 use formroute_core::manifest::Manifest;
 use formroute_core::publish_plan::{
-    History, Layout, Remote, Step, CACHE_POINTER, POINTER_META, TYPE_BINARY,
+    History, Layout, Plan, Remote, Step, CACHE_POINTER, POINTER_META, TYPE_BINARY,
 };
 use std::io::Write;
 use std::path::Path;
@@ -26,14 +26,28 @@ pub struct Aws {
 /// Makes the clients from the standard configuration chain.
 pub async fn connect() -> Aws {
     let conf = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let mut s3 = aws_sdk_s3::config::Builder::from(&conf);
-    if conf.endpoint_url().is_some() {
-        s3 = s3.force_path_style(true);
-    }
     Aws {
-        s3: aws_sdk_s3::Client::from_conf(s3.build()),
+        s3: s3_client_for(&conf),
         cloudfront: aws_sdk_cloudfront::Client::new(&conf),
     }
+}
+
+/// The S3 client alone, from the standard configuration chain (for commands that only read S3).
+pub async fn s3_client() -> aws_sdk_s3::Client {
+    let conf = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    s3_client_for(&conf)
+}
+
+/// The S3 client for `conf`. An explicit endpoint (a local S3 server such as moto or MinIO, set by
+/// `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_S3` or a profile) gets path-style addresses.
+fn s3_client_for(conf: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    let custom_endpoint = conf.endpoint_url().is_some()
+        || std::env::var_os("AWS_ENDPOINT_URL").is_some()
+        || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+    let s3 = aws_sdk_s3::config::Builder::from(conf)
+        .force_path_style(custom_endpoint)
+        .build();
+    aws_sdk_s3::Client::from_conf(s3)
 }
 
 /// Splits `s3://bucket/prefix` into bucket and prefix.
@@ -45,7 +59,17 @@ pub fn parse_s3_url(url: &str) -> Option<(String, String)> {
 
 /// Every key under `prefix` (recursively).
 pub async fn list_keys(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> Result<Vec<String>> {
-    let mut keys = Vec::new();
+    let objects = list_objects(s3, bucket, prefix).await?;
+    Ok(objects.into_iter().map(|(key, _)| key).collect())
+}
+
+/// Every key under `prefix` (recursively) with its size in bytes, in S3's (key) order.
+pub async fn list_objects(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<(String, u64)>> {
+    let mut objects = Vec::new();
     let mut pages = s3
         .list_objects_v2()
         .bucket(bucket)
@@ -54,13 +78,12 @@ pub async fn list_keys(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> R
         .send();
     while let Some(page) = pages.next().await {
         let page = page.with_context(|| format!("cannot list s3://{bucket}/{prefix}"))?;
-        keys.extend(
-            page.contents()
-                .iter()
-                .filter_map(|o| o.key().map(String::from)),
-        );
+        objects.extend(page.contents().iter().filter_map(|o| {
+            let size = o.size().unwrap_or(0).max(0) as u64;
+            o.key().map(|key| (key.to_string(), size))
+        }));
     }
-    Ok(keys)
+    Ok(objects)
 }
 
 /// The object's bytes, or `None` when there is no such key. Decodes gzip if it was stored so.
@@ -299,6 +322,37 @@ impl<'a> Executor<'a> {
         self.done += 1;
         Ok(())
     }
+}
+
+/// Carries out `plan` (publish or rollback): its writes in order, then one CloudFront
+/// invalidation of what changed (with a distribution, when anything did), then its deletes.
+/// `dir` is the build folder uploads are read from. Returns the invalidation id.
+pub async fn carry_out(
+    aws: &Aws,
+    bucket: &str,
+    dir: Option<&Path>,
+    plan: &Plan,
+    distribution: Option<&str>,
+) -> Result<Option<String>> {
+    let mut exec = Executor::new(&aws.s3, bucket, dir);
+    for step in &plan.steps {
+        exec.run(step).await?;
+    }
+    let invalidation = match distribution {
+        Some(dist) if !plan.invalidate.is_empty() => {
+            let id = invalidate(&aws.cloudfront, dist, &plan.build, &plan.invalidate).await?;
+            eprintln!(
+                "formroute: invalidation {id}: {}",
+                plan.invalidate.join(" ")
+            );
+            Some(id)
+        }
+        _ => None,
+    };
+    for step in &plan.cleanup {
+        exec.run(step).await?;
+    }
+    Ok(invalidation)
 }
 
 /// Asks CloudFront to invalidate `paths`; returns the invalidation id.

@@ -1,20 +1,18 @@
 //! The `formroute` binary as users meet it: `build` (refusal, atomic replace, determinism) and `resolve`.
 
+mod common;
+
+use common::*;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-
-const BIN: &str = env!("CARGO_BIN_EXE_formroute");
 
 /// A fresh folder under the system temp dir, removed when dropped.
 struct TempDir(PathBuf);
 
 impl TempDir {
     fn new(name: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("formroute-cli-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&p);
-        fs::create_dir_all(&p).expect("temp dir");
-        TempDir(p)
+        TempDir(scratch(&format!("cli-{name}")))
     }
 }
 
@@ -47,6 +45,28 @@ fn run_stdin(args: &[&str], input: &[u8]) -> Output {
         .write_all(input)
         .expect("write stdin");
     child.wait_with_output().expect("wait")
+}
+
+/// `formroute build --data DATA --out OUT`.
+fn run_build(data: &Path, out: &Path) -> Output {
+    run(&["build", "--data", s(data), "--out", s(out)])
+}
+
+/// `formroute resolve --artifacts DIR --brand B --zip Z --product P`, then `extra` flags.
+fn resolve(artifacts: &Path, brand: &str, zip: &str, product: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "resolve",
+        "--artifacts",
+        s(artifacts),
+        "--brand",
+        brand,
+        "--zip",
+        zip,
+        "--product",
+        product,
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
 }
 
 fn s(p: &Path) -> &str {
@@ -105,12 +125,23 @@ fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
     v
 }
 
+/// A temp folder holding the small database in `data/` and a successful build of it in `out/`;
+/// returns (folder, data, out).
+fn built_from_data(name: &str) -> (TempDir, PathBuf, PathBuf) {
+    let t = TempDir::new(name);
+    let (data, out) = (t.0.join("data"), t.0.join("out"));
+    write_data(&data);
+    let o = run_build(&data, &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    (t, data, out)
+}
+
 #[test]
 fn build_writes_artifacts_and_a_manifest_and_reports_coverage_on_stderr() {
     let t = TempDir::new("build");
     let (data, out) = (t.0.join("data"), t.0.join("out"));
     write_data(&data);
-    let o = run(&["build", "--data", s(&data), "--out", s(&out)]);
+    let o = run_build(&data, &out);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         o.stdout.is_empty(),
@@ -131,10 +162,10 @@ fn build_writes_artifacts_and_a_manifest_and_reports_coverage_on_stderr() {
 #[test]
 fn two_builds_of_the_sample_data_are_byte_identical() {
     let t = TempDir::new("determinism");
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
+    let data = repo().join("data");
     let (a, b) = (t.0.join("a"), t.0.join("b"));
     for out in [&a, &b] {
-        let o = run(&["build", "--data", s(&data), "--out", s(out)]);
+        let o = run_build(&data, out);
         assert!(o.status.success(), "{}", stderr(&o));
     }
     let (sa, sb) = (snapshot(&a), snapshot(&b));
@@ -144,12 +175,7 @@ fn two_builds_of_the_sample_data_are_byte_identical() {
 
 #[test]
 fn a_refused_build_prints_every_error_and_leaves_the_previous_output_intact() {
-    let t = TempDir::new("refuse");
-    let (data, out) = (t.0.join("data"), t.0.join("out"));
-    write_data(&data);
-    assert!(run(&["build", "--data", s(&data), "--out", s(&out)])
-        .status
-        .success());
+    let (t, data, out) = built_from_data("refuse");
     let before = snapshot(&out);
 
     // Two errors: a bad ZIP in zips.csv, and an override reaching a form type with no `en` form.
@@ -163,7 +189,7 @@ fn a_refused_build_prints_every_error_and_leaves_the_previous_output_intact() {
         "brand,product,zip_prefix,form_type\nacme,auto,1001,agent\nacme,home,2,agent\n",
     )
     .expect("write");
-    let o = run(&["build", "--data", s(&data), "--out", s(&out)]);
+    let o = run_build(&data, &out);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     let zips = format!("{}:3:1: error:", data.join("zips.csv").display());
@@ -190,21 +216,14 @@ fn a_refused_build_prints_every_error_and_leaves_the_previous_output_intact() {
 
 #[test]
 fn a_successful_rebuild_replaces_the_whole_folder() {
-    let t = TempDir::new("replace");
-    let (data, out) = (t.0.join("data"), t.0.join("out"));
-    write_data(&data);
-    assert!(run(&["build", "--data", s(&data), "--out", s(&out)])
-        .status
-        .success());
+    let (_t, data, out) = built_from_data("replace");
     let before = snapshot(&out);
     fs::write(
         data.join("zip_overrides.csv"),
         "brand,product,zip_prefix,form_type\nacme,auto,1000,agent\n",
     )
     .expect("write");
-    assert!(run(&["build", "--data", s(&data), "--out", s(&out)])
-        .status
-        .success());
+    assert!(run_build(&data, &out).status.success());
     let after = snapshot(&out);
     assert_eq!(
         after.len(),
@@ -222,7 +241,7 @@ fn build_refuses_to_replace_a_folder_that_is_not_a_build() {
     write_data(&data);
     fs::create_dir_all(&out).expect("dir");
     fs::write(out.join("notes.txt"), "keep me").expect("write");
-    let o = run(&["build", "--data", s(&data), "--out", s(&out)]);
+    let o = run_build(&data, &out);
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stderr(&o).contains("not a formroute build folder"),
@@ -236,74 +255,34 @@ fn build_refuses_to_replace_a_folder_that_is_not_a_build() {
 }
 
 fn built(name: &str) -> (TempDir, PathBuf) {
-    let t = TempDir::new(name);
-    let (data, out) = (t.0.join("data"), t.0.join("out"));
-    write_data(&data);
-    let o = run(&["build", "--data", s(&data), "--out", s(&out)]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let (t, _data, out) = built_from_data(name);
     (t, out)
 }
 
 #[test]
 fn resolve_prints_one_spec_line_per_query() {
     let (_t, out) = built("resolve-one");
-    let o = run(&[
-        "resolve",
-        "--artifacts",
-        s(&out),
-        "--brand",
+    let o = resolve(
+        &out,
         "acme",
-        "--zip",
         " 20001-1234",
-        "--product",
         "AUTO",
-        "--language",
-        "es-MX",
-    ]);
+        &["--language", "es-MX"],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(
         stdout(&o),
         "{\"ok\":true,\"url\":\"https://acme.example/es/auto?zip=20001\",\"state\":\"DC\",\"form_type\":\"direct\",\"language\":\"es\"}\n"
     );
     // Non-ASCII in a template is written as itself; a ZIP starting with `-` is a value, not a flag.
-    let o = run(&[
-        "resolve",
-        "--artifacts",
-        s(&out),
-        "--brand",
-        "acme",
-        "--zip",
-        "-1",
-        "--product",
-        "home",
-    ]);
+    let o = resolve(&out, "acme", "-1", "home", &[]);
     assert_eq!(stdout(&o), "{\"ok\":false,\"error\":\"invalid_zip\",\"fallback_url\":\"https://acme.example/fb?zip=&p=home&l=en\"}\n");
-    let o = run(&[
-        "resolve",
-        "--artifacts",
-        s(&out),
-        "--brand",
-        "acme",
-        "--zip",
-        "20001",
-        "--product",
-        "home",
-    ]);
+    let o = resolve(&out, "acme", "20001", "home", &[]);
     assert_eq!(
         stdout(&o),
         "{\"ok\":true,\"url\":\"https://acme.example/home/café?zip=20001\",\"state\":\"DC\",\"form_type\":\"direct\",\"language\":\"en\"}\n"
     );
-    let o = run(&[
-        "resolve",
-        "--artifacts",
-        s(&out),
-        "--brand",
-        "Acme",
-        "--zip",
-        "20001",
-        "--product",
-        "home",
-    ]);
+    let o = resolve(&out, "Acme", "20001", "home", &[]);
     assert_eq!(
         stdout(&o),
         "{\"ok\":false,\"error\":\"unknown_brand\",\"fallback_url\":null}\n"
@@ -381,17 +360,7 @@ fn a_corrupt_artifact_answers_unavailable_and_says_why_on_stderr() {
     let n = bytes.len();
     bytes[n / 2] ^= 0x40;
     fs::write(&frt, bytes).expect("write");
-    let o = run(&[
-        "resolve",
-        "--artifacts",
-        s(&out),
-        "--brand",
-        "acme",
-        "--zip",
-        "10001",
-        "--product",
-        "auto",
-    ]);
+    let o = resolve(&out, "acme", "10001", "auto", &[]);
     assert!(o.status.success());
     assert_eq!(
         stdout(&o),
@@ -407,17 +376,7 @@ fn a_corrupt_artifact_answers_unavailable_and_says_why_on_stderr() {
 #[test]
 fn resolve_without_a_manifest_fails_with_a_message() {
     let t = TempDir::new("nomanifest");
-    let o = run(&[
-        "resolve",
-        "--artifacts",
-        s(&t.0),
-        "--brand",
-        "acme",
-        "--zip",
-        "10001",
-        "--product",
-        "auto",
-    ]);
+    let o = resolve(&t.0, "acme", "10001", "auto", &[]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("manifest.json"), "{}", stderr(&o));
 }

@@ -1,44 +1,17 @@
 //! `formroute diff`: two builds of the sample data compared through the resolver, as text and JSON.
 
+mod common;
+
+use common::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_formroute");
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Builds the sample data with `edit` applied to (file name, contents) into `out`.
-fn build(name: &str, edit: impl Fn(&str, String) -> String) -> PathBuf {
-    let root =
-        std::env::temp_dir().join(format!("formroute-diff-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    let data = root.join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    for f in [
-        "zips.csv",
-        "brands.csv",
-        "forms.csv",
-        "rules.csv",
-        "zip_overrides.csv",
-    ] {
-        let text = std::fs::read_to_string(repo().join("data").join(f)).unwrap();
-        std::fs::write(data.join(f), edit(f, text)).unwrap();
-    }
-    let out = root.join("out");
-    let st = Command::new(BIN)
-        .args(["build", "--data"])
-        .arg(&data)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
+/// Builds the sample data with `edit` applied to (file name, contents); returns the output folder.
+fn build_edited(name: &str, edit: impl Fn(&str, String) -> String) -> PathBuf {
+    let root = scratch(&format!("diff-{name}"));
+    let (data, out) = (root.join("data"), root.join("out"));
+    write_sample_data(&data, edit);
+    build(&data, &out);
     out
 }
 
@@ -59,9 +32,9 @@ fn diff(old: &Path, new: &Path, json: bool) -> String {
 
 #[test]
 fn diff_counts_zips_whose_form_type_or_url_changes_per_brand_and_product() {
-    let old = build("old", |_, t| t);
+    let old = build_edited("old", |_, t| t);
     // lakeside's first form (home, direct) moves to a new host: its URL changes, its form type not.
-    let new = build("new", |f, t| match f {
+    let new = build_edited("new", |f, t| match f {
         "forms.csv" => t.replacen(
             "https://www.lakeside.example/",
             "https://new.lakeside.example/",
@@ -110,8 +83,8 @@ fn diff_counts_zips_whose_form_type_or_url_changes_per_brand_and_product() {
 
 #[test]
 fn diff_reports_form_type_changes_from_a_rule_change() {
-    let old = build("rule-old", |_, t| t);
-    let new = build("rule-new", |f, t| match f {
+    let old = build_edited("rule-old", |_, t| t);
+    let new = build_edited("rule-new", |f, t| match f {
         "rules.csv" => t.replacen("acme,*,*,direct", "acme,*,*,agent", 1),
         _ => t,
     });

@@ -1,26 +1,16 @@
 //! `formroute logs report` as a user runs it: the real binary over archived NDJSON(.gz) folders, its tables, JSON, CSV and HTML, and the HTML in headless Chromium.
 
+mod common;
+
+use common::*;
 use flate2::write::GzEncoder;
 use serde_json::{json, Value};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 const H17: u64 = 1_785_000_000_000; // 2026-07-25T17:20:00Z
 const HOUR: u64 = 3_600_000;
-
-fn temp_dir(name: &str) -> PathBuf {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let d = std::env::temp_dir().join(format!(
-        "formroute-logs-{name}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 /// A logged event (client fields plus the logger's), as the archive holds them.
 fn event(id: &str, brand: &str, received: u64, fields: Value) -> Value {
@@ -82,7 +72,7 @@ fn write_part(root: &Path, brand: &str, received: u64, name: &str, lines: &[Stri
 /// The sample archive: acme at 17h (two objects sharing a duplicate and a malformed line),
 /// acme at 18h, solar at 17h.
 fn sample_archive() -> PathBuf {
-    let root = temp_dir("sample");
+    let root = scratch("logs-sample");
     let s = |v: Value| v.to_string();
     write_part(
         &root,
@@ -150,9 +140,12 @@ fn sample_archive() -> PathBuf {
     root
 }
 
-fn formroute(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_formroute"))
-        .args(args)
+/// `formroute logs report --from FROM` then `extra` flags; returns (success, stdout, stderr).
+fn logs_report(from: &Path, extra: &[&str]) -> (bool, String, String) {
+    let out = Command::new(BIN)
+        .args(["logs", "report", "--from"])
+        .arg(from)
+        .args(extra)
         .output()
         .unwrap();
     (
@@ -162,17 +155,11 @@ fn formroute(args: &[&str]) -> (bool, String, String) {
     )
 }
 
+/// The JSON report of the archive at `root`, which must succeed.
 fn report_json(root: &Path, extra: &[&str]) -> Value {
-    let mut args = vec![
-        "logs",
-        "report",
-        "--from",
-        root.to_str().unwrap(),
-        "--format",
-        "json",
-    ];
+    let mut args = vec!["--format", "json"];
     args.extend_from_slice(extra);
-    let (ok, stdout, stderr) = formroute(&args);
+    let (ok, stdout, stderr) = logs_report(root, &args);
     assert!(ok, "{stderr}");
     serde_json::from_str(&stdout).unwrap()
 }
@@ -252,14 +239,7 @@ fn filters_skip_whole_partitions_and_events_outside_them() {
     // Events at exactly 17:20:00.000 are not before --until; the two at +1, +2... ms are not either.
     assert_eq!(early["input"]["events"], 0);
     assert_eq!(early["input"]["filtered_out"], 8);
-    let (ok, _, stderr) = formroute(&[
-        "logs",
-        "report",
-        "--from",
-        root.to_str().unwrap(),
-        "--since",
-        "last tuesday",
-    ]);
+    let (ok, _, stderr) = logs_report(&root, &["--since", "last tuesday"]);
     assert!(!ok);
     assert!(
         stderr.contains("--since") && stderr.contains("YYYY-MM-DD"),
@@ -270,7 +250,7 @@ fn filters_skip_whole_partitions_and_events_outside_them() {
 #[test]
 fn terminal_tables_and_csv_show_the_same_numbers() {
     let root = sample_archive();
-    let (ok, table, stderr) = formroute(&["logs", "report", "--from", root.to_str().unwrap()]);
+    let (ok, table, stderr) = logs_report(&root, &[]);
     assert!(ok, "{stderr}");
     for needle in [
         "resolves 8  ok 4  fallbacks 4 (50.0%)",
@@ -286,14 +266,7 @@ fn terminal_tables_and_csv_show_the_same_numbers() {
     assert!(stderr.contains("logs report: reading 4 files"), "{stderr}");
     assert!(!table.contains("logs report:"));
 
-    let (ok, csv, _) = formroute(&[
-        "logs",
-        "report",
-        "--from",
-        root.to_str().unwrap(),
-        "--format",
-        "csv",
-    ]);
+    let (ok, csv, _) = logs_report(&root, &["--format", "csv"]);
     assert!(ok);
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines[0], "table,brand,key,detail,value");
@@ -310,7 +283,7 @@ fn terminal_tables_and_csv_show_the_same_numbers() {
 
 #[test]
 fn a_missing_folder_is_an_error_that_says_so() {
-    let (ok, stdout, stderr) = formroute(&["logs", "report", "--from", "/nonexistent/archive"]);
+    let (ok, stdout, stderr) = logs_report(Path::new("/nonexistent/archive"), &[]);
     assert!(!ok);
     assert!(stdout.is_empty());
     assert!(
@@ -323,16 +296,10 @@ fn a_missing_folder_is_an_error_that_says_so() {
 fn the_html_report_is_one_self_contained_file() {
     let root = sample_archive();
     let html = root.join("report.html");
-    let (ok, _, stderr) = formroute(&[
-        "logs",
-        "report",
-        "--from",
-        root.to_str().unwrap(),
-        "--html",
-        html.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
+    let (ok, _, stderr) = logs_report(
+        &root,
+        &["--html", html.to_str().unwrap(), "--format", "json"],
+    );
     assert!(ok, "{stderr}");
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.starts_with("<!doctype html>"));
@@ -347,8 +314,7 @@ fn the_html_report_is_one_self_contained_file() {
 #[test]
 fn the_html_report_renders_in_headless_chromium_without_errors() {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let pw = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../client-js/node_modules/playwright-core");
+    let pw = repo().join("client-js/node_modules/playwright-core");
     if !Path::new(&chromium).exists() || !pw.exists() {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -360,14 +326,7 @@ fn the_html_report_renders_in_headless_chromium_without_errors() {
     }
     let root = sample_archive();
     let html = root.join("report.html");
-    let (ok, _, stderr) = formroute(&[
-        "logs",
-        "report",
-        "--from",
-        root.to_str().unwrap(),
-        "--html",
-        html.to_str().unwrap(),
-    ]);
+    let (ok, _, stderr) = logs_report(&root, &["--html", html.to_str().unwrap()]);
     assert!(ok, "{stderr}");
     let script = r#"
 const { chromium } = require(process.argv[1]);

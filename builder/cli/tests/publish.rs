@@ -3,7 +3,10 @@
 //! Needs `FORMROUTE_MOTO_URL` (tests/run-all.sh starts moto and exports it). Without it each test
 //! prints a notice and passes, unless `CI` is set, in which case it fails.
 
+mod common;
+
 use aws_sdk_s3::Client as S3;
+use common::*;
 use formroute_core::artifact::Artifact;
 use formroute_core::manifest::Manifest;
 use serde_json::Value;
@@ -11,8 +14,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
-
-const BIN: &str = env!("CARGO_BIN_EXE_formroute");
 
 fn moto() -> Option<String> {
     match std::env::var("FORMROUTE_MOTO_URL") {
@@ -27,20 +28,6 @@ fn moto() -> Option<String> {
     }
 }
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "formroute-publish-test-{}-{name}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// Three builds of the sample data: v0 as it is, v1 and v2 with acme's display name changed
 /// (so only acme's artifact differs between them). Built once per test process.
 fn builds() -> &'static [PathBuf; 3] {
@@ -53,30 +40,15 @@ fn builds() -> &'static [PathBuf; 3] {
             .enumerate()
         {
             let data = root.join(format!("data{i}"));
-            std::fs::create_dir_all(&data).unwrap();
-            for f in ["zips.csv", "forms.csv", "rules.csv", "zip_overrides.csv"] {
-                std::fs::copy(repo().join("data").join(f), data.join(f)).unwrap();
-            }
-            let brands = std::fs::read_to_string(repo().join("data/brands.csv")).unwrap();
-            assert!(brands.contains("acme,Acme Insurance,"));
-            std::fs::write(
-                data.join("brands.csv"),
-                brands.replace("acme,Acme Insurance,", &format!("acme,{name},")),
-            )
-            .unwrap();
+            write_sample_data(&data, |f, text| {
+                if f != "brands.csv" {
+                    return text;
+                }
+                assert!(text.contains("acme,Acme Insurance,"));
+                text.replace("acme,Acme Insurance,", &format!("acme,{name},"))
+            });
             let dir = root.join(format!("out{i}"));
-            let st = Command::new(BIN)
-                .args(["build", "--data"])
-                .arg(&data)
-                .arg("--out")
-                .arg(&dir)
-                .output()
-                .unwrap();
-            assert!(
-                st.status.success(),
-                "{}",
-                String::from_utf8_lossy(&st.stderr)
-            );
+            build(&data, &dir);
             out.push(dir);
         }
         [out[0].clone(), out[1].clone(), out[2].clone()]
@@ -125,6 +97,13 @@ fn publish(url: &str, dir: &Path, bucket: &str, extra: &[&str]) -> Value {
     ];
     args.extend_from_slice(extra);
     ok(url, &args)
+}
+
+/// `rollback --bucket BUCKET --prefix cdn/v1` then `extra` flags.
+fn rollback_args<'a>(bucket: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["rollback", "--bucket", bucket, "--prefix", "cdn/v1"];
+    args.extend_from_slice(extra);
+    args
 }
 
 struct Moto {
@@ -534,17 +513,7 @@ fn rollback_repoints_a_brand_or_all_and_invalidates_what_changed() {
 
     let back = ok(
         &m.url,
-        &[
-            "rollback",
-            "--bucket",
-            &bucket,
-            "--prefix",
-            "cdn/v1",
-            "--brand",
-            "acme",
-            "--distribution",
-            &dist,
-        ],
+        &rollback_args(&bucket, &["--brand", "acme", "--distribution", &dist]),
     );
     assert_eq!(back["build"], first["build"]);
     assert_eq!(m.get(&bucket, "cdn/v1/acme.frt").unwrap(), artifact(b0));
@@ -558,12 +527,7 @@ fn rollback_repoints_a_brand_or_all_and_invalidates_what_changed() {
 
     // Forward again to the newer build, for every brand.
     let to = second["build"].as_str().unwrap();
-    let fwd = ok(
-        &m.url,
-        &[
-            "rollback", "--bucket", &bucket, "--prefix", "cdn/v1", "--all", "--to", to,
-        ],
-    );
+    let fwd = ok(&m.url, &rollback_args(&bucket, &["--all", "--to", to]));
     assert_eq!(
         fwd["invalidated"],
         serde_json::json!(["/cdn/v1/acme.frt", "/cdn/v1/manifest.json"])
@@ -577,16 +541,7 @@ fn rollback_repoints_a_brand_or_all_and_invalidates_what_changed() {
     // An unknown build is refused with a message, and nothing changes.
     let bad = formroute(
         &m.url,
-        &[
-            "rollback",
-            "--bucket",
-            &bucket,
-            "--prefix",
-            "cdn/v1",
-            "--all",
-            "--to",
-            "0000000000000000",
-        ],
+        &rollback_args(&bucket, &["--all", "--to", "0000000000000000"]),
         &[],
     );
     assert!(!bad.status.success());

@@ -1,16 +1,13 @@
 //! `formroute serve`: spawns the binary on a free port and checks pages, artifacts with CDN headers, the dev endpoints, beacons and rebuilds.
 
+mod common;
+
+use common::*;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_formroute");
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// A running `formroute serve`, stopped when dropped.
 struct Server {
@@ -172,6 +169,8 @@ fn serve_answers_pages_artifacts_with_cdn_headers_dev_endpoints_and_beacons() {
         Some("public, max-age=60, stale-while-revalidate=86400")
     );
     assert_eq!(plain.header("content-encoding"), None);
+    // Cross-origin pages may read its Resource Timing (the client's load event: cache or network).
+    assert_eq!(plain.header("timing-allow-origin"), Some("*"));
     assert_eq!(
         plain.body.len() as u64,
         m["brands"]["acme"]["artifact_bytes"].as_u64().unwrap()
@@ -197,6 +196,7 @@ fn serve_answers_pages_artifacts_with_cdn_headers_dev_endpoints_and_beacons() {
         Some("public, max-age=31536000, immutable")
     );
     assert_eq!(hashed.body, plain.body);
+    assert_eq!(hashed.header("timing-allow-origin"), Some("*"));
     assert_eq!(get(addr, "/nobrand.frt", &[]).status, 404);
 
     // The snippet, when client-js/dist is built.
@@ -260,19 +260,6 @@ fn serve_answers_pages_artifacts_with_cdn_headers_dev_endpoints_and_beacons() {
     assert_eq!(refused.status, 403);
 }
 
-fn copy_data(to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for f in [
-        "zips.csv",
-        "brands.csv",
-        "forms.csv",
-        "rules.csv",
-        "zip_overrides.csv",
-    ] {
-        std::fs::copy(repo().join("data").join(f), to.join(f)).unwrap();
-    }
-}
-
 fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
     let start = Instant::now();
     while !ok() {
@@ -286,9 +273,8 @@ fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
 
 #[test]
 fn serve_rebuilds_on_change_and_keeps_the_last_good_build_when_one_fails() {
-    let data = std::env::temp_dir().join(format!("formroute-serve-data-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data);
-    copy_data(&data);
+    let data = scratch("serve-data");
+    write_sample_data(&data, |_, text| text);
     let server = start("rebuild", &data);
     let first = manifest(&server)["brands"]["acme"]["artifact"].clone();
 

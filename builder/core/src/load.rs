@@ -512,6 +512,30 @@ fn check_product_known(
     false
 }
 
+/// Columns 0 (`brand`) and 1 (`product` or `*`) of a `rules.csv` or `zip_overrides.csv` row,
+/// each checked against `brands.csv` and `forms.csv`. The product is `Some(None)` for `*`, and
+/// `None` when it is malformed or not a product of the brand.
+fn brand_and_product<'r>(
+    row: &table::Row<'r>,
+    brands: &BrandNames,
+    products: &Products,
+    d: &mut Diags,
+) -> (Option<&'r str>, Option<Option<&'r str>>) {
+    const BRAND: usize = 0;
+    const PRODUCT: usize = 1;
+    let brand = row.value(BRAND, d, check::slug);
+    if let Some(brand) = brand {
+        check_brand_known(row, BRAND, brand, brands, d);
+    }
+    let mut product = row.value(PRODUCT, d, check::slug_or_star);
+    if let (Some(brand), Some(Some(p))) = (brand, product) {
+        if !check_product_known(row, PRODUCT, brand, p, products, d) {
+            product = None;
+        }
+    }
+    (brand, product)
+}
+
 /// Returns whether the file could be read.
 fn load_rules(
     bytes: Option<&[u8]>,
@@ -521,8 +545,6 @@ fn load_rules(
     db: &mut Database,
     d: &mut Diags,
 ) -> bool {
-    const BRAND: usize = 0;
-    const PRODUCT: usize = 1;
     const STATE: usize = 2;
     const FORM_TYPE: usize = 3;
     let Some(mut table) = Table::open(&RULES, bytes, d) else {
@@ -530,16 +552,7 @@ fn load_rules(
     };
     let mut keys = Keys::default();
     while let Some(row) = table.next_row(d) {
-        let brand = row.value(BRAND, d, check::slug);
-        if let Some(brand) = brand {
-            check_brand_known(&row, BRAND, brand, brands, d);
-        }
-        let mut product = row.value(PRODUCT, d, check::slug_or_star);
-        if let (Some(brand), Some(Some(p))) = (brand, product) {
-            if !check_product_known(&row, PRODUCT, brand, p, products, d) {
-                product = None;
-            }
-        }
+        let (brand, product) = brand_and_product(&row, brands, products, d);
         let state = row.value(STATE, d, check::state_or_star);
         if let (Some(Some(state)), Some(zips)) = (state, zips) {
             if !zips.states.contains(state) {
@@ -560,18 +573,7 @@ fn load_rules(
             continue;
         };
         let key = [brand, product.unwrap_or("*"), state.unwrap_or("*")];
-        if let Some(first) = keys.first_line(&key, row.line) {
-            row.error(
-                BRAND,
-                d,
-                Problem::new(
-                    format!(
-                        "duplicate rule (brand `{}`, product `{}`, state `{}`): line {first} already has it",
-                        key[0], key[1], key[2]
-                    ),
-                    "keep one rule per brand, product and state: remove this row or the other",
-                ),
-            );
+        if keys.is_duplicate(&row, &key, ("rule", "state", "state"), d) {
             continue;
         }
         if let (Some(form_type), Some(b)) = (form_type, db.brands.get_mut(brand)) {
@@ -595,8 +597,6 @@ fn load_overrides(
     db: &mut Database,
     d: &mut Diags,
 ) -> bool {
-    const BRAND: usize = 0;
-    const PRODUCT: usize = 1;
     const PREFIX: usize = 2;
     const FORM_TYPE: usize = 3;
     let Some(mut table) = Table::open(&OVERRIDES, bytes, d) else {
@@ -604,16 +604,7 @@ fn load_overrides(
     };
     let mut keys = Keys::default();
     while let Some(row) = table.next_row(d) {
-        let brand = row.value(BRAND, d, check::slug);
-        if let Some(brand) = brand {
-            check_brand_known(&row, BRAND, brand, brands, d);
-        }
-        let mut product = row.value(PRODUCT, d, check::slug_or_star);
-        if let (Some(brand), Some(Some(p))) = (brand, product) {
-            if !check_product_known(&row, PRODUCT, brand, p, products, d) {
-                product = None;
-            }
-        }
+        let (brand, product) = brand_and_product(&row, brands, products, d);
         let prefix = row.value(PREFIX, d, |v| check::zip_prefix(v).map(|()| v));
         if let (Some(prefix), Some(zips)) = (prefix, zips) {
             if !zips.any_starts_with(prefix.as_bytes()) {
@@ -632,18 +623,7 @@ fn load_overrides(
             continue;
         };
         let key = [brand, product.unwrap_or("*"), prefix];
-        if let Some(first) = keys.first_line(&key, row.line) {
-            row.error(
-                BRAND,
-                d,
-                Problem::new(
-                    format!(
-                        "duplicate override (brand `{}`, product `{}`, zip_prefix `{}`): line {first} already has it",
-                        key[0], key[1], key[2]
-                    ),
-                    "keep one override per brand, product and prefix: remove this row or the other",
-                ),
-            );
+        if keys.is_duplicate(&row, &key, ("override", "zip_prefix", "prefix"), d) {
             continue;
         }
         if let (Some(form_type), Some(b)) = (form_type, db.brands.get_mut(brand)) {
@@ -679,6 +659,33 @@ impl Keys {
         }
         self.lines.insert(self.buf.clone(), line);
         None
+    }
+
+    /// Whether the row's `[brand, product, third]` key was seen before; if so reports it on the
+    /// brand column. `names` is (what a row is, the third column's name, its noun in the help).
+    fn is_duplicate(
+        &mut self,
+        row: &table::Row<'_>,
+        key: &[&str; 3],
+        (what, column, noun): (&str, &str, &str),
+        d: &mut Diags,
+    ) -> bool {
+        const BRAND: usize = 0;
+        let Some(first) = self.first_line(key, row.line) else {
+            return false;
+        };
+        row.error(
+            BRAND,
+            d,
+            Problem::new(
+                format!(
+                    "duplicate {what} (brand `{}`, product `{}`, {column} `{}`): line {first} already has it",
+                    key[0], key[1], key[2]
+                ),
+                format!("keep one {what} per brand, product and {noun}: remove this row or the other"),
+            ),
+        );
+        true
     }
 }
 

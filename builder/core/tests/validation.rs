@@ -338,13 +338,7 @@ sol,Seguros Sol,ES,https://sol.example/,https://sol.example
 #[test]
 fn crlf_line_ends_are_read_like_lf() {
     let mut db = Db::valid();
-    for f in [
-        "zips.csv",
-        "brands.csv",
-        "forms.csv",
-        "rules.csv",
-        "zip_overrides.csv",
-    ] {
+    for f in formroute_core::load::FILES {
         let crlf = db.text(f).replace('\n', "\r\n");
         db.set(f, crlf);
     }

@@ -1,6 +1,7 @@
-//! Helpers shared by lambda-logger's tests: fixture paths, example events, unique temp files.
+//! Helpers shared by lambda-logger's tests: fixture paths, example events, unique temp files (AWS and processes in submodules).
 #![allow(dead_code)]
 
+pub mod aws;
 pub mod procs;
 
 use serde_json::Value;

@@ -9,6 +9,7 @@
 
 use super::check::{self, Problem};
 use super::Diags;
+use crate::diag::Severity;
 use csv::ByteRecord;
 
 /// A file's name and the columns SPEC gives it (in SPEC's order; the file may use any order).
@@ -397,19 +398,18 @@ impl<'r> Row<'r> {
 
     /// Reports `p` as an error about column `k` of this row.
     pub fn error(&self, k: usize, d: &mut Diags, p: Problem) {
-        d.error(
-            self.schema.file,
-            self.line,
-            self.column(k),
-            Some(self.schema.columns[k]),
-            p.message,
-            p.help,
-        );
+        self.report(Severity::Error, k, d, p);
     }
 
     /// Reports `p` as a warning about column `k` of this row.
     pub fn warning(&self, k: usize, d: &mut Diags, p: Problem) {
-        d.warning(
+        self.report(Severity::Warning, k, d, p);
+    }
+
+    /// Reports `p` with `severity` about column `k` of this row.
+    fn report(&self, severity: Severity, k: usize, d: &mut Diags, p: Problem) {
+        d.push(
+            severity,
             self.schema.file,
             self.line,
             self.column(k),

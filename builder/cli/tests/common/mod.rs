@@ -1,0 +1,53 @@
+//! Helpers shared by the `formroute` CLI tests: the binary, the repository's sample data, scratch folders, a build.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// The `formroute` binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_formroute");
+
+/// The repository root (the sample data is in `data/`, the built client in `client-js/dist`).
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A fresh, empty folder under the system temp dir, unique to this process and call.
+pub fn scratch(name: &str) -> PathBuf {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "formroute-test-{name}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Writes the five files of the repository's sample data into `to` (created), each file's
+/// text passed through `edit(file name, text)`.
+pub fn write_sample_data(to: &Path, edit: impl Fn(&str, String) -> String) {
+    std::fs::create_dir_all(to).unwrap();
+    for f in formroute_core::load::FILES {
+        let text = std::fs::read_to_string(repo().join("data").join(f)).unwrap();
+        std::fs::write(to.join(f), edit(f, text)).unwrap();
+    }
+}
+
+/// `formroute build --data DATA --out OUT`, which must succeed.
+pub fn build(data: &Path, out: &Path) {
+    let st = Command::new(BIN)
+        .args(["build", "--data"])
+        .arg(data)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+}
