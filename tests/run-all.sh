@@ -40,7 +40,8 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet
 
 # ---- Rust tests (unit, CLI, moto and runtime-emulator integration) --------------------------
 echo "tests: cargo test" >&2
-cargo build --locked --bins
+# `cargo test` also builds both binaries (the integration tests and the node tests below run them);
+# a separate `cargo build` would compile the AWS stack twice, with and without the dev-dependencies' features.
 cargo test --locked
 cargo test --locked -p formroute-zipgen   # not a default member: it embeds the whole ZIP source
 
