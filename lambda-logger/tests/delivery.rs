@@ -217,11 +217,19 @@ fn a_queue_that_is_down_gives_503_quickly() {
         "took {:?}",
         started.elapsed()
     );
-    assert!(logger
-        .stderr
-        .lock()
-        .unwrap()
-        .contains("could not be queued"));
+    // The logger's stderr is collected by a reader thread: give it a moment to catch up.
+    let logged = || {
+        logger
+            .stderr
+            .lock()
+            .unwrap()
+            .contains("could not be queued")
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !logged() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(logged(), "the logger said nothing about the failed queue");
 }
 
 #[test]

@@ -5,7 +5,7 @@
 //! ```text
 //! /                         the demo page (builder/cli/src/demo/, compiled in)
 //! /example.html             the minimal page a website team copies (declarative form)
-//! /formroute.min.js         the client snippet, from client-js/dist (run `npm run build` there)
+//! /formroute.min.js         the client snippet, from --client (client-js/dist), else the copy compiled in
 //! /<brand>.frt              the brand's live artifact: short TTL, ETag, 304
 //! /a/<brand>.<hash>.frt     content-addressed files: immutable
 //! /manifest.json            the live manifest
@@ -190,7 +190,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let snippet = args.client.join("formroute.min.js");
     if !snippet.is_file() {
         eprintln!(
-            "formroute: warning: {} is missing, so pages cannot load the client: run `npm ci && npm run build` in client-js",
+            "formroute: {} not found: serving the client snippet built into this binary",
             snippet.display()
         );
     }
@@ -430,22 +430,31 @@ async fn top_level(
     }
     if file.starts_with("formroute.") && file.ends_with(".js") && !file.contains("..") {
         let path = app.client.join(&file);
-        return match tokio::fs::read(&path).await {
-            Ok(bytes) => {
-                let mut res = response(StatusCode::OK, "text/javascript; charset=utf-8", bytes);
-                res.headers_mut().insert(
-                    header::CACHE_CONTROL,
-                    HeaderValue::from_static(CACHE_POINTER),
-                );
-                res
-            }
-            Err(_) => not_found(&format!(
-                "{} is missing: run `npm ci && npm run build` in client-js, then reload",
-                path.display()
-            )),
+        let body = match tokio::fs::read(&path).await {
+            Ok(bytes) => Body::from(bytes),
+            // Not there (serve started outside the repository): the committed build, embedded.
+            Err(_) => match embedded_client(&file) {
+                Some(bytes) => Body::from(bytes),
+                None => return not_found(&format!("{} is missing", path.display())),
+            },
         };
+        let mut res = response(StatusCode::OK, "text/javascript; charset=utf-8", body);
+        res.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(CACHE_POINTER),
+        );
+        return res;
     }
     not_found("not found")
+}
+
+/// The client files committed in `client-js/dist`, compiled in so that `serve` works from any folder.
+fn embedded_client(file: &str) -> Option<&'static [u8]> {
+    match file {
+        "formroute.min.js" => Some(include_bytes!("../../../client-js/dist/formroute.min.js")),
+        "formroute.esm.js" => Some(include_bytes!("../../../client-js/dist/formroute.esm.js")),
+        _ => None,
+    }
 }
 
 fn json(value: serde_json::Value) -> Response {

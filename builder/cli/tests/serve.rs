@@ -24,7 +24,7 @@ impl Drop for Server {
     }
 }
 
-fn start(name: &str, data: &Path) -> Server {
+fn start(name: &str, data: &Path, client: &Path) -> Server {
     let work = std::env::temp_dir().join(format!(
         "formroute-serve-test-{}-{name}",
         std::process::id()
@@ -43,7 +43,7 @@ fn start(name: &str, data: &Path) -> Server {
         .arg("--work")
         .arg(&work)
         .arg("--client")
-        .arg(repo().join("client-js/dist"))
+        .arg(client)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -147,7 +147,7 @@ fn manifest(server: &Server) -> serde_json::Value {
 
 #[test]
 fn serve_answers_pages_artifacts_with_cdn_headers_dev_endpoints_and_beacons() {
-    let server = start("all", &repo().join("data"));
+    let server = start("all", &repo().join("data"), &repo().join("client-js/dist"));
     let addr = server.addr.as_str();
 
     let page = get(addr, "/", &[]);
@@ -199,14 +199,11 @@ fn serve_answers_pages_artifacts_with_cdn_headers_dev_endpoints_and_beacons() {
     assert_eq!(hashed.header("timing-allow-origin"), Some("*"));
     assert_eq!(get(addr, "/nobrand.frt", &[]).status, 404);
 
-    // The snippet, when client-js/dist is built.
+    // The snippet: client-js/dist is committed, and compiled in for when serve runs elsewhere.
     let snippet = get(addr, "/formroute.min.js", &[]);
-    if repo().join("client-js/dist/formroute.min.js").is_file() {
-        assert_eq!(snippet.status, 200);
-    } else {
-        assert_eq!(snippet.status, 404);
-        assert!(snippet.text().contains("npm run build"));
-    }
+    assert_eq!(snippet.status, 200);
+    let committed = std::fs::read(repo().join("client-js/dist/formroute.min.js")).unwrap();
+    assert_eq!(snippet.body, committed);
 
     // The dev endpoint: the reference resolver's line and the row that decided.
     let e: serde_json::Value = serde_json::from_slice(
@@ -275,7 +272,12 @@ fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
 fn serve_rebuilds_on_change_and_keeps_the_last_good_build_when_one_fails() {
     let data = scratch("serve-data");
     write_sample_data(&data, |_, text| text);
-    let server = start("rebuild", &data);
+    // Started where there is no client-js/dist: the snippet compiled into the binary is served.
+    let server = start("rebuild", &data, &data.join("no-client-here"));
+    let snippet = get(&server.addr, "/formroute.min.js", &[]);
+    assert_eq!(snippet.status, 200);
+    let committed = std::fs::read(repo().join("client-js/dist/formroute.min.js")).unwrap();
+    assert_eq!(snippet.body, committed);
     let first = manifest(&server)["brands"]["acme"]["artifact"].clone();
 
     // A broken rules.csv: the build is refused, the old artifacts stay served.
