@@ -42,7 +42,9 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet
 echo "tests: cargo test" >&2
 # `cargo test` also builds both binaries (the integration tests and the node tests below run them);
 # a separate `cargo build` would compile the AWS stack twice, with and without the dev-dependencies' features.
-cargo test --locked
+# `fault-injection` compiles the test-only "kill the publish before write N" hook into the test
+# binary (tests/publish.rs); release builds never have it.
+cargo test --locked --features formroute/fault-injection
 cargo test --locked -p formroute-zipgen   # not a default member: it embeds the whole ZIP source
 
 # ---- JavaScript: unit, size budget, conformance with Rust, headless browser -----------------

@@ -6,6 +6,7 @@
 //! enriched and stored, and the answer is 202 with the counts, or 503 if storing failed.
 //! Answers never contain what the visitor sent, apart from the allowed origin.
 
+use crate::enrich::enrich;
 use crate::{origins::Origins, sink::Sink};
 use axum::body::{to_bytes, Body};
 use axum::extract::{ConnectInfo, Request, State};
@@ -13,7 +14,8 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use axum::routing::any;
 use axum::Router;
-use formroute_core::beacon::{parse_batch, BatchError, Enrichment, LoggedEvent, MAX_BODY_BYTES};
+use formroute_events::event::MAX_BODY_BYTES;
+use formroute_events::{parse_batch, BatchError, LoggedEvent};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -23,7 +25,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub const ROUTE: &str = "/v1/events";
 
 /// Facts about a request that only the hosting shell knows (set as a request extension by
-/// [`crate::lambda::service`]; the local server gives the peer address through `ConnectInfo`).
+/// `crate::lambda::service` (feature `lambda`); the local server gives the peer address through `ConnectInfo`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestFacts {
     /// The platform's request id (Lambda's).
@@ -67,11 +69,6 @@ impl Logger {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
-    }
-
-    /// The sink events go to.
-    pub fn sink(&self) -> &Sink {
-        &self.sink
     }
 
     fn local_request_id(&self) -> String {
@@ -228,7 +225,7 @@ async fn events(State(logger): State<Arc<Logger>>, req: Request) -> Response {
             "origin not allowed for a brand of the batch",
         );
     }
-    let meta = Enrichment::new(
+    let meta = enrich(
         now_ms(),
         request_id,
         header_str(&headers, "cloudfront-viewer-country"),

@@ -1,12 +1,18 @@
-//! lambda-logger: the beacon endpoint (SPEC "Beacon events") as one axum `Router`, and the sinks it writes to.
+//! lambda-logger: the beacon endpoint (SPEC "Beacon events") as one axum `Router`, the sinks it writes to, and the archiver that moves queued events to S3.
 //!
-//! The same [`router`] runs on AWS Lambda (through [`lambda::service`] and `lambda_http::run`),
-//! locally (`lambda-logger serve`, `axum::serve`) and inside `formroute serve`, which mounts it.
-//! The event schema and its validation live in `formroute_core::beacon`; this crate adds HTTP,
-//! CORS, enrichment and delivery.
+//! This crate builds two binaries: `lambda-logger` (the endpoint) and `lambda-archiver` (SQS
+//! to gzipped NDJSON partitions on S3, see [`archive`]). The same [`router`] runs on AWS Lambda
+//! (through `lambda::service` and `lambda_http::run`, feature `lambda`, on by default), locally
+//! (`lambda-logger serve`, `axum::serve`) and inside `formroute serve`, which mounts it with
+//! `default-features = false` so the CLI never compiles the Lambda runtime.
+//!
+//! The event contract (schema, batch, stored form, archive layout) lives in `formroute_events`;
+//! this crate adds HTTP, CORS, [`enrich`]ment and delivery.
 
 pub mod archive;
+pub mod enrich;
 pub mod handler;
+#[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod origins;
 pub mod sink;

@@ -1,7 +1,7 @@
 //! Where accepted events go: the NDJSON spool file (local default) or an SQS queue.
 
 use crate::{spool::SpoolSink, sqs::SqsSink};
-use formroute_core::beacon::LoggedEvent;
+use formroute_events::LoggedEvent;
 
 /// A destination for accepted events. Made once at start-up and shared by every request.
 #[derive(Debug)]

@@ -1,16 +1,15 @@
 //! The spool sink: accepted events appended to a local file, one ASCII JSON object per line (NDJSON).
 
 use crate::sink::SinkError;
-use formroute_core::beacon::LoggedEvent;
+use formroute_events::LoggedEvent;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 
 /// An NDJSON file opened once for appending.
 #[derive(Debug)]
 pub struct SpoolSink {
-    path: PathBuf,
     file: Mutex<File>,
 }
 
@@ -19,14 +18,8 @@ impl SpoolSink {
     pub fn open(path: &Path) -> std::io::Result<SpoolSink> {
         let file = OpenOptions::new().create(true).append(true).open(path)?;
         Ok(SpoolSink {
-            path: path.to_owned(),
             file: Mutex::new(file),
         })
-    }
-
-    /// The file's path.
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Appends the events as one write, so lines of concurrent requests never interleave.

@@ -9,7 +9,7 @@ use crate::sink::SinkError;
 use aws_sdk_sqs::config::{BehaviorVersion, Region};
 use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 use aws_sdk_sqs::Client;
-use formroute_core::beacon::LoggedEvent;
+use formroute_events::LoggedEvent;
 use std::time::Duration;
 use tokio::task::JoinSet;
 
@@ -90,11 +90,6 @@ impl SqsSink {
             queue_url: queue_url.to_owned(),
             retry,
         }
-    }
-
-    /// The queue.
-    pub fn queue_url(&self) -> &str {
-        &self.queue_url
     }
 
     /// Queues every event: one `SendMessageBatch` per 10 events (fewer only when 10 would

@@ -1,13 +1,14 @@
 //! Writes a synthetic beacon archive (the archiver's partitioned gzipped NDJSON layout) for benchmarks of `formroute logs report`.
 //!
 //! Usage: `cargo run --release -p formroute --example gen_beacon_events -- OUT_DIR [EVENTS] [DUP_PERCENT]`
-//! Events are the logger's stored form (`formroute_core::beacon::LoggedEvent`), spread over
+//! Events are the logger's stored form (`formroute_events::LoggedEvent`), spread over
 //! 3 brands x 7 days x 24 hours, 1 % duplicates by default (in the same partition, as SQS
 //! redelivery makes them); deterministic (a fixed-seed PRNG). Prints the expected totals on stdout.
 
 use anyhow::{Context, Result};
 use flate2::write::GzEncoder;
-use formroute_core::beacon::{Enrichment, Event, EventType, LoggedEvent};
+use formroute_events::archive::Partition;
+use formroute_events::{Enrichment, Event, EventType, LoggedEvent};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -56,8 +57,7 @@ fn main() -> Result<()> {
         for hour in 0..24u64 {
             for brand in BRANDS {
                 let start = DAY0_MS + (day * 24 + hour) * 3_600_000;
-                let (dt, hh) = formroute_core::report::partition_of(start as i64);
-                let dir = out.join(format!("events/brand={brand}/dt={dt}/hour={hh}"));
+                let dir = out.join(Partition::of(brand, start as i64).dir());
                 std::fs::create_dir_all(&dir)?;
                 let f = std::fs::File::create(dir.join("part-00000.ndjson.gz"))?;
                 let mut gz =
@@ -115,13 +115,14 @@ fn main() -> Result<()> {
                     }
                     let logged = LoggedEvent {
                         event: ev,
-                        meta: Enrichment::new(
+                        meta: Enrichment {
                             received,
-                            format!("req-{:016x}", rng.next()),
-                            Some("US"),
-                            Some("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"),
-                            Some(std::net::IpAddr::from([203, 0, 113, (i % 250) as u8])),
-                        ),
+                            request_id: format!("req-{:016x}", rng.next()),
+                            country: Some("US".into()),
+                            ua: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36".into(),
+                            ip_prefix: Some("203.0.113.0/24".into()),
+                            bot: false,
+                        },
                     };
                     line.clear();
                     logged.write_json(&mut line);

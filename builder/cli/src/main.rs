@@ -1,14 +1,12 @@
-//! The `formroute` command: a thin clap shell over `formroute-core`, one subcommand per file.
+//! The `formroute` command: a thin clap shell over `formroute-core`, one subcommand per file in `cmd/`.
+//!
+//! `cmd/` holds the subcommands, `publish/` the S3 layout, history, plans and their executor,
+//! `logs/` the beacon report (read, aggregate, text, csv, html), and `aws.rs` the AWS plumbing.
 
-mod build;
-mod diff;
-mod logs_report;
+mod aws;
+mod cmd;
+mod logs;
 mod publish;
-mod report_html;
-mod resolve;
-mod rollback;
-mod s3layout;
-mod serve;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -24,31 +22,33 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Validate data/*.csv and compile it into per-brand artifacts and a manifest.
-    Build(build::Args),
+    Build(cmd::build::Args),
     /// Resolve (brand, zip, product, language) queries from compiled artifacts, as NDJSON.
-    Resolve(resolve::Args),
+    Resolve(cmd::resolve::Args),
     /// Upload a build to S3 (immutable hashed files, then short-lived pointers) and invalidate CloudFront.
-    Publish(publish::PublishArgs),
+    Publish(cmd::publish::PublishArgs),
     /// Re-point one brand, or all, to an earlier published build.
-    Rollback(rollback::RollbackArgs),
+    Rollback(cmd::rollback::RollbackArgs),
     /// Build data/ and serve artifacts, client snippet, demo page and beacon endpoint on one local port.
-    Serve(serve::ServeArgs),
+    #[cfg(feature = "serve")]
+    Serve(cmd::serve::ServeArgs),
     /// Compare two builds (folders or s3://bucket/prefix): per brand and product, the ZIPs whose form type or URL changes.
-    Diff(diff::DiffArgs),
+    Diff(cmd::diff::DiffArgs),
     /// The beacon logs: `logs report` summarises archived events for marketing and the data team.
-    Logs(logs_report::LogsArgs),
+    Logs(cmd::logs::LogsArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Build(args) => build::run(args),
-        Command::Resolve(args) => resolve::run(args),
-        Command::Publish(args) => publish::run(args).map(|()| ExitCode::SUCCESS),
-        Command::Rollback(args) => rollback::run(args).map(|()| ExitCode::SUCCESS),
-        Command::Serve(args) => serve::run(args).map(|()| ExitCode::SUCCESS),
-        Command::Diff(args) => diff::run(args).map(|()| ExitCode::SUCCESS),
-        Command::Logs(args) => logs_report::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Build(args) => cmd::build::run(args),
+        Command::Resolve(args) => cmd::resolve::run(args),
+        Command::Publish(args) => cmd::publish::run(args),
+        Command::Rollback(args) => cmd::rollback::run(args),
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => cmd::serve::run(args),
+        Command::Diff(args) => cmd::diff::run(args),
+        Command::Logs(args) => cmd::logs::run(args),
     };
     match result {
         Ok(code) => code,

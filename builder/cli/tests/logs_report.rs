@@ -55,8 +55,7 @@ fn fail(id: &str, brand: &str, received: u64, zip: &str, error: &str) -> Value {
 
 /// Writes lines to `root/events/brand=B/dt=D/hour=H/name`, gzipped when the name ends in .gz.
 fn write_part(root: &Path, brand: &str, received: u64, name: &str, lines: &[String]) {
-    let (day, hour) = formroute_core::report::partition_of(received as i64);
-    let dir = root.join(format!("events/brand={brand}/dt={day}/hour={hour}"));
+    let dir = root.join(formroute_events::archive::Partition::of(brand, received as i64).dir());
     std::fs::create_dir_all(&dir).unwrap();
     let text = lines.iter().map(|l| format!("{l}\n")).collect::<String>();
     let path = dir.join(name);

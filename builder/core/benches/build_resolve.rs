@@ -141,7 +141,7 @@ fn benches(c: &mut Criterion) {
     g.bench_function("data_load_and_compile", |b| {
         b.iter(|| {
             let l = load(black_box(&sources));
-            compile(&l.db, &columns)
+            compile(&l.db, &columns).expect("compiles")
         })
     });
     for n in [50, 100, 200] {
@@ -149,7 +149,7 @@ fn benches(c: &mut Criterion) {
         g.bench_function(format!("synth_{n}_brands_compile"), |b| {
             b.iter_batched(
                 || (),
-                |()| compile(black_box(&db), &columns),
+                |()| compile(black_box(&db), &columns).expect("compiles"),
                 BatchSize::PerIteration,
             )
         });
@@ -157,6 +157,7 @@ fn benches(c: &mut Criterion) {
     g.finish();
 
     let out = compile(&loaded.db, &columns)
+        .expect("compiles")
         .output
         .expect("data/ compiles");
     let name = &out

@@ -79,6 +79,20 @@ pub struct BuildOutput {
     pub coverage: Vec<BrandCoverage>,
 }
 
+/// A brand that has no error diagnostic could still not be compiled: a bug, never bad data.
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    /// The FST library refused to build or finish the brand's ZIP index.
+    #[error("brand {brand}: building its ZIP index failed (a formroute bug: please report it)")]
+    Fst {
+        /// The brand slug.
+        brand: String,
+        /// What the FST library said.
+        #[source]
+        source: fst::Error,
+    },
+}
+
 /// The result of [`compile`]: diagnostics always, output only when no diagnostic is an error.
 #[derive(Debug, Clone)]
 pub struct Compiled {
@@ -104,14 +118,15 @@ struct BrandBuild {
     files: Option<(Vec<u8>, Vec<u8>, u32)>,
 }
 
-/// Compiles every brand of `db`.
-pub fn compile(db: &Database, columns: &Columns) -> Compiled {
+/// Compiles every brand of `db`. Bad data gives diagnostics (and no output); the error is for a
+/// brand without diagnostics that still could not be compiled, so no brand is ever dropped silently.
+pub fn compile(db: &Database, columns: &Columns) -> Result<Compiled, CompileError> {
     let index = ZipIndex::new(&db.zips);
     let brands: Vec<&Brand> = db.brands.values().collect();
     let built: Vec<BrandBuild> = brands
         .par_iter()
         .map(|b| compile_brand(&index, b, columns))
-        .collect();
+        .collect::<Result<_, _>>()?;
 
     let mut diagnostics: Vec<Diagnostic> = built
         .iter()
@@ -162,10 +177,10 @@ pub fn compile(db: &Database, columns: &Columns) -> Compiled {
             coverage: built.iter().map(|b| b.coverage.clone()).collect(),
         }
     });
-    Compiled {
+    Ok(Compiled {
         output,
         diagnostics,
-    }
+    })
 }
 
 /// Lowercase hex SHA-256.
@@ -189,7 +204,11 @@ fn sorted_unique<'a>(it: impl Iterator<Item = &'a str>) -> Vec<String> {
         .collect()
 }
 
-fn compile_brand(index: &ZipIndex<'_>, brand: &Brand, columns: &Columns) -> BrandBuild {
+fn compile_brand(
+    index: &ZipIndex<'_>,
+    brand: &Brand,
+    columns: &Columns,
+) -> Result<BrandBuild, CompileError> {
     let products = brand.products();
     let np = products.len();
     let grid = Grid::build(index, &products, &brand.rules, &brand.overrides);
@@ -383,11 +402,11 @@ fn compile_brand(index: &ZipIndex<'_>, brand: &Brand, columns: &Columns) -> Bran
     }
 
     if diagnostics.iter().any(|d| d.severity == Severity::Error) {
-        return BrandBuild {
+        return Ok(BrandBuild {
             diagnostics,
             coverage,
             files: None,
-        };
+        });
     }
 
     // Tables.
@@ -411,18 +430,12 @@ fn compile_brand(index: &ZipIndex<'_>, brand: &Brand, columns: &Columns) -> Bran
     let mut classes: Vec<Vec<u32>> = Vec::new();
     let mut class_of: HashMap<Vec<u32>, u32> = HashMap::new();
     let mut state_class: Vec<Option<u32>> = vec![None; ns];
-    let mut fst =
-        match fst::raw::Builder::new_type(Vec::with_capacity(64 * 1024), artifact::FST_TYPE) {
-            Ok(b) => b,
-            // Creating a builder over a Vec writes the header into memory: it cannot fail.
-            Err(_) => {
-                return BrandBuild {
-                    diagnostics,
-                    coverage,
-                    files: None,
-                }
-            }
-        };
+    let fst_error = |source| CompileError::Fst {
+        brand: brand.slug.clone(),
+        source,
+    };
+    let mut fst = fst::raw::Builder::new_type(Vec::with_capacity(64 * 1024), artifact::FST_TYPE)
+        .map_err(fst_error)?;
     let mut key = Vec::with_capacity(1 + np);
     for z in 0..index.zips.len() {
         let s = index.state_of[z] as usize;
@@ -449,21 +462,10 @@ fn compile_brand(index: &ZipIndex<'_>, brand: &Brand, columns: &Columns) -> Bran
             }
         };
         // ZIPs are sorted and unique (model::Database), so insertion order is valid.
-        if fst.insert(index.zips[z], u64::from(class)).is_err() {
-            return BrandBuild {
-                diagnostics,
-                coverage,
-                files: None,
-            };
-        }
+        fst.insert(index.zips[z], u64::from(class))
+            .map_err(fst_error)?;
     }
-    let Ok(fst_bytes) = fst.into_inner() else {
-        return BrandBuild {
-            diagnostics,
-            coverage,
-            files: None,
-        };
-    };
+    let fst_bytes = fst.into_inner().map_err(fst_error)?;
     coverage.classes = classes.len() as u32;
 
     let mut form_rows: Vec<(u32, u32, u32, String)> = brand
@@ -496,9 +498,9 @@ fn compile_brand(index: &ZipIndex<'_>, brand: &Brand, columns: &Columns) -> Bran
     let n_classes = tables.classes.len() as u32;
     let frt = artifact::encode(&fst_bytes, &tables);
     let explain = Explain::of(brand).to_bytes();
-    BrandBuild {
+    Ok(BrandBuild {
         diagnostics,
         coverage,
         files: Some((frt, explain, n_classes)),
-    }
+    })
 }

@@ -10,6 +10,7 @@ use crate::explain::Explain;
 use crate::manifest::{Manifest, FORMAT_VERSION, MANIFEST_FILE};
 use crate::model::{Override, Rule};
 use crate::precedence::{self, Decider};
+use crate::spec::{normalise_language, normalise_product, parse_zip};
 use crate::template::{self, Values};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -116,42 +117,6 @@ impl Resolution {
     }
 }
 
-/// SPEC "trim": ASCII space, tab, LF, FF and CR at both ends, nothing else (not VT, not Unicode spaces).
-pub fn trim(s: &str) -> &str {
-    s.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\x0C' | '\r'))
-}
-
-/// SPEC "lowercase": `A-Z` to `a-z`, nothing else.
-pub fn lowercase(s: &str) -> String {
-    s.to_ascii_lowercase()
-}
-
-/// SPEC step 1: the five-digit ZIP of `DDDDD`, `DDDDD-DDDD` or `DDDDDDDDD` after trimming.
-pub fn parse_zip(zip: &str) -> Option<[u8; 5]> {
-    let b = trim(zip).as_bytes();
-    let digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
-    let ok = match b.len() {
-        5 | 9 => digits(b),
-        10 => digits(&b[..5]) && b[5] == b'-' && digits(&b[6..]),
-        _ => false,
-    };
-    if !ok {
-        return None;
-    }
-    let mut z = [0u8; 5];
-    z.copy_from_slice(&b[..5]);
-    Some(z)
-}
-
-/// SPEC step 5's normalisation: trim, lowercase, keep what stands before the first `-` or `_`.
-pub fn normalise_language(language: &str) -> String {
-    let l = lowercase(trim(language));
-    match l.find(['-', '_']) {
-        Some(i) => l[..i].to_string(),
-        None => l,
-    }
-}
-
 /// What step 4 needs, kept for `--explain`: the five-digit ZIP, its state, the normalised product.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reached {
@@ -173,7 +138,7 @@ pub fn resolve_traced(
     language: &str,
 ) -> (Resolution, Option<Reached>) {
     let t = &a.tables;
-    let product = lowercase(trim(product));
+    let product = normalise_product(product).into_owned();
     let asked_language = normalise_language(language);
     let zip5 = parse_zip(zip);
     let zip_str = zip5
@@ -448,65 +413,6 @@ impl ArtifactSet {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn trim_removes_only_the_five_ascii_white_space_characters() {
-        assert_eq!(trim(" \t\n\x0C\r10001 \r\n"), "10001");
-        assert_eq!(trim("\x0B10001"), "\x0B10001");
-        assert_eq!(trim("\u{a0}10001\u{2003}"), "\u{a0}10001\u{2003}");
-    }
-
-    #[test]
-    fn lowercase_maps_only_ascii_capitals() {
-        assert_eq!(lowercase("AuTo"), "auto");
-        assert_eq!(lowercase("ÀUTO"), "Àuto");
-        // The Kelvin sign lowercases to `k` in Unicode, not in SPEC.
-        assert_eq!(lowercase("\u{212A}"), "\u{212A}");
-    }
-
-    #[test]
-    fn zip_forms_accepted_and_first_five_digits_kept() {
-        assert_eq!(parse_zip("10001"), Some(*b"10001"));
-        assert_eq!(parse_zip("10001-1234"), Some(*b"10001"));
-        assert_eq!(parse_zip("100011234"), Some(*b"10001"));
-        assert_eq!(parse_zip(" 00501\t"), Some(*b"00501"));
-        assert_eq!(parse_zip("\r\n02134-0001 "), Some(*b"02134"));
-    }
-
-    #[test]
-    fn every_other_zip_shape_is_invalid() {
-        for bad in [
-            "",
-            "1000",
-            "100011",
-            "1000a",
-            "10001-123",
-            "10001-12345",
-            "10001 1234",
-            "10001_1234",
-            "1000112345",
-            "10001-",
-            "-10001",
-            "１０００１",
-            "10001-123a",
-            "1 0001",
-            "+1000",
-            "10001\x0B",
-            "٠١٢٣٤",
-        ] {
-            assert_eq!(parse_zip(bad), None, "{bad:?} must be invalid");
-        }
-    }
-
-    #[test]
-    fn language_is_trimmed_lowercased_and_cut_at_the_first_separator() {
-        assert_eq!(normalise_language("es-MX"), "es");
-        assert_eq!(normalise_language(" EN_us "), "en");
-        assert_eq!(normalise_language("ES"), "es");
-        assert_eq!(normalise_language("zh-Hant-TW"), "zh");
-        assert_eq!(normalise_language("-x"), "");
-        assert_eq!(normalise_language(""), "");
-    }
 
     #[test]
     fn json_lines_have_keys_in_spec_order_no_spaces_and_raw_non_ascii() {

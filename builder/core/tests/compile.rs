@@ -27,7 +27,7 @@ fn build(forms: &str, rules: &str, overrides: &str) -> Compiled {
         "test data must load: {:#?}",
         loaded.diagnostics
     );
-    compile(&loaded.db, &Columns::from_files(&sources.files))
+    compile(&loaded.db, &Columns::from_files(&sources.files)).expect("no internal compile error")
 }
 
 const FORMS: &str = "brand,product,form_type,language,url

@@ -4,7 +4,7 @@
 use formroute_core::artifact::Artifact;
 use formroute_core::compile::{compile, Columns};
 use formroute_core::model::{Brand, Database, Form, Override, Rule, Zip};
-use formroute_core::resolve::{normalise_language, parse_zip, resolve, trim, Reason, Resolution};
+use formroute_core::resolve::{resolve, Reason, Resolution};
 use formroute_core::template::{fill, Values};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
@@ -160,11 +160,53 @@ fn naive_url<'a>(b: &'a Brand, product: &str, ft: &str, lang: &str) -> Option<&'
         .map(|f| f.url.as_str())
 }
 
-/// SPEC steps 1-6 read literally from the rows (normalisation helpers are unit-tested separately).
+// The oracle's own normalisation, written from SPEC's words and sharing no code with
+// `formroute_core::spec`, so a bug there cannot hide in both sides.
+
+/// SPEC: "Trim" removes ASCII white space (space, tab, LF, FF, CR) at both ends.
+fn spec_trim(s: &str) -> &str {
+    const WS: [char; 5] = [' ', '\t', '\n', '\u{0C}', '\r'];
+    s.trim_start_matches(WS).trim_end_matches(WS)
+}
+
+/// SPEC: "lowercase" maps `A-Z` to `a-z` (and nothing else).
+#[allow(clippy::manual_is_ascii_check)] // spelled the way SPEC says it, not with std's helpers
+fn spec_lowercase(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if ('A'..='Z').contains(&c) {
+                char::from(c as u8 + 32)
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+#[allow(clippy::manual_is_ascii_check)] // spelled the way SPEC says it, not with std's helpers
+/// SPEC step 1: trim; accept `DDDDD`, `DDDDD-DDDD` and `DDDDDDDDD` (D an ASCII digit); keep the first five.
+fn spec_zip(zip: &str) -> Option<String> {
+    let z: Vec<char> = spec_trim(zip).chars().collect();
+    let d = |c: &char| ('0'..='9').contains(c);
+    let shape_ok = match z.len() {
+        5 | 9 => z.iter().all(d),
+        10 => z[..5].iter().all(d) && z[5] == '-' && z[6..].iter().all(d),
+        _ => false,
+    };
+    shape_ok.then(|| z[..5].iter().collect())
+}
+
+/// SPEC step 5: trim, lowercase, keep what stands before the first `-` or `_`.
+fn spec_language(language: &str) -> String {
+    let l = spec_lowercase(spec_trim(language));
+    l.split(['-', '_']).next().unwrap_or("").to_string()
+}
+
+/// SPEC steps 1-6 read literally from the rows.
 fn naive_resolve(db: &Database, b: &Brand, zip: &str, product: &str, language: &str) -> Resolution {
-    let product = trim(product).to_ascii_lowercase();
-    let lang = normalise_language(language);
-    let zip5 = parse_zip(zip).map(|z| String::from_utf8_lossy(&z).into_owned());
+    let product = spec_lowercase(spec_trim(product));
+    let lang = spec_language(language);
+    let zip5 = spec_zip(zip);
     let fail = |error| {
         let l = if b.forms.iter().any(|f| f.language == lang) {
             lang.as_str()
@@ -236,7 +278,7 @@ proptest! {
 
     #[test]
     fn artifacts_resolve_like_the_rows(db in db_strategy()) {
-        let compiled = compile(&db, &Columns::default());
+        let compiled = compile(&db, &Columns::default()).expect("no internal compile error");
         prop_assert_eq!(compiled.has_errors(), naive_refuses(&db), "{:#?}", compiled.diagnostics);
         let Some(out) = compiled.output else { return Ok(()) };
         let zips: Vec<String> = ZIP_POOL.iter().map(|z| z.to_string())

@@ -65,7 +65,8 @@ fn artifact_from(files: &[(&str, &str)]) -> Artifact {
         "test data must load: {:#?}",
         loaded.diagnostics
     );
-    let compiled = compile(&loaded.db, &Columns::from_files(&sources.files));
+    let compiled = compile(&loaded.db, &Columns::from_files(&sources.files))
+        .expect("no internal compile error");
     assert!(
         !compiled.has_errors(),
         "test data must compile: {:#?}",

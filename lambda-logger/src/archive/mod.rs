@@ -1,6 +1,6 @@
 //! The archiver's core: a batch of queued event messages in, one gzipped NDJSON object per archive partition out, plus the messages to retry.
 //!
-//! Layout (Athena/Glue partitions, Hive style), under an optional prefix:
+//! Layout (Athena/Glue partitions, Hive style; written by `formroute_events::archive`), under an optional prefix:
 //! `events/brand=B/dt=YYYY-MM-DD/hour=HH/<first-received-ms>-<hash>.ndjson.gz`, partitioned by
 //! the logger's receive time (`received`, UTC), one object per partition per batch. The
 //! `<hash>` is FNV-1a over the object's sorted event ids, so a batch delivered again with the
@@ -15,18 +15,17 @@
 //! those messages are retried ([`Plan::failed_messages`]) and the rest of the batch goes on.
 
 pub mod drain;
+#[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod store;
 
 use flate2::write::GzEncoder;
-use formroute_core::beacon::is_slug;
-use formroute_core::report::{fnv_hash, partition_of};
+use formroute_events::archive::{fnv_hash, object_name, Partition};
+use formroute_events::event::MAX_TS;
+use formroute_events::spec;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
-
-/// The folder under the prefix that holds the events.
-pub const EVENTS_DIR: &str = "events";
 
 /// One queued message: its SQS id (what `batchItemFailures` names) and its body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,26 +90,16 @@ impl Plan {
 /// Why a message body is poison (for the log line; never the body itself).
 fn check(body: &str) -> Result<Keyed<'_>, &'static str> {
     let k: Keyed<'_> = serde_json::from_str(body).map_err(|_| "not a logged event object")?;
-    let id_ok = (8..=64).contains(&k.id.len())
-        && k.id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if !id_ok {
+    if !spec::is_event_id(&k.id) {
         return Err("bad id");
     }
-    if !is_slug(&k.brand) {
+    if !spec::is_slug(&k.brand) {
         return Err("bad brand");
     }
-    if k.received > formroute_core::beacon::MAX_TS {
+    if k.received > MAX_TS {
         return Err("bad received time");
     }
     Ok(k)
-}
-
-/// The partition folder of an event: `events/brand=B/dt=D/hour=H`.
-pub fn partition_dir(brand: &str, received_ms: u64) -> String {
-    let (day, hour) = partition_of(received_ms as i64);
-    format!("{EVENTS_DIR}/brand={brand}/dt={day}/hour={hour}")
 }
 
 /// Groups a batch into per-partition objects (see the module documentation).
@@ -134,7 +123,7 @@ pub fn plan(messages: &[Message]) -> Plan {
                 continue;
             }
         };
-        let dir = partition_dir(&k.brand, k.received);
+        let dir = Partition::of(&k.brand, k.received as i64).dir();
         if !seen.insert(k.id.to_string()) {
             out.duplicates += 1;
             if let Some(p) = where_.get(k.id.as_ref()).and_then(|d| parts.get_mut(d)) {
@@ -155,12 +144,7 @@ pub fn plan(messages: &[Message]) -> Plan {
         p.messages.push(m.id.clone());
     }
     for (dir, mut p) in parts {
-        p.ids.sort_unstable();
-        let mut h = Vec::with_capacity(p.ids.len() * 8);
-        for id in &p.ids {
-            h.extend_from_slice(&id.to_le_bytes());
-        }
-        let key = format!("{dir}/{}-{:016x}.ndjson.gz", p.first, fnv_hash(&h));
+        let key = format!("{dir}/{}", object_name(p.first, &mut p.ids));
         out.objects.push(Object {
             key,
             gz: gzip(&p.lines),

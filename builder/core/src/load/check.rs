@@ -4,6 +4,7 @@
 //! adds file, line and column. Nothing here trims: white space around a value is an error.
 
 use crate::model::Zip;
+use crate::spec;
 use crate::usps;
 
 /// What is wrong with a value, and what to do about it.
@@ -126,8 +127,7 @@ pub fn state(v: &str) -> Result<&'static str, Problem> {
 
 /// A slug: `[a-z0-9-]{1,32}`.
 pub fn slug(v: &str) -> Result<&str, Problem> {
-    let ok_char = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-';
-    if v.len() <= 32 && v.bytes().all(|c| ok_char(&c)) && !v.is_empty() {
+    if spec::is_slug(v) {
         return Ok(v);
     }
     if v == "*" {
@@ -136,14 +136,14 @@ pub fn slug(v: &str) -> Result<&str, Problem> {
             "`*` may stand only for the product in rules.csv and zip_overrides.csv, and for the state in rules.csv; name one value here",
         ));
     }
-    if v.len() > 32 {
+    if v.len() > spec::MAX_SLUG {
         return Err(Problem::new(
             format!("{} is longer than 32 characters", show(v)),
             "use a shorter slug: at most 32 of a-z, 0-9 and `-`",
         ));
     }
     let lower = v.to_ascii_lowercase();
-    let help = if lower.bytes().all(|c| ok_char(&c)) {
+    let help = if lower.bytes().all(spec::is_slug_byte) {
         format!("slugs are lower case: write `{lower}`")
     } else {
         "use only lower-case letters a-z, digits 0-9 and `-`".to_string()
@@ -191,10 +191,10 @@ pub fn state_or_star(v: &str) -> Result<Option<&'static str>, Problem> {
 
 /// A language: exactly two lower-case ASCII letters (ISO 639-1).
 pub fn language(v: &str) -> Result<&str, Problem> {
-    let b = v.as_bytes();
-    if b.len() == 2 && b.iter().all(u8::is_ascii_lowercase) {
+    if spec::is_language(v) {
         return Ok(v);
     }
+    let b = v.as_bytes();
     let help = if b.len() == 2 && b.iter().all(u8::is_ascii_alphabetic) {
         format!(
             "languages are lower case: write `{}`",

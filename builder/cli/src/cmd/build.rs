@@ -1,9 +1,8 @@
 //! `formroute build --data DIR --out DIR`: validate and compile, then publish the folder atomically.
 
 use anyhow::{bail, Context, Result};
-use formroute_core::compile::{self, Columns};
-use formroute_core::diag::{Diagnostic, Severity};
-use formroute_core::load::{self, Sources};
+use formroute_core::compile::BuildOutput;
+use formroute_core::load::Sources;
 use formroute_core::manifest::MANIFEST_FILE;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -20,35 +19,19 @@ pub struct Args {
     out: PathBuf,
 }
 
+/// Runs `formroute build`.
 pub fn run(args: Args) -> Result<ExitCode> {
     let sources = Sources::read_dir(&args.data)
         .with_context(|| format!("reading {}", args.data.display()))?;
-    let loaded = load::load(&sources);
-    // Compile even when loading found errors: the compiler's reachability errors are then reported
-    // in the same run (over the rows that passed), so the data team sees every error at once.
-    let compiled = compile::compile(&loaded.db, &Columns::from_files(&sources.files));
-
-    let mut diagnostics: Vec<Diagnostic> = loaded
-        .diagnostics
-        .iter()
-        .chain(&compiled.diagnostics)
-        .cloned()
-        .collect();
-    diagnostics.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
-    let errors = diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
-    let warnings = diagnostics.len() - errors;
+    let build = formroute_core::build(&sources)?;
+    let (errors, warnings) = (build.errors(), build.warnings());
     // Buffered: a large database prints thousands of lines (stderr itself is unbuffered).
     let mut err = std::io::BufWriter::new(std::io::stderr().lock());
-    for d in &diagnostics {
-        let mut d = d.clone();
-        d.file = args.data.join(&d.file).display().to_string();
+    for d in build.diagnostics_in(&args.data) {
         writeln!(err, "{d}")?;
     }
-    let output = match compiled.output {
-        Some(o) if errors == 0 => o,
+    let output = match build.output {
+        Some(o) => o,
         _ => {
             writeln!(
                 err,
@@ -82,7 +65,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
 /// SPEC asks for "nothing half-written". Linux has no portable atomic swap of two non-empty
 /// folders, so the swap is two renames (old aside, new in); between them, a crash leaves the
 /// complete previous build at `.NAME.old-PID` beside `out`, never a partial folder at `out`.
-fn publish(out: &Path, output: &compile::BuildOutput) -> Result<()> {
+fn publish(out: &Path, output: &BuildOutput) -> Result<()> {
     let name = out
         .file_name()
         .context("the output folder has no name")?

@@ -1,177 +1,19 @@
 //! The publish and rollback plans: which S3 objects to write, copy and delete, and which CDN paths to invalidate.
 //!
-//! Pure logic: the `formroute publish` and `formroute rollback` commands list the bucket, hand
-//! what they found to [`plan_publish`] / [`plan_rollback`], and carry out the steps in order.
-//! The layout under a prefix `P` (docs/PUBLISHING.md):
-//!
-//! ```text
-//! P/a/<brand>.<hash>.frt              content-addressed artifact, immutable
-//! P/a/<brand>.<hash>.explain.msgpack  content-addressed explain file, immutable
-//! P/builds/<build-id>.json            a build's manifest, immutable (build id: 16 hex of its SHA-256)
-//! P/builds/history.json               the published builds, oldest first (for --keep and rollback)
-//! P/<brand>.frt                       pointer: a copy of the brand's live artifact, short TTL
-//! P/manifest.json                     the live manifest, short TTL, written last
-//! ```
+//! Pure logic: the `formroute publish` and `formroute rollback` commands list the bucket
+//! ([`super::executor::read_remote`]), hand what they found to [`plan_publish`] /
+//! [`plan_rollback`], and carry out the steps in order ([`super::executor`]). The layout under
+//! a prefix is [`super::layout`] (docs/PUBLISHING.md).
 //!
 //! Order is what keeps visitors safe: every hashed file is in place before a pointer names it,
 //! pointers are server-side copies (atomic per object), the manifest comes last, and nothing is
 //! deleted until the new pointers are live. A publish killed at any step leaves every brand on
 //! either its old or its new artifact, both complete.
 
-use crate::manifest::Manifest;
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use super::history::History;
+use super::layout::*;
+use formroute_core::manifest::Manifest;
 use std::collections::{BTreeMap, BTreeSet};
-
-/// `Cache-Control` of content-addressed files: their bytes never change.
-pub const CACHE_IMMUTABLE: &str = "public, max-age=31536000, immutable";
-/// `Cache-Control` of pointers and the live manifest: short, and served stale while revalidating.
-pub const CACHE_POINTER: &str = "public, max-age=60, stale-while-revalidate=86400";
-/// `Cache-Control` of the bookkeeping file `builds/history.json` (never served to visitors).
-pub const CACHE_NONE: &str = "no-cache";
-/// `Content-Type` of artifacts and explain files.
-pub const TYPE_BINARY: &str = "application/octet-stream";
-/// `Content-Type` of manifests and the history.
-pub const TYPE_JSON: &str = "application/json";
-/// `Content-Encoding` of the binary files as uploaded: precompressed with gzip, because CloudFront
-/// does not compress `application/octet-stream` itself, and every browser decodes gzip.
-pub const BINARY_ENCODING: &str = "gzip";
-/// User metadata key on a pointer naming the hashed artifact file it is a copy of.
-pub const POINTER_META: &str = "formroute-artifact";
-/// Default number of builds kept by `publish --keep`.
-pub const DEFAULT_KEEP: usize = 5;
-
-/// The build id of a manifest: the first 16 lowercase hex digits of the SHA-256 of its bytes.
-pub fn build_id(manifest_bytes: &[u8]) -> String {
-    let digest = Sha256::digest(manifest_bytes);
-    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
-}
-
-/// Object keys under one prefix of a bucket.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Layout {
-    /// The prefix without leading or trailing `/`; empty for the bucket root.
-    prefix: String,
-}
-
-impl Layout {
-    /// A layout under `prefix` (slashes at either end are ignored; empty means the bucket root).
-    pub fn new(prefix: &str) -> Layout {
-        Layout {
-            prefix: prefix.trim_matches('/').to_string(),
-        }
-    }
-
-    /// The prefix as given, normalised (no slashes at either end).
-    pub fn prefix(&self) -> &str {
-        &self.prefix
-    }
-
-    /// `P/<rest>`.
-    pub fn key(&self, rest: &str) -> String {
-        if self.prefix.is_empty() {
-            rest.to_string()
-        } else {
-            format!("{}/{}", self.prefix, rest)
-        }
-    }
-
-    /// Key of a content-addressed file (`<brand>.<hash>.frt` or `.explain.msgpack`).
-    pub fn hashed(&self, file: &str) -> String {
-        self.key(&format!("a/{file}"))
-    }
-
-    /// Folder of the content-addressed files, with a final `/` (for listing).
-    pub fn hashed_dir(&self) -> String {
-        self.key("a/")
-    }
-
-    /// Key of a build's record.
-    pub fn build_record(&self, build: &str) -> String {
-        self.key(&format!("builds/{build}.json"))
-    }
-
-    /// Folder of the build records, with a final `/` (for listing).
-    pub fn builds_dir(&self) -> String {
-        self.key("builds/")
-    }
-
-    /// Key of the history of published builds.
-    pub fn history(&self) -> String {
-        self.key("builds/history.json")
-    }
-
-    /// Key of a brand's pointer, the file the browser client fetches.
-    pub fn pointer(&self, brand: &str) -> String {
-        self.key(&format!("{brand}.frt"))
-    }
-
-    /// The brand of a pointer key, if `key` is one (`P/<brand>.frt` with a slug brand).
-    pub fn pointer_brand<'a>(&self, key: &'a str) -> Option<&'a str> {
-        let rest = if self.prefix.is_empty() {
-            key
-        } else {
-            key.strip_prefix(self.prefix.as_str())?.strip_prefix('/')?
-        };
-        let brand = rest.strip_suffix(".frt")?;
-        let slug = !brand.is_empty()
-            && brand.len() <= 32
-            && brand
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        slug.then_some(brand)
-    }
-
-    /// Key of the live manifest.
-    pub fn manifest(&self) -> String {
-        self.key("manifest.json")
-    }
-
-    /// The CloudFront invalidation path of a key (the distribution's origin is the bucket root).
-    pub fn cdn_path(key: &str) -> String {
-        format!("/{key}")
-    }
-}
-
-/// `builds/history.json`: the build ids published under a prefix, oldest first, each once.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct History {
-    /// Build ids, oldest first; the newest publish is last.
-    pub builds: Vec<String>,
-}
-
-impl History {
-    /// Parses the history file.
-    pub fn from_json(bytes: &[u8]) -> Result<History, serde_json::Error> {
-        serde_json::from_slice(bytes)
-    }
-
-    /// Serialises as written (pretty JSON, final newline; deterministic).
-    pub fn to_json(&self) -> Vec<u8> {
-        // A struct of strings always serialises.
-        let mut s = serde_json::to_vec_pretty(self).unwrap_or_default();
-        s.push(b'\n');
-        s
-    }
-
-    /// This history after publishing `build`: moved (or added) to the end.
-    pub fn with_published(&self, build: &str) -> History {
-        let mut builds: Vec<String> = self
-            .builds
-            .iter()
-            .filter(|b| *b != build)
-            .cloned()
-            .collect();
-        builds.push(build.to_string());
-        History { builds }
-    }
-
-    /// The last `keep` builds (at least one).
-    pub fn kept(&self, keep: usize) -> &[String] {
-        let n = self.builds.len();
-        &self.builds[n.saturating_sub(keep.max(1))..]
-    }
-}
 
 /// What is under the prefix now, as the command found it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -238,7 +80,8 @@ pub enum Step {
 
 impl Step {
     /// The key this step writes or deletes.
-    pub fn key(&self) -> &str {
+    #[cfg(test)]
+    fn key(&self) -> &str {
         match self {
             Step::Upload { key, .. }
             | Step::Put { key, .. }
@@ -282,7 +125,8 @@ pub struct Plan {
 
 impl Plan {
     /// Number of uploads, writes and copies (what "zero uploads" counts).
-    pub fn writes(&self) -> usize {
+    #[cfg(test)]
+    fn writes(&self) -> usize {
         self.steps.len()
     }
 
@@ -623,7 +467,7 @@ pub fn plan_rollback(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::BrandEntry;
+    use formroute_core::manifest::BrandEntry;
 
     fn entry(brand: &str, v: &str) -> BrandEntry {
         BrandEntry {

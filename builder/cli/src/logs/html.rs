@@ -4,8 +4,8 @@
 //! carries a Content-Security-Policy that forbids loading anything, so it opens the same from
 //! a mail attachment, a file share or a browser with no network.
 
-use crate::logs_report::{brand_cells, pct};
-use formroute_core::report::Report;
+use super::aggregate::Report;
+use super::{brand_cells, pct};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
@@ -121,7 +121,8 @@ pub fn esc(s: &str) -> String {
     o
 }
 
-fn ms(v: Option<f64>) -> String {
+/// A time in ms for an HTML cell: one decimal and the unit, `–` when there is none.
+fn ms_label(v: Option<f64>) -> String {
     v.map_or_else(|| "–".to_string(), |x| format!("{x:.1} ms"))
 }
 
@@ -382,8 +383,8 @@ pub fn render(r: &Report, top: usize) -> String {
         num(t.ok),
         num(t.fallbacks),
         pct(t.fallback_rate),
-        ms(t.resolve_ms.p50),
-        ms(t.resolve_ms.p95),
+        ms_label(t.resolve_ms.p50),
+        ms_label(t.resolve_ms.p95),
         num(t.loads),
         num(t.load_errors)
     );
@@ -430,7 +431,11 @@ pub fn render(r: &Report, top: usize) -> String {
         hbars(&form_types, "#2b7bb9", "Form types")
     );
 
-    let rows: Vec<Vec<String>> = r.brands.iter().map(|b| brand_cells(b, num, ms)).collect();
+    let rows: Vec<Vec<String>> = r
+        .brands
+        .iter()
+        .map(|b| brand_cells(b, num, ms_label))
+        .collect();
     let _ = write!(
         s,
         "<section><h2>Brands</h2>{}</section>",
@@ -525,7 +530,7 @@ pub fn render(r: &Report, top: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use formroute_core::report::{Aggregator, Filter};
+    use crate::logs::aggregate::{Aggregator, Filter};
 
     #[test]
     fn every_usps_code_has_one_tile_and_no_tiles_overlap() {

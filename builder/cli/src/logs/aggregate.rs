@@ -1,6 +1,6 @@
 //! Marketing's report over beacon events: a streaming, bounded-memory aggregation from archived event lines to report numbers.
 //!
-//! The CLI (`formroute logs report`) reads archived NDJSON files one by one and feeds every line
+//! [`super::read`] reads archived NDJSON files one by one and feeds every line
 //! to an [`Aggregator`]; [`Aggregator::finish`] gives the [`Report`], a plain serialisable value
 //! that the terminal, CSV, JSON and HTML renderers all print from. Nothing here does I/O.
 //!
@@ -18,10 +18,12 @@
 //!   same receive time and lands in the same partition, so per-partition windows catch them all
 //!   while memory stays bounded by the largest partition (8 bytes per event id).
 
+use formroute_core::spec::{normalise_product, zip5};
+use formroute_events::archive::{format_day, parse_day, Fnv, DAY_MS};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// Version of the report's JSON shape; bumped when a field changes meaning or goes away.
 pub const REPORT_VERSION: u32 = 1;
@@ -37,8 +39,6 @@ pub const MAX_BRANDS: usize = 1000;
 pub const OTHER: &str = "(other)";
 /// Default capacity of the bounded tables (distinct keys kept exactly per brand).
 pub const DEFAULT_TOP_K: usize = 2000;
-/// Milliseconds per day.
-const DAY_MS: i64 = 86_400_000;
 
 /// One event line as archived: the client's fields (SPEC "Beacon events") plus what the logger
 /// added. Read leniently: every field is optional here and unknown fields are ignored, so the
@@ -184,11 +184,6 @@ impl Histogram {
         self.max = self.max.max(other.max);
     }
 
-    /// Number of values recorded.
-    pub fn count(&self) -> u64 {
-        self.count
-    }
-
     /// The `q`-quantile (0 < q <= 1), nearest-rank, as its bucket's geometric midpoint clamped
     /// to the exact min and max: within 1 % of the true value. `None` when empty.
     pub fn quantile(&self, q: f64) -> Option<f64> {
@@ -220,31 +215,6 @@ impl Histogram {
             p95: round(self.quantile(0.95)),
             max: round((self.count > 0).then_some(self.max)),
         }
-    }
-}
-
-/// Deterministic FNV-1a, used for the in-memory maps (keys come from visitors, but the maps are
-/// bounded, so hash flooding can only slow one report run, never grow it).
-#[derive(Clone, Copy)]
-pub struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = self.0;
-        for b in bytes {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
     }
 }
 
@@ -314,14 +284,10 @@ impl BoundedCounter {
         v
     }
 
-    /// Number of keys held.
-    pub fn len(&self) -> usize {
+    /// Number of keys held (the tests check the bound).
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.map.len()
-    }
-
-    /// Whether nothing was counted.
-    pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
     }
 }
 
@@ -423,11 +389,6 @@ impl Aggregator {
         self.lines
     }
 
-    /// The filter in force.
-    pub fn filter(&self) -> &Filter {
-        &self.filter
-    }
-
     /// Notes that a new input file starts, in dedupe window `key` (its partition, e.g.
     /// `brand=B/dt=D/hour=H`; `None` for files outside the partitioned layout, which all share
     /// one window). The window's remembered ids are forgotten when the key changes.
@@ -442,7 +403,7 @@ impl Aggregator {
     /// Reads one NDJSON line (without or with its `\n`). Blank lines are skipped; lines that are
     /// not a JSON event object count as malformed.
     pub fn add_line(&mut self, line: &[u8]) {
-        let line = trim_ascii(line);
+        let line = line.trim_ascii();
         if line.is_empty() {
             return;
         }
@@ -520,7 +481,7 @@ impl Aggregator {
                     let reason = ev.error.as_deref().unwrap_or("(none)");
                     agg.reasons.add(reason);
                     if reason == "unknown_zip" {
-                        if let Some(z) = ev.zip.as_deref().and_then(normalize_zip) {
+                        if let Some(z) = ev.zip.as_deref().and_then(zip5) {
                             agg.unknown_zips.add(z);
                         }
                     }
@@ -528,7 +489,7 @@ impl Aggregator {
                 };
                 self.scratch.clear();
                 self.scratch
-                    .push_str(&normalize_product(ev.product.as_deref().unwrap_or("")));
+                    .push_str(&normalise_product(ev.product.as_deref().unwrap_or("")));
                 self.scratch.push('\x1f');
                 self.scratch.push_str(outcome);
                 agg.product_outcome.add(&self.scratch);
@@ -728,76 +689,6 @@ fn rate(part: u64, whole: u64) -> f64 {
     }
 }
 
-fn trim_ascii(mut s: &[u8]) -> &[u8] {
-    while let [first, rest @ ..] = s {
-        if first.is_ascii_whitespace() {
-            s = rest;
-        } else {
-            break;
-        }
-    }
-    while let [rest @ .., last] = s {
-        if last.is_ascii_whitespace() {
-            s = rest;
-        } else {
-            break;
-        }
-    }
-    s
-}
-
-/// SPEC step 1: trim; `DDDDD`, `DDDDD-DDDD` or `DDDDDDDDD`; keep the first five digits.
-pub fn normalize_zip(zip: &str) -> Option<&str> {
-    let z = zip.trim_matches(|c: char| matches!(c, ' ' | '\t' | '\n' | '\x0c' | '\r'));
-    let b = z.as_bytes();
-    let digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
-    let ok = match b.len() {
-        5 | 9 => digits(b),
-        10 => digits(&b[..5]) && b[5] == b'-' && digits(&b[6..]),
-        _ => false,
-    };
-    ok.then(|| &z[..5])
-}
-
-/// SPEC step 3: trim and lowercase `A-Z` only.
-pub fn normalize_product(product: &str) -> Cow<'_, str> {
-    let p = product.trim_matches(|c: char| matches!(c, ' ' | '\t' | '\n' | '\x0c' | '\r'));
-    if p.bytes().any(|b| b.is_ascii_uppercase()) {
-        Cow::Owned(p.to_ascii_lowercase())
-    } else {
-        Cow::Borrowed(p)
-    }
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
-pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-/// (year, month, day) to days since 1970-01-01, the inverse of [`civil_from_days`].
-pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn format_day(days: i64) -> String {
-    let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
 /// `YYYY-MM-DDTHH:MM:SSZ` (UTC, whole seconds) of a time in ms since the epoch.
 pub fn format_time(ms: i64) -> String {
     let days = ms.div_euclid(DAY_MS);
@@ -809,13 +700,6 @@ pub fn format_time(ms: i64) -> String {
         s / 60 % 60,
         s % 60
     )
-}
-
-/// The archive partition of an event received at `ms`: (`YYYY-MM-DD`, `HH`), UTC.
-pub fn partition_of(ms: i64) -> (String, String) {
-    let days = ms.div_euclid(DAY_MS);
-    let hour = ms.rem_euclid(DAY_MS) / 3_600_000;
-    (format_day(days), format!("{hour:02}"))
 }
 
 /// Errors of [`parse_time`].
@@ -843,18 +727,7 @@ pub fn parse_time(text: &str) -> Result<i64, TimeError> {
             Err(err())
         }
     };
-    let mut dp = date.split('-');
-    let (Some(y), Some(m), Some(d), None) = (dp.next(), dp.next(), dp.next(), dp.next()) else {
-        return Err(err());
-    };
-    let (y, m, d) = (num(y, 4)?, num(m, 2)?, num(d, 2)?);
-    if !(1..=12).contains(&m) || d == 0 || d > 31 {
-        return Err(err());
-    }
-    let days = days_from_civil(i64::from(y), m, d);
-    if civil_from_days(days) != (i64::from(y), m, d) {
-        return Err(err());
-    }
+    let days = parse_day(date).ok_or_else(err)?;
     let mut secs = 0i64;
     if let Some(tm) = time {
         let parts: Vec<&str> = tm.split(':').collect();
@@ -873,23 +746,6 @@ pub fn parse_time(text: &str) -> Result<i64, TimeError> {
         secs = i64::from(h * 3600 + mi * 60 + s);
     }
     Ok(days * DAY_MS + secs * 1000)
-}
-
-/// Reads `brand=B/dt=YYYY-MM-DD/hour=HH` out of an archive object key or path: (brand, hour start ms).
-pub fn parse_partition(path: &str) -> Option<(&str, i64)> {
-    let mut brand = None;
-    let mut day = None;
-    let mut hour = None;
-    for seg in path.split(['/', '\\']) {
-        if let Some(b) = seg.strip_prefix("brand=") {
-            brand = Some(b);
-        } else if let Some(d) = seg.strip_prefix("dt=") {
-            day = parse_time(d).ok();
-        } else if let Some(h) = seg.strip_prefix("hour=") {
-            hour = h.parse::<i64>().ok().filter(|h| (0..24).contains(h));
-        }
-    }
-    Some((brand?, day? + hour? * 3_600_000))
 }
 
 /// The whole report. Field order is the JSON order; every list is sorted deterministically.
@@ -1062,16 +918,10 @@ pub struct DayRow {
     pub loads: u64,
 }
 
-/// A deterministic `BuildHasher` (FNV-1a) for callers that key maps by event ids.
-pub fn fnv_hash(bytes: &[u8]) -> u64 {
-    let mut h = FnvBuild::default().build_hasher();
-    h.write(bytes);
-    h.finish()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use formroute_events::archive::Partition;
 
     const T0: i64 = 1_785_000_000_000; // 2026-07-25T17:20:00Z
 
@@ -1183,8 +1033,9 @@ mod tests {
         assert!(!f.keeps("acme", Some(T0 - 1)));
         assert!(!f.keeps("beta", Some(T0)));
         assert!(!f.keeps("acme", None));
-        let (_, hour) = parse_partition("events/brand=acme/dt=2026-07-25/hour=17/x.ndjson.gz")
-            .expect("partition");
+        let hour = Partition::parse("events/brand=acme/dt=2026-07-25/hour=17/x.ndjson.gz")
+            .expect("partition")
+            .hour_start_ms;
         assert!(f.may_keep_partition("acme", hour));
         assert!(!f.may_keep_partition("acme", hour + 3_600_000));
         assert!(!f.may_keep_partition("beta", hour));
@@ -1240,27 +1091,26 @@ mod tests {
         assert!(parse_time("yesterday").is_err());
         assert_eq!(format_time(T0), "2026-07-25T17:20:00Z");
         assert_eq!(
-            partition_of(T0),
-            ("2026-07-25".to_string(), "17".to_string())
+            Partition::of("acme", T0).folder(),
+            "brand=acme/dt=2026-07-25/hour=17"
         );
         assert_eq!(
-            parse_partition("s3/events/brand=acme/dt=2026-07-25/hour=17/a.ndjson.gz"),
-            Some(("acme", T0 - 20 * 60_000))
+            Partition::parse("s3/events/brand=acme/dt=2026-07-25/hour=17/a.ndjson.gz"),
+            Some(Partition {
+                brand: "acme",
+                hour_start_ms: T0 - 20 * 60_000
+            })
         );
-        assert_eq!(parse_partition("plain/file.ndjson"), None);
-        for d in [-1000, 0, 59, 60, 20_000, 400_000] {
-            let (y, m, dd) = civil_from_days(d);
-            assert_eq!(days_from_civil(y, m, dd), d);
-        }
+        assert_eq!(Partition::parse("plain/file.ndjson"), None);
     }
 
     #[test]
     fn zip_and_product_normalisation_follow_spec() {
-        assert_eq!(normalize_zip(" 12345-6789\n"), Some("12345"));
-        assert_eq!(normalize_zip("123456789"), Some("12345"));
-        assert_eq!(normalize_zip("1234"), None);
-        assert_eq!(normalize_zip("12345-678"), None);
-        assert_eq!(normalize_product(" AuTo\t"), "auto");
+        assert_eq!(zip5(" 12345-6789\n"), Some("12345"));
+        assert_eq!(zip5("123456789"), Some("12345"));
+        assert_eq!(zip5("1234"), None);
+        assert_eq!(zip5("12345-678"), None);
+        assert_eq!(normalise_product(" AuTo\t"), "auto");
     }
 
     #[test]

@@ -4,14 +4,15 @@
 //! files it names, downloaded into a temporary folder. The comparison itself is
 //! `formroute_core::diff`, through the reference resolver.
 
-use crate::s3layout;
+use crate::aws;
+use crate::publish::layout::Layout;
 use anyhow::{bail, Context, Result};
 use formroute_core::diff::{diff, Side};
 use formroute_core::manifest::MANIFEST_FILE;
-use formroute_core::publish_plan::Layout;
 use formroute_core::resolve::ArtifactSet;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 /// Output format of `formroute diff`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -36,12 +37,12 @@ pub struct DiffArgs {
 
 /// Downloads the live manifest and the files it names under `s3://bucket/prefix` into `dir`.
 async fn download(url: &str, dir: &Path) -> Result<()> {
-    let Some((bucket, prefix)) = s3layout::parse_s3_url(url) else {
+    let Some((bucket, prefix)) = aws::parse_s3_url(url) else {
         bail!("{url}: expected s3://BUCKET/PREFIX");
     };
     let layout = Layout::new(&prefix);
-    let aws = s3layout::connect().await;
-    let manifest = s3layout::get(&aws.s3, &bucket, &layout.manifest())
+    let aws = aws::connect().await;
+    let manifest = aws::get(&aws.s3, &bucket, &layout.manifest())
         .await?
         .with_context(|| format!("nothing is published at {url} (no manifest.json)"))?;
     std::fs::create_dir_all(dir)?;
@@ -50,7 +51,7 @@ async fn download(url: &str, dir: &Path) -> Result<()> {
         .with_context(|| format!("{url}/manifest.json is not a formroute manifest"))?;
     for e in parsed.brands.values() {
         for file in [&e.artifact, &e.explain] {
-            let bytes = s3layout::get(&aws.s3, &bucket, &layout.hashed(file))
+            let bytes = aws::get(&aws.s3, &bucket, &layout.hashed(file))
                 .await?
                 .with_context(|| format!("{url}: {file} is missing"))?;
             std::fs::write(dir.join(file), bytes)?;
@@ -62,7 +63,7 @@ async fn download(url: &str, dir: &Path) -> Result<()> {
 /// A local folder for one side (downloading an `s3://` side into `scratch`).
 fn folder(side: &str, scratch: &Path) -> Result<PathBuf> {
     if side.starts_with("s3://") {
-        s3layout::runtime()?.block_on(download(side, scratch))?;
+        aws::runtime()?.block_on(download(side, scratch))?;
         Ok(scratch.to_path_buf())
     } else {
         Ok(PathBuf::from(side))
@@ -93,11 +94,11 @@ fn side_of(set: &ArtifactSet) -> Side<'_> {
 }
 
 /// Runs `formroute diff`.
-pub fn run(args: DiffArgs) -> Result<()> {
+pub fn run(args: DiffArgs) -> Result<ExitCode> {
     let scratch = std::env::temp_dir().join(format!("formroute-diff-{}", std::process::id()));
     let result = compare(&args, &scratch);
     let _ = std::fs::remove_dir_all(&scratch);
-    result
+    result.map(|()| ExitCode::SUCCESS)
 }
 
 fn compare(args: &DiffArgs, scratch: &Path) -> Result<()> {

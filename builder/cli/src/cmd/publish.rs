@@ -3,14 +3,16 @@
 //! Order (docs/PUBLISHING.md): content-hashed files, the build record, the per-brand pointers
 //! (server-side copies), the live manifest, the history; then one CloudFront invalidation of the
 //! pointer paths that changed; then the deletes beyond `--keep`. The plan is computed by
-//! `formroute_core::publish_plan`; a second publish of the same build writes nothing.
+//! `crate::publish::plan`; a second publish of the same build writes nothing.
 
-use crate::s3layout;
+use crate::aws;
+use crate::publish::layout::{Layout, DEFAULT_KEEP};
+use crate::publish::plan::plan_publish;
 use anyhow::{bail, Context, Result};
+use formroute_core::compile::sha256_hex;
 use formroute_core::manifest::{Manifest, FORMAT_VERSION, MANIFEST_FILE};
-use formroute_core::publish_plan::{plan_publish, Layout, DEFAULT_KEEP};
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 /// Arguments of `formroute publish`.
 #[derive(Debug, clap::Args)]
@@ -70,10 +72,7 @@ pub fn read_build(dir: &Path) -> Result<(Manifest, Vec<u8>)> {
             let p = dir.join(file);
             let data = std::fs::read(&p)
                 .with_context(|| format!("brand {brand}: cannot read {}", p.display()))?;
-            let digest: String = Sha256::digest(&data)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
+            let digest = sha256_hex(&data);
             if data.len() as u64 != size || digest != *sha || !file.contains(&digest[..16]) {
                 bail!(
                     "brand {brand}: {} does not match manifest.json (size or SHA-256 differ): rebuild with `formroute build`",
@@ -86,20 +85,22 @@ pub fn read_build(dir: &Path) -> Result<(Manifest, Vec<u8>)> {
 }
 
 /// Runs `formroute publish`.
-pub fn run(args: PublishArgs) -> Result<()> {
-    s3layout::runtime()?.block_on(publish(args))
+pub fn run(args: PublishArgs) -> Result<ExitCode> {
+    aws::runtime()?
+        .block_on(publish(args))
+        .map(|()| ExitCode::SUCCESS)
 }
 
 async fn publish(args: PublishArgs) -> Result<()> {
     let (manifest, bytes) = read_build(&args.artifacts)?;
     let layout = Layout::new(&args.prefix);
-    let aws = s3layout::connect().await;
+    let aws = aws::connect().await;
     eprintln!(
         "formroute: reading s3://{}/{}",
         args.bucket,
         layout.prefix()
     );
-    let remote = s3layout::read_remote(&aws.s3, &args.bucket, &layout).await?;
+    let remote = crate::publish::executor::read_remote(&aws.s3, &args.bucket, &layout).await?;
     let plan = plan_publish(&layout, &manifest, &bytes, &remote, args.keep);
     if args.dry_run {
         print!("{}", plan.render());
@@ -111,7 +112,7 @@ async fn publish(args: PublishArgs) -> Result<()> {
         plan.steps.len(),
         plan.skipped.len()
     );
-    let invalidation = s3layout::carry_out(
+    let invalidation = crate::publish::executor::carry_out(
         &aws,
         &args.bucket,
         Some(&args.artifacts),

@@ -1,4 +1,4 @@
-//! Beacon events: the one schema of what client-js sends and lambda-logger stores, its validation, and the logged form.
+//! Beacon events: the one schema of what client-js sends and lambda-logger stores, and its validation.
 //!
 //! SPEC.md "Beacon events" fixes the fields; `client-js/schema/event.schema.json` is the same
 //! schema as JSON Schema, and `client-js/schema/examples/{valid,invalid}/*.json` are the example
@@ -24,11 +24,9 @@
 //!
 //! Any other field is refused, so the stored record holds exactly what the schema describes.
 
+use formroute_core::spec;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Number, Value};
-use std::collections::BTreeSet;
-use std::io::Write;
-use std::net::IpAddr;
 
 /// Largest request body the logger reads (SPEC: 64 KiB).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -42,8 +40,6 @@ pub const MAX_QUERY_CHARS: usize = 64;
 pub const MAX_TS: u64 = (1 << 53) - 1;
 /// Largest `ms`: one hour.
 pub const MAX_MS: f64 = 3_600_000.0;
-/// Longest user agent kept by the logger, in bytes (longer ones are cut at a character boundary).
-pub const MAX_UA_BYTES: usize = 512;
 /// The reasons a resolve can fail with (SPEC "Resolution" plus `unknown_brand` and `unavailable`).
 pub const RESOLVE_REASONS: [&str; 6] = [
     "invalid_zip",
@@ -169,85 +165,6 @@ pub enum EventError {
     },
 }
 
-/// Why a whole request body was refused (the logger answers 413 or 400).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum BatchError {
-    /// Over [`MAX_BODY_BYTES`].
-    #[error("body is over {MAX_BODY_BYTES} bytes")]
-    TooLarge,
-    /// Not UTF-8 JSON.
-    #[error("body is not JSON")]
-    NotJson,
-    /// JSON, but not `{"events":[...]}`.
-    #[error("body must be a JSON object with an `events` array")]
-    NotABatch,
-    /// More than [`MAX_EVENTS`] events.
-    #[error("at most {MAX_EVENTS} events per request")]
-    TooManyEvents,
-}
-
-/// A readable request body: each event checked on its own.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Batch {
-    /// One result per event, in body order.
-    pub events: Vec<Result<Event, EventError>>,
-    /// Every string value of a `brand` field in the batch, valid events or not: the brands whose
-    /// origins the request's `Origin` must belong to.
-    pub brands: BTreeSet<String>,
-}
-
-impl Batch {
-    /// Number of valid events.
-    pub fn accepted(&self) -> usize {
-        self.events.iter().filter(|e| e.is_ok()).count()
-    }
-
-    /// Number of rejected events.
-    pub fn rejected(&self) -> usize {
-        self.events.len() - self.accepted()
-    }
-}
-
-/// Parses a request body `{"events":[EVENT, ...]}`. Other top-level keys are ignored.
-///
-/// Never panics, whatever the bytes (property-tested in this module and fuzzed in lambda-logger).
-pub fn parse_batch(body: &[u8]) -> Result<Batch, BatchError> {
-    if body.len() > MAX_BODY_BYTES {
-        return Err(BatchError::TooLarge);
-    }
-    let value: Value = serde_json::from_slice(body).map_err(|_| BatchError::NotJson)?;
-    let Value::Object(mut top) = value else {
-        return Err(BatchError::NotABatch);
-    };
-    let Some(Value::Array(events)) = top.remove("events") else {
-        return Err(BatchError::NotABatch);
-    };
-    if events.len() > MAX_EVENTS {
-        return Err(BatchError::TooManyEvents);
-    }
-    let mut brands = BTreeSet::new();
-    for event in &events {
-        if let Some(Value::String(brand)) = event.get("brand") {
-            brands.insert(brand.clone());
-        }
-    }
-    let events = events.into_iter().map(Event::from_value).collect();
-    Ok(Batch { events, brands })
-}
-
-fn is_token(s: &str) -> bool {
-    (8..=64).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
-
-/// `[a-z0-9-]{1,32}`, as the builder's slugs.
-pub fn is_slug(s: &str) -> bool {
-    (1..=32).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
-
 fn chars_at_most(s: &str, n: usize) -> bool {
     // A char is at least one byte: short byte strings need no count.
     s.len() <= n || s.chars().count() <= n
@@ -297,7 +214,7 @@ impl Event {
             return Err(EventError::UnknownField);
         }
         let id = required(take_string(&mut map, "id")?, "id")?;
-        check(is_token(&id), "id", "8 to 64 of A-Z a-z 0-9 _ -")?;
+        check(spec::is_event_id(&id), "id", "8 to 64 of A-Z a-z 0-9 _ -")?;
         let kind = match required(take_string(&mut map, "type")?, "type")?.as_str() {
             "resolve" => EventType::Resolve,
             "load" => EventType::Load,
@@ -319,7 +236,11 @@ impl Event {
             rule: "must be an integer from 0 to 2^53-1 (ms since the epoch)",
         })?;
         let brand = required(take_string(&mut map, "brand")?, "brand")?;
-        check(is_slug(&brand), "brand", "must be a slug [a-z0-9-]{1,32}")?;
+        check(
+            spec::is_slug(&brand),
+            "brand",
+            "must be a slug [a-z0-9-]{1,32}",
+        )?;
         let page = required(take_string(&mut map, "page")?, "page")?;
         check(
             (page.starts_with("https://") || page.starts_with("http://"))
@@ -329,7 +250,7 @@ impl Event {
             "must be an http(s) origin and path, at most 2048 characters, without query or fragment",
         )?;
         let pv = required(take_string(&mut map, "pv")?, "pv")?;
-        check(is_token(&pv), "pv", "8 to 64 of A-Z a-z 0-9 _ -")?;
+        check(spec::is_event_id(&pv), "pv", "8 to 64 of A-Z a-z 0-9 _ -")?;
 
         let zip = take_string(&mut map, "zip")?;
         let product = take_string(&mut map, "product")?;
@@ -411,16 +332,16 @@ impl Event {
                 absent(&source, "source")?;
                 if ok {
                     let s = required(state.as_deref(), "state")?;
-                    check(
-                        s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase()),
-                        "state",
-                        "two capital letters",
-                    )?;
+                    check(spec::is_two_capitals(s), "state", "two capital letters")?;
                     let f = required(form_type.as_deref(), "form_type")?;
-                    check(is_slug(f), "form_type", "must be a slug [a-z0-9-]{1,32}")?;
+                    check(
+                        spec::is_slug(f),
+                        "form_type",
+                        "must be a slug [a-z0-9-]{1,32}",
+                    )?;
                     let l = required(language_used.as_deref(), "language_used")?;
                     check(
-                        l.len() == 2 && l.bytes().all(|b| b.is_ascii_lowercase()),
+                        spec::is_language(l),
                         "language_used",
                         "two lowercase letters",
                     )?;
@@ -485,185 +406,25 @@ impl Event {
     }
 }
 
-/// What the logger adds to every event it accepts. No full IP address is ever kept.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Enrichment {
-    /// When the logger received the request, ms since the epoch (the logger's clock).
-    pub received: u64,
-    /// The request's id (Lambda's request id, or one the local server makes).
-    pub request_id: String,
-    /// `CloudFront-Viewer-Country` when present and two capital letters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
-    /// The `User-Agent`, cut to [`MAX_UA_BYTES`]; empty when absent.
-    pub ua: String,
-    /// The visitor's network, `/24` for IPv4 and `/48` for IPv6 (e.g. `203.0.113.0/24`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ip_prefix: Option<String>,
-    /// True when the user agent looks like a robot, a crawler or a script (see [`is_bot`]).
-    pub bot: bool,
-}
-
-impl Enrichment {
-    /// Builds the enrichment from request facts, applying every cut and check.
-    pub fn new(
-        received: u64,
-        request_id: String,
-        country: Option<&str>,
-        ua: Option<&str>,
-        ip: Option<IpAddr>,
-    ) -> Enrichment {
-        let ua = ua.map(|u| cut(u, MAX_UA_BYTES)).unwrap_or_default();
-        Enrichment {
-            received,
-            request_id,
-            country: country
-                .map(str::trim)
-                .filter(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()))
-                .map(str::to_owned),
-            bot: is_bot(&ua),
-            ua,
-            ip_prefix: ip.map(truncate_ip),
-        }
-    }
-}
-
-/// An accepted event as the logger stores it: the event's fields as sent, then the logger's.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LoggedEvent {
-    #[serde(flatten)]
-    pub event: Event,
-    #[serde(flatten)]
-    pub meta: Enrichment,
-}
-
-impl LoggedEvent {
-    /// One JSON object on one line, ASCII only: every control and non-ASCII character is
-    /// written as a `\uXXXX` escape, so any reader (and SQS, which refuses some code points)
-    /// accepts it. Appends to `out` without a newline.
-    pub fn write_json(&self, out: &mut Vec<u8>) {
-        let mut ser = serde_json::Serializer::with_formatter(&mut *out, AsciiFormatter);
-        // Serialising strings, numbers, booleans and enums into a Vec cannot fail.
-        let _ = self.serialize(&mut ser);
-    }
-
-    /// [`LoggedEvent::write_json`] into a new string.
-    pub fn to_json(&self) -> String {
-        let mut out = Vec::with_capacity(512);
-        self.write_json(&mut out);
-        // AsciiFormatter writes ASCII only, which is UTF-8.
-        String::from_utf8(out).unwrap_or_default()
-    }
-}
-
-/// A compact JSON formatter that escapes every non-ASCII character.
-struct AsciiFormatter;
-
-impl serde_json::ser::Formatter for AsciiFormatter {
-    fn write_string_fragment<W: ?Sized + Write>(
-        &mut self,
-        writer: &mut W,
-        fragment: &str,
-    ) -> std::io::Result<()> {
-        let mut start = 0;
-        for (i, c) in fragment.char_indices() {
-            if c.is_ascii() {
-                continue;
-            }
-            writer.write_all(&fragment.as_bytes()[start..i])?;
-            let mut units = [0u16; 2];
-            for u in c.encode_utf16(&mut units) {
-                write!(writer, "\\u{u:04x}")?;
-            }
-            start = i + c.len_utf8();
-        }
-        writer.write_all(&fragment.as_bytes()[start..])
-    }
-}
-
-fn cut(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_owned();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s[..end].to_owned()
-}
-
-/// The visitor's network: IPv4 to `/24`, IPv6 to `/48` (IPv4-mapped IPv6 counts as IPv4).
-pub fn truncate_ip(ip: IpAddr) -> String {
-    let ip = match ip {
-        IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map(IpAddr::V4)
-            .unwrap_or(IpAddr::V6(v6)),
-        v4 => v4,
-    };
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, c, _] = v4.octets();
-            format!("{a}.{b}.{c}.0/24")
-        }
-        IpAddr::V6(v6) => {
-            let s = v6.segments();
-            let net = std::net::Ipv6Addr::new(s[0], s[1], s[2], 0, 0, 0, 0, 0);
-            format!("{net}/48")
-        }
-    }
-}
-
-/// Words whose presence in a user agent (case-insensitive) marks a robot, crawler, preview
-/// fetcher, headless browser or script.
-const BOT_MARKERS: [&str; 16] = [
-    "bot",
-    "crawl",
-    "spider",
-    "slurp",
-    "headless",
-    "lighthouse",
-    "pagespeed",
-    "facebookexternalhit",
-    "preview",
-    "curl/",
-    "wget/",
-    "python-",
-    "go-http-client",
-    "okhttp",
-    "java/",
-    "phantomjs",
-];
-
-/// True when the user agent is empty or names a robot, crawler or script (see `BOT_MARKERS`).
-pub fn is_bot(ua: &str) -> bool {
-    let ua = ua.trim();
-    if ua.is_empty() {
-        return true;
-    }
-    let lower = ua.to_ascii_lowercase();
-    BOT_MARKERS.iter().any(|m| lower.contains(m))
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::json;
     use std::path::PathBuf;
 
-    fn resolve_ok() -> Value {
+    pub(crate) fn resolve_ok() -> Value {
         json!({"id":"evt_0001abcd","type":"resolve","ts":1767225600000u64,"brand":"acme",
                "page":"https://www.acme.example/quote","pv":"pv_0001abcd","zip":"10001",
                "product":"auto","language":"en","ok":true,"state":"NY","form_type":"standard",
                "language_used":"en","ms":0.4})
     }
 
-    fn with(mut v: Value, key: &str, val: Value) -> Value {
+    pub(crate) fn with(mut v: Value, key: &str, val: Value) -> Value {
         v.as_object_mut().unwrap().insert(key.into(), val);
         v
     }
 
-    fn without(mut v: Value, key: &str) -> Value {
+    pub(crate) fn without(mut v: Value, key: &str) -> Value {
         v.as_object_mut().unwrap().remove(key);
         v
     }
@@ -825,115 +586,5 @@ mod tests {
             Err(EventError::UnknownField)
         );
         assert_eq!(Event::from_value(json!([1])), Err(EventError::NotAnObject));
-    }
-
-    #[test]
-    fn a_batch_keeps_good_events_and_counts_bad_ones() {
-        let body = json!({"events":[resolve_ok(), {"brand":"other"}, 7]}).to_string();
-        let batch = parse_batch(body.as_bytes()).unwrap();
-        assert_eq!((batch.accepted(), batch.rejected()), (1, 2));
-        assert_eq!(
-            batch.brands.iter().map(String::as_str).collect::<Vec<_>>(),
-            ["acme", "other"]
-        );
-    }
-
-    #[test]
-    fn unreadable_bodies_are_refused_as_a_whole() {
-        assert_eq!(parse_batch(b"nope"), Err(BatchError::NotJson));
-        assert_eq!(parse_batch(b"[]"), Err(BatchError::NotABatch));
-        assert_eq!(parse_batch(br#"{"events":{}}"#), Err(BatchError::NotABatch));
-        let many = json!({ "events": vec![json!(1); 101] }).to_string();
-        assert_eq!(parse_batch(many.as_bytes()), Err(BatchError::TooManyEvents));
-        let big = vec![b' '; MAX_BODY_BYTES + 1];
-        assert_eq!(parse_batch(&big), Err(BatchError::TooLarge));
-        assert_eq!(parse_batch(br#"{"events":[]}"#).unwrap().events.len(), 0);
-    }
-
-    #[test]
-    fn ip_addresses_are_cut_to_their_network() {
-        assert_eq!(
-            truncate_ip("203.0.113.77".parse().unwrap()),
-            "203.0.113.0/24"
-        );
-        assert_eq!(
-            truncate_ip("2001:db8:abcd:12:1:2:3:4".parse().unwrap()),
-            "2001:db8:abcd::/48"
-        );
-        assert_eq!(
-            truncate_ip("::ffff:198.51.100.9".parse().unwrap()),
-            "198.51.100.0/24"
-        );
-    }
-
-    #[test]
-    fn robots_scripts_and_empty_agents_are_flagged() {
-        assert!(is_bot(""));
-        assert!(is_bot("Mozilla/5.0 (compatible; Googlebot/2.1)"));
-        assert!(is_bot("curl/8.5.0"));
-        assert!(is_bot("Mozilla/5.0 HeadlessChrome/120.0"));
-        assert!(!is_bot(
-            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36"
-        ));
-    }
-
-    #[test]
-    fn the_logged_form_is_ascii_json_with_the_event_then_the_enrichment() {
-        let ev = Event::from_value(with(resolve_ok(), "zip", json!("1\u{0}é😀\u{fffe}"))).unwrap();
-        let meta = Enrichment::new(
-            5,
-            "req-1".into(),
-            Some("DE"),
-            Some(&"ü".repeat(400)),
-            Some("10.1.2.3".parse().unwrap()),
-        );
-        assert_eq!(meta.ua.len(), 512);
-        assert!(!meta.bot);
-        let logged = LoggedEvent { event: ev, meta };
-        let text = logged.to_json();
-        assert!(text.is_ascii());
-        assert!(text.starts_with(r#"{"id":"evt_0001abcd","type":"resolve","#));
-        assert!(
-            text.contains(r#""zip":"1\u0000\u00e9\ud83d\ude00\ufffe""#),
-            "{text}"
-        );
-        assert!(text.contains(r#""received":5,"request_id":"req-1","country":"DE""#));
-        assert!(text.ends_with(r#""ip_prefix":"10.1.2.0/24","bot":false}"#));
-        let back: LoggedEvent = serde_json::from_str(&text).unwrap();
-        assert_eq!(back, logged);
-    }
-
-    #[test]
-    fn country_is_kept_only_when_it_is_a_country_code() {
-        let m = Enrichment::new(0, String::new(), Some("<script>"), None, None);
-        assert_eq!(m.country, None);
-        assert!(m.bot);
-    }
-
-    proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
-        #[test]
-        fn parse_batch_never_panics_on_bytes(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
-            let _ = parse_batch(&body);
-        }
-
-        #[test]
-        fn parse_batch_never_panics_on_near_valid_json(
-            id in "[A-Za-z0-9_\\-]{0,70}",
-            ts in proptest::prelude::any::<i64>(),
-            page in "\\PC{0,40}",
-            ms in proptest::prelude::any::<f64>(),
-            ok in proptest::prelude::any::<bool>(),
-            kind in "(resolve|load|error|x)",
-            zip in "\\PC{0,80}",
-        ) {
-            let v = json!({"events":[{"id":id,"type":kind,"ts":ts,"brand":"acme","page":page,
-                "pv":"pv_0001abcd","zip":zip,"product":"auto","ok":ok,"ms":ms,"error":"not_served"}]});
-            let batch = parse_batch(v.to_string().as_bytes()).unwrap();
-            if let Ok(e) = &batch.events[0] {
-                let logged = LoggedEvent { event: e.clone(), meta: Enrichment::new(0, "r".into(), None, None, None) };
-                proptest::prop_assert!(logged.to_json().is_ascii());
-            }
-        }
     }
 }

@@ -16,7 +16,8 @@
 //! It polls `data/*.csv` and rebuilds when one changes; a failed rebuild prints its errors and
 //! keeps serving the last good build. Binary files go gzip-compressed to clients that accept it.
 
-use crate::s3layout::gzip;
+use crate::aws::gzip;
+use crate::publish::layout::{CACHE_IMMUTABLE, CACHE_POINTER};
 use anyhow::{bail, Context, Result};
 use axum::body::Body;
 use axum::extract::{Path as UrlPath, Query, State};
@@ -24,16 +25,14 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use formroute_core::compile::{self, Columns};
-use formroute_core::diag::Severity;
-use formroute_core::load::{self, Sources, FILES};
+use formroute_core::load::{Sources, FILES};
 use formroute_core::manifest::{Manifest, MANIFEST_FILE};
-use formroute_core::publish_plan::{CACHE_IMMUTABLE, CACHE_POINTER};
 use formroute_core::resolve::ArtifactSet;
 use lambda_logger::{spool::SpoolSink, Logger, Origins, Sink};
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
@@ -116,22 +115,13 @@ fn stamp(data: &Path) -> Vec<Option<(SystemTime, u64)>> {
 fn build(data: &Path, work: &Path, number: u64) -> Result<Site> {
     let sources =
         Sources::read_dir(data).with_context(|| format!("cannot read {}", data.display()))?;
-    let loaded = load::load(&sources);
-    let compiled = compile::compile(&loaded.db, &Columns::from_files(&sources.files));
-    let mut errors = 0;
-    let mut warnings = 0;
-    for d in loaded.diagnostics.iter().chain(&compiled.diagnostics) {
-        match d.severity {
-            Severity::Error => errors += 1,
-            Severity::Warning => warnings += 1,
-        }
-        let mut d = d.clone();
-        d.file = data.join(&d.file).display().to_string();
+    let build = formroute_core::build(&sources)?;
+    for d in build.diagnostics_in(data) {
         eprintln!("{d}");
     }
-    let output = match compiled.output {
-        Some(o) if errors == 0 && !loaded.has_errors() => o,
-        _ => bail!("{errors} error(s) in {}: fix them and save", data.display()),
+    let (errors, warnings) = (build.errors(), build.warnings());
+    let Some(output) = build.output else {
+        bail!("{errors} error(s) in {}: fix them and save", data.display());
     };
     let dir = work.join(format!("build-{number}"));
     let _ = std::fs::remove_dir_all(&dir);
@@ -174,8 +164,10 @@ fn origins(manifest: &Manifest, local: &[String]) -> Origins {
 }
 
 /// Runs `formroute serve`.
-pub fn run(args: ServeArgs) -> Result<()> {
-    crate::s3layout::runtime()?.block_on(serve(args))
+pub fn run(args: ServeArgs) -> Result<ExitCode> {
+    crate::aws::runtime()?
+        .block_on(serve(args))
+        .map(|()| ExitCode::SUCCESS)
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {
@@ -305,10 +297,10 @@ async fn serve(args: ServeArgs) -> Result<()> {
     .context("server failed")
 }
 
-const DEMO_HTML: &str = include_str!("demo/index.html");
-const DEMO_JS: &str = include_str!("demo/demo.js");
-const DEMO_CSS: &str = include_str!("demo/demo.css");
-const EXAMPLE_HTML: &str = include_str!("demo/example.html");
+const DEMO_HTML: &str = include_str!("../demo/index.html");
+const DEMO_JS: &str = include_str!("../demo/demo.js");
+const DEMO_CSS: &str = include_str!("../demo/demo.css");
+const EXAMPLE_HTML: &str = include_str!("../demo/example.html");
 
 fn response(status: StatusCode, content_type: &str, body: impl Into<Body>) -> Response {
     let mut res = Response::new(body.into());
@@ -451,8 +443,12 @@ async fn top_level(
 /// The client files committed in `client-js/dist`, compiled in so that `serve` works from any folder.
 fn embedded_client(file: &str) -> Option<&'static [u8]> {
     match file {
-        "formroute.min.js" => Some(include_bytes!("../../../client-js/dist/formroute.min.js")),
-        "formroute.esm.js" => Some(include_bytes!("../../../client-js/dist/formroute.esm.js")),
+        "formroute.min.js" => Some(include_bytes!(
+            "../../../../client-js/dist/formroute.min.js"
+        )),
+        "formroute.esm.js" => Some(include_bytes!(
+            "../../../../client-js/dist/formroute.esm.js"
+        )),
         _ => None,
     }
 }

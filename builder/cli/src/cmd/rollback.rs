@@ -1,12 +1,14 @@
 //! `formroute rollback`: re-points one brand, or all, to an earlier published build, and invalidates what changed.
 //!
 //! Without `--to`, each selected brand goes back to the newest kept build, older than the live
-//! one, whose artifacts differ (see `formroute_core::publish_plan::plan_rollback`). Only pointers
+//! one, whose artifacts differ (see `crate::publish::plan::plan_rollback`). Only pointers
 //! and the live manifest are written: the hashed files of kept builds are still there.
 
-use crate::s3layout;
+use crate::aws;
+use crate::publish::layout::Layout;
+use crate::publish::plan::{plan_rollback, Selection};
 use anyhow::{bail, Result};
-use formroute_core::publish_plan::{plan_rollback, Layout, Selection};
+use std::process::ExitCode;
 
 /// Arguments of `formroute rollback`.
 #[derive(Debug, clap::Args)]
@@ -35,8 +37,10 @@ pub struct RollbackArgs {
 }
 
 /// Runs `formroute rollback`.
-pub fn run(args: RollbackArgs) -> Result<()> {
-    s3layout::runtime()?.block_on(rollback(args))
+pub fn run(args: RollbackArgs) -> Result<ExitCode> {
+    aws::runtime()?
+        .block_on(rollback(args))
+        .map(|()| ExitCode::SUCCESS)
 }
 
 async fn rollback(args: RollbackArgs) -> Result<()> {
@@ -46,8 +50,8 @@ async fn rollback(args: RollbackArgs) -> Result<()> {
         (false, true) => bail!("say which brands to roll back: --brand BRAND or --all"),
     };
     let layout = Layout::new(&args.prefix);
-    let aws = s3layout::connect().await;
-    let remote = s3layout::read_remote(&aws.s3, &args.bucket, &layout).await?;
+    let aws = aws::connect().await;
+    let remote = crate::publish::executor::read_remote(&aws.s3, &args.bucket, &layout).await?;
     let (plan, _) = plan_rollback(&layout, &remote, &selection, args.to.as_deref())?;
     if args.dry_run {
         print!("{}", plan.render());
@@ -58,7 +62,7 @@ async fn rollback(args: RollbackArgs) -> Result<()> {
         plan.build,
         plan.steps.len()
     );
-    let invalidation = s3layout::carry_out(
+    let invalidation = crate::publish::executor::carry_out(
         &aws,
         &args.bucket,
         None,

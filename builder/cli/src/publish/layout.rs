@@ -1,0 +1,117 @@
+//! The published layout under a prefix `P`, its cache headers and content types, and the build id.
+//!
+//! ```text
+//! P/a/<brand>.<hash>.frt              content-addressed artifact, immutable
+//! P/a/<brand>.<hash>.explain.msgpack  content-addressed explain file, immutable
+//! P/builds/<build-id>.json            a build's manifest, immutable (build id: 16 hex of its SHA-256)
+//! P/builds/history.json               the published builds, oldest first (for --keep and rollback)
+//! P/<brand>.frt                       pointer: a copy of the brand's live artifact, short TTL
+//! P/manifest.json                     the live manifest, short TTL, written last
+//! ```
+
+use formroute_core::compile::sha256_hex;
+use formroute_core::spec;
+
+/// `Cache-Control` of content-addressed files: their bytes never change.
+pub const CACHE_IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// `Cache-Control` of pointers and the live manifest: short, and served stale while revalidating.
+pub const CACHE_POINTER: &str = "public, max-age=60, stale-while-revalidate=86400";
+/// `Cache-Control` of the bookkeeping file `builds/history.json` (never served to visitors).
+pub const CACHE_NONE: &str = "no-cache";
+/// `Content-Type` of artifacts and explain files.
+pub const TYPE_BINARY: &str = "application/octet-stream";
+/// `Content-Type` of manifests and the history.
+pub const TYPE_JSON: &str = "application/json";
+/// `Content-Encoding` of the binary files as uploaded: precompressed with gzip, because CloudFront
+/// does not compress `application/octet-stream` itself, and every browser decodes gzip.
+pub const BINARY_ENCODING: &str = "gzip";
+/// User metadata key on a pointer naming the hashed artifact file it is a copy of.
+pub const POINTER_META: &str = "formroute-artifact";
+/// Default number of builds kept by `publish --keep`.
+pub const DEFAULT_KEEP: usize = 5;
+
+/// The build id of a manifest: the first 16 lowercase hex digits of the SHA-256 of its bytes.
+pub fn build_id(manifest_bytes: &[u8]) -> String {
+    sha256_hex(manifest_bytes)[..16].to_string()
+}
+
+/// Object keys under one prefix of a bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    /// The prefix without leading or trailing `/`; empty for the bucket root.
+    prefix: String,
+}
+
+impl Layout {
+    /// A layout under `prefix` (slashes at either end are ignored; empty means the bucket root).
+    pub fn new(prefix: &str) -> Layout {
+        Layout {
+            prefix: prefix.trim_matches('/').to_string(),
+        }
+    }
+
+    /// The prefix as given, normalised (no slashes at either end).
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// `P/<rest>`.
+    pub fn key(&self, rest: &str) -> String {
+        if self.prefix.is_empty() {
+            rest.to_string()
+        } else {
+            format!("{}/{}", self.prefix, rest)
+        }
+    }
+
+    /// Key of a content-addressed file (`<brand>.<hash>.frt` or `.explain.msgpack`).
+    pub fn hashed(&self, file: &str) -> String {
+        self.key(&format!("a/{file}"))
+    }
+
+    /// Folder of the content-addressed files, with a final `/` (for listing).
+    pub fn hashed_dir(&self) -> String {
+        self.key("a/")
+    }
+
+    /// Key of a build's record.
+    pub fn build_record(&self, build: &str) -> String {
+        self.key(&format!("builds/{build}.json"))
+    }
+
+    /// Folder of the build records, with a final `/` (for listing).
+    pub fn builds_dir(&self) -> String {
+        self.key("builds/")
+    }
+
+    /// Key of the history of published builds.
+    pub fn history(&self) -> String {
+        self.key("builds/history.json")
+    }
+
+    /// Key of a brand's pointer, the file the browser client fetches.
+    pub fn pointer(&self, brand: &str) -> String {
+        self.key(&format!("{brand}.frt"))
+    }
+
+    /// The brand of a pointer key, if `key` is one (`P/<brand>.frt` with a slug brand).
+    pub fn pointer_brand<'a>(&self, key: &'a str) -> Option<&'a str> {
+        let rest = if self.prefix.is_empty() {
+            key
+        } else {
+            key.strip_prefix(self.prefix.as_str())?.strip_prefix('/')?
+        };
+        let brand = rest.strip_suffix(".frt")?;
+        spec::is_slug(brand).then_some(brand)
+    }
+
+    /// Key of the live manifest.
+    pub fn manifest(&self) -> String {
+        self.key("manifest.json")
+    }
+
+    /// The CloudFront invalidation path of a key (the distribution's origin is the bucket root).
+    pub fn cdn_path(key: &str) -> String {
+        format!("/{key}")
+    }
+}
