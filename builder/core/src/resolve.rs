@@ -344,13 +344,6 @@ pub struct ArtifactSet {
     brands: BTreeMap<String, Result<LoadedBrand, BrandError>>,
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, BrandError> {
-    std::fs::read(path).map_err(|source| BrandError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
 impl ArtifactSet {
     /// Opens `dir/manifest.json` and checks every brand's artifact (SHA-256 and every FORMAT.md check).
     /// A brand whose artifact is unusable stays listed; its queries answer `unavailable`.
@@ -360,7 +353,20 @@ impl ArtifactSet {
             path: path.clone(),
             source,
         })?;
-        let manifest = Manifest::from_json(&text).map_err(|source| SetError::Manifest {
+        ArtifactSet::from_files(&text, dir, |file| std::fs::read(dir.join(file)))
+    }
+
+    /// A set from manifest text and a reader of the files it names (a build folder, or copies held
+    /// in memory by a server that fetched them). `base` only names the files in messages (a folder,
+    /// or `s3://bucket/prefix/a`). Each artifact is checked as [`ArtifactSet::open`] does; an
+    /// explain file that `read` cannot give (say, `NotFound`) is simply left out.
+    pub fn from_files(
+        manifest_text: &str,
+        base: &Path,
+        mut read: impl FnMut(&str) -> std::io::Result<Vec<u8>>,
+    ) -> Result<ArtifactSet, SetError> {
+        let path = base.join(MANIFEST_FILE);
+        let manifest = Manifest::from_json(manifest_text).map_err(|source| SetError::Manifest {
             path: path.clone(),
             source,
         })?;
@@ -372,15 +378,18 @@ impl ArtifactSet {
         }
         let mut brands = BTreeMap::new();
         for (slug, entry) in &manifest.brands {
-            let load = || -> Result<LoadedBrand, BrandError> {
-                let path = dir.join(&entry.artifact);
-                let bytes = read(&path)?;
+            let mut load = || -> Result<LoadedBrand, BrandError> {
+                let path = base.join(&entry.artifact);
+                let bytes = read(&entry.artifact).map_err(|source| BrandError::Io {
+                    path: path.clone(),
+                    source,
+                })?;
                 if sha256_hex(&bytes) != entry.artifact_sha256 {
                     return Err(BrandError::Sha { path });
                 }
                 let artifact = Artifact::from_bytes(&bytes)
                     .map_err(|source| BrandError::Artifact { path, source })?;
-                let explain = read(&dir.join(&entry.explain))
+                let explain = read(&entry.explain)
                     .ok()
                     .and_then(|b| Explain::from_bytes(&b).ok())
                     .map(|e| e.rows());
