@@ -20,7 +20,8 @@
 //!   would when following it;
 //! - events are recorded only for brands of the build (an unknown brand, or a `brand` that is
 //!   no slug, cannot be a valid event); `zip`, `product` and `language` are cut to the schema's
-//!   64 characters; `page` is the `Referer` without its query (else this route on the `Host`);
+//!   64 characters; `page` is the `Referer` without its query (else this route on the `Host`,
+//!   `localhost` when that is an IP address);
 //!   `av` is the build id; a failure to store the event is logged and the answer still given.
 
 use crate::handler::{client_ip, header_str, now_ms, Logger, RequestFacts};
@@ -207,11 +208,16 @@ fn page(headers: &HeaderMap, route: &str) -> String {
                 && h.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
         })
+        // An address as host would put an IP address in the log: say `localhost` instead.
+        .filter(|h| {
+            let name = h.rsplit_once(':').map_or(*h, |(n, _)| n);
+            !h.starts_with('[') && name.parse::<std::net::IpAddr>().is_err()
+        })
         .unwrap_or("localhost");
     let scheme = match header_str(headers, "x-forwarded-proto") {
         Some("http") => "http",
         Some(_) => "https",
-        None if host.starts_with("127.0.0.1") || host.starts_with("localhost") => "http",
+        None if host == "localhost" || host.starts_with("localhost:") => "http",
         None => "https",
     };
     format!("{scheme}://{host}{route}")
