@@ -196,7 +196,10 @@ class Resolver:
                 return str(self.getatt(*var.split(".", 1)))
             v = self.ref(var)
             return ",".join(v) if isinstance(v, list) else str(v)
-        return re.sub(r"\$\{([^}]+)\}", one, text)
+        out = re.sub(r"\$\{([^}]+)\}", one, text)
+        # Dynamic references, which CloudFormation resolves last.
+        return re.sub(r"\{\{resolve:secretsmanager:(.+?):SecretString\}\}",
+                      lambda m: client("secretsmanager").get_secret_value(SecretId=m.group(1))["SecretString"], out)
 
     def value(self, node):
         if isinstance(node, list):
@@ -320,8 +323,11 @@ def wait_stack(cf, name):
 
 def create(stack_name, out_path, overrides):
     s3, cfn_api = client("s3"), client("cloudformation")
-    params = {p: v.get("Default") for p, v in yaml_parse(TEMPLATE.read_text())["Parameters"].items()}
+    declared = yaml_parse(TEMPLATE.read_text())["Parameters"]
+    params = {p: v.get("Default") for p, v in declared.items()}
     params.update(overrides)
+    # What Ref gives for each parameter: CommaDelimitedList ones are lists.
+    values = {p: (str(v).split(",") if declared[p]["Type"] == "CommaDelimitedList" else v) for p, v in params.items()}
 
     # What `sam build && sam package` do: the functions' zip on S3. moto cannot run a function,
     # so the zip holds a placeholder `bootstrap`; the tests run the real binaries with the
@@ -337,7 +343,7 @@ def create(stack_name, out_path, overrides):
 
     from moto.cloudformation.parsing import get_model_map
     supported = set(get_model_map())
-    conditions_resolver = Resolver(cfn, params, {}, {})
+    conditions_resolver = Resolver(cfn, values, {}, {})
     present = {k: v for k, v in cfn["Resources"].items()
                if "Condition" not in v or conditions_resolver.condition(v["Condition"])}
     removed = {k: v for k, v in present.items() if v["Type"] not in supported}
@@ -349,7 +355,7 @@ def create(stack_name, out_path, overrides):
     secret_props = removed["OriginVerifySecret"]["Properties"]
     gen = secret_props["GenerateSecretString"]
     value = sm.get_random_password(PasswordLength=gen["PasswordLength"], ExcludePunctuation=gen["ExcludePunctuation"])["RandomPassword"]
-    secret_name = Resolver(cfn, params, {}, {}).value(secret_props["Name"])
+    secret_name = Resolver(cfn, values, {}, {}).value(secret_props["Name"])
     secret_arn = sm.create_secret(Name=secret_name, SecretString=value)["ARN"]
     dynref = "{{resolve:secretsmanager:${OriginVerifySecret}:SecretString}}"
     text = json.dumps(kept).replace(json.dumps({"Fn::Sub": dynref}), json.dumps(value))
@@ -397,8 +403,8 @@ def create(stack_name, out_path, overrides):
     # bucket's properties go through the S3 API (what CloudFormation calls for them).
     for name, r in kept.items():
         if r["Type"] == "AWS::S3::Bucket":
-            apply_bucket_properties(s3, physical[name], Resolver(cfn, params, physical, attrs).value(r["Properties"]))
-    resolve = Resolver(cfn, params, physical, attrs)
+            apply_bucket_properties(s3, physical[name], Resolver(cfn, values, physical, attrs).value(r["Properties"]))
+    resolve = Resolver(cfn, values, physical, attrs)
     how = {"stack": sorted(f"{k} {v['Type']}" for k, v in kept.items()), "api": [], "static": [],
            "properties_by_api": ["AWS::S3::Bucket: VersioningConfiguration, PublicAccessBlockConfiguration, OwnershipControls, "
                                  "LifecycleConfiguration (moto's CloudFormation ignores them)"]}
@@ -446,9 +452,16 @@ def create(stack_name, out_path, overrides):
         t, props = r["Type"], r.get("Properties", {})
         if t == "AWS::S3::BucketPolicy":
             p = resolve.value(props)
-            s3.put_bucket_policy(Bucket=p["Bucket"], Policy=json.dumps(p["PolicyDocument"]))
+            doc = p["PolicyDocument"]
+            # moto evaluates a bucket policy's Deny statements, but on every caller (it ignores
+            # their Principal) and over its plain http: the TLS-only Deny would refuse the tests
+            # everything, the CloudFront-only Deny of builds/ the publisher. moto gets the policy
+            # whole once (it must accept it), then without its Deny statements.
+            s3.put_bucket_policy(Bucket=p["Bucket"], Policy=json.dumps(doc))
+            s3.put_bucket_policy(Bucket=p["Bucket"], Policy=json.dumps(
+                dict(doc, Statement=[s for s in doc["Statement"] if s["Effect"] != "Deny"])))
             physical[name] = p["Bucket"]
-            api(name, "s3 PutBucketPolicy")
+            api(name, "s3 PutBucketPolicy (then without its Deny statements: moto applies them to every caller, over http)")
         elif t == "AWS::Glue::Database":
             p = resolve.value(props)
             client("glue").create_database(CatalogId=p["CatalogId"], DatabaseInput=p["DatabaseInput"])
@@ -499,7 +512,9 @@ def create(stack_name, out_path, overrides):
     for m in esms:
         lam.update_event_source_mapping(UUID=m["UUID"], Enabled=False)
     glue_table = client("glue").get_table(DatabaseName=physical["EventsDatabase"], Name=physical["EventsTable"])["Table"]
+    headers_policy = resolve.value(removed["ArtifactsResponseHeadersPolicy"]["Properties"])["ResponseHeadersPolicyConfig"]
     result = {"stack": stack_name, "outputs": outputs, "physical": physical, "functions": functions,
+              "distribution": got, "response_headers_policy": headers_policy,
               "event_source_mappings": esms, "glue_table": glue_table, "created": how, "origin_secret": value}
     Path(out_path).write_text(json.dumps(result, indent=1, default=str))
     print(json.dumps({"stack": stack_name, "resources": len(present), "by_cloudformation": len(how["stack"]),
