@@ -2,7 +2,7 @@
 
 Usage (AWS_ENDPOINT_URL points at moto):
   stack.py create STACK_NAME OUT.json [Key=Value ...]   transform, check, create; write what the tests need
-  stack.py transform OUT.json                            only the SAM transform (no server needed)
+  stack.py check [OUT.json]                              SAM transform, static checks, docs/LOGS.md's DDL (no server)
 
 What `create` does, in order:
 1. transforms template.yaml with aws-sam-translator (what `sam deploy` has CloudFormation do),
@@ -588,15 +588,53 @@ def verify_live(physical, attrs, functions, esms, params):
         raise SystemExit("the stack on moto is not what template.yaml promises:\n  " + "\n  ".join(fail))
 
 
+def check_ddl(cfn, params):
+    """docs/LOGS.md's CREATE EXTERNAL TABLE is the template's Glue table (default parameters, bucket BUCKET)."""
+    text = (ROOT / "docs/LOGS.md").read_text()
+    m = re.search(r"```sql\n(CREATE EXTERNAL TABLE (\S+) \((.*?)\n\)\n(.*?));\n```", text, re.S)
+    if not m:
+        raise SystemExit("docs/LOGS.md has no CREATE EXTERNAL TABLE block")
+    name, body, rest = m.group(2), m.group(3), m.group(4)
+    columns = [tuple(c.strip().rstrip(",").replace("`", "").split()) for c in body.strip().splitlines()]
+    parts = [tuple(c.strip().replace("`", "").split()) for c in re.search(r"PARTITIONED BY \((.*?)\)", rest).group(1).split(",")]
+    props = dict(re.findall(r"'([^']+)' = '([^']*)'", re.search(r"TBLPROPERTIES \((.*)\)", rest, re.S).group(1)))
+    serde_props = dict(re.findall(r"'([^']+)' = '([^']*)'", re.search(r"SERDEPROPERTIES \((.*?)\)", rest).group(1)))
+    table = Resolver(cfn, params, {"EventsBucket": "BUCKET", "EventsDatabase": "formroute_prod"}, {}).value(
+        cfn["Resources"]["EventsTable"]["Properties"])
+    ti, sd = table["TableInput"], table["TableInput"]["StorageDescriptor"]
+    want = {
+        "name": f"{table['DatabaseName']}.{ti['Name']}",
+        "columns": [(c["Name"], c["Type"]) for c in sd["Columns"]],
+        "partitions": [(c["Name"], c["Type"]) for c in ti["PartitionKeys"]],
+        "properties": ti["Parameters"], "serde": sd["SerdeInfo"]["SerializationLibrary"],
+        "serde_properties": sd["SerdeInfo"]["Parameters"], "input": sd["InputFormat"], "output": sd["OutputFormat"],
+        "location": sd["Location"],
+    }
+    got = {
+        "name": name, "columns": columns, "partitions": parts, "properties": props,
+        "serde": re.search(r"ROW FORMAT SERDE '([^']+)'", rest).group(1), "serde_properties": serde_props,
+        "input": re.search(r"INPUTFORMAT '([^']+)'", rest).group(1), "output": re.search(r"OUTPUTFORMAT '([^']+)'", rest).group(1),
+        "location": re.search(r"LOCATION '([^']+)'", rest).group(1),
+    }
+    diff = [f"{k}: docs/LOGS.md has {got[k]!r}, template.yaml {want[k]!r}" for k in want if got[k] != want[k]]
+    if diff:
+        raise SystemExit("docs/LOGS.md's DDL differs from template.yaml's EventsTable:\n  " + "\n  ".join(diff))
+
+
 def main(cmd, *args):
     if cmd == "create":
         name, out, *kv = args
         create(name, out, dict(x.split("=", 1) for x in kv))
-    elif cmd == "transform":
-        (out,) = args
+    elif cmd == "check":
+        declared = yaml_parse(TEMPLATE.read_text())["Parameters"]
+        params = {p: (v["Default"].split(",") if v["Type"] == "CommaDelimitedList" else v.get("Default"))
+                  for p, v in declared.items()}
         cfn = sam_transform("s3://example-bucket/lambda-logger.zip", {})
         check_static(cfn)
-        Path(out).write_text(json.dumps(cfn, indent=1))
+        check_ddl(cfn, params)
+        if args:
+            Path(args[0]).write_text(json.dumps(cfn, indent=1))
+        print("template.yaml: SAM transform, static checks and docs/LOGS.md's DDL agree", file=sys.stderr)
     else:
         sys.exit(__doc__)
 
