@@ -233,7 +233,8 @@ fn product_html(s: &mut String, p: &ProductCoverage, colour: &HashMap<&str, &str
             })
             .collect();
         let mut title = format!(
-            "{code} ({} ZIPs, {}): {}",
+            "{} in {code} ({} ZIPs, {}): {}",
+            p.product,
             thousands(u64::from(c.zips)),
             c.status(),
             parts.join(", ")
@@ -295,5 +296,5 @@ fn product_html(s: &mut String, p: &ProductCoverage, colour: &HashMap<&str, &str
 
 /// A form type cut to fit under a tile's code.
 fn short(t: &str) -> String {
-    t.chars().take(7).collect()
+    t.chars().take(8).collect()
 }

@@ -106,6 +106,7 @@ impl App {
 fn stamp(data: &Path) -> Vec<Option<(SystemTime, u64)>> {
     FILES
         .iter()
+        .chain(&formroute_core::load::OPTIONAL_FILES)
         .map(|f| {
             let m = std::fs::metadata(data.join(f)).ok()?;
             Some((m.modified().ok()?, m.len()))

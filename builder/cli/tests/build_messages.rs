@@ -171,7 +171,10 @@ fn rows_using_a_refused_form_are_a_note_on_the_forms_error() {
         errors[1].contains("forms.csv:38:4: error: `EN` is not a language code"),
         "{err}"
     );
-    assert!(errors.iter().all(|e| !e.contains("has no such form")), "{err}");
+    assert!(
+        errors.iter().all(|e| !e.contains("has no such form")),
+        "{err}"
+    );
     assert!(
         err.contains("note: because of this, rules.csv:10:4: ZIPs reach form type `callback` of brand `acme`"),
         "{err}"
