@@ -438,13 +438,13 @@ fn compile_brand(
             *ov_states[i].entry(s).or_default() += 1;
         }
     }
-    for s in 0..ns {
-        if plain_in_state[s] == 0 {
+    for (s, &plain) in plain_in_state.iter().enumerate() {
+        if plain == 0 {
             continue;
         }
         for (p, &code) in grid.row_base(s).iter().enumerate() {
             reached[code as usize * np + p] = true;
-            *by_code.entry((s, p, code)).or_default() += plain_in_state[s];
+            *by_code.entry((s, p, code)).or_default() += plain;
         }
     }
     let mut served = vec![0u32; ns * np];
