@@ -69,6 +69,23 @@ def sam_transform(code_uri, params):
 # --------------------------------------------------------------------------------------------
 # Static checks of what moto cannot create (it would accept almost any CloudFront config).
 
+def check_sam_build():
+    """What `sam build` needs: each function built by cargo-lambda from the workspace, its own binary."""
+    tpl = yaml_parse(TEMPLATE.read_text())
+    root = (TEMPLATE.parent / tpl["Globals"]["Function"]["CodeUri"]).resolve()
+    workspace = (root / "Cargo.toml").read_text()
+    fail = [] if "[workspace]" in workspace and '"lambda-logger"' in workspace else [f"{root} is not the workspace holding lambda-logger"]
+    bins = re.findall(r'\[\[bin\]\]\nname = "([^"]+)"', (ROOT / "lambda-logger/Cargo.toml").read_text())
+    for name, binary in (("LoggerFunction", "lambda-logger"), ("ArchiverFunction", "lambda-archiver")):
+        meta = tpl["Resources"][name].get("Metadata", {})
+        if meta.get("BuildMethod") != "rust-cargolambda" or meta.get("BuildProperties", {}).get("Binary") != binary:
+            fail.append(f"{name}: Metadata BuildMethod rust-cargolambda, BuildProperties Binary {binary}")
+        if binary not in bins:
+            fail.append(f"lambda-logger/Cargo.toml has no [[bin]] {binary}")
+    if fail:
+        raise SystemExit("template.yaml cannot be built by sam build:\n  " + "\n  ".join(fail))
+
+
 def check_static(cfn):
     res = cfn["Resources"]
     fail = []
@@ -659,6 +676,7 @@ def main(cmd, *args):
         declared = yaml_parse(TEMPLATE.read_text())["Parameters"]
         params = {p: (v["Default"].split(",") if v["Type"] == "CommaDelimitedList" else v.get("Default"))
                   for p, v in declared.items()}
+        check_sam_build()
         cfn = sam_transform("s3://example-bucket/lambda-logger.zip", {})
         check_static(cfn)
         check_ddl(cfn, params)
