@@ -48,6 +48,10 @@ target/test-venv/bin/python tests/deploy/stack.py check
 AWS_ENDPOINT_URL="$FORMROUTE_MOTO_URL" target/test-venv/bin/python tests/deploy/stack.py create formroute-e2e "$WORK/stack.json" \
   EnvironmentName=e2e AlarmEmail=alarms@example.com
 export FORMROUTE_E2E_STACK="$WORK/stack.json"
+# The other branches of the template's conditions: custom domain, no WAF, no alarm topic, x86_64.
+AWS_ENDPOINT_URL="$FORMROUTE_MOTO_URL" target/test-venv/bin/python tests/deploy/stack.py create formroute-domain "$WORK/stack-domain.json" \
+  EnvironmentName=domain DomainName=routes.example.com CertificateArn=arn:aws:acm:us-east-1:123456789012:certificate/test \
+  EnableWaf=false Architecture=x86_64 >/dev/null
 
 # ---- Rust tests (unit, CLI, moto and runtime-emulator integration) --------------------------
 echo "tests: cargo test" >&2

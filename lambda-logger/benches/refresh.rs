@@ -27,7 +27,10 @@ fn run(cmd: &mut Command) {
 }
 
 fn bench(c: &mut Criterion) {
-    let dir = std::env::temp_dir().join(format!("lambda-logger-bench-refresh-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "lambda-logger-bench-refresh-{}",
+        std::process::id()
+    ));
     let out = dir.join("out");
     run(Command::new(formroute())
         .args(["build", "--data"])

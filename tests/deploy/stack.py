@@ -69,6 +69,23 @@ def sam_transform(code_uri, params):
 # --------------------------------------------------------------------------------------------
 # Static checks of what moto cannot create (it would accept almost any CloudFront config).
 
+def check_sam_build():
+    """What `sam build` needs: each function built by cargo-lambda from the workspace, its own binary."""
+    tpl = yaml_parse(TEMPLATE.read_text())
+    root = (TEMPLATE.parent / tpl["Globals"]["Function"]["CodeUri"]).resolve()
+    workspace = (root / "Cargo.toml").read_text()
+    fail = [] if "[workspace]" in workspace and '"lambda-logger"' in workspace else [f"{root} is not the workspace holding lambda-logger"]
+    bins = re.findall(r'\[\[bin\]\]\nname = "([^"]+)"', (ROOT / "lambda-logger/Cargo.toml").read_text())
+    for name, binary in (("LoggerFunction", "lambda-logger"), ("ArchiverFunction", "lambda-archiver")):
+        meta = tpl["Resources"][name].get("Metadata", {})
+        if meta.get("BuildMethod") != "rust-cargolambda" or meta.get("BuildProperties", {}).get("Binary") != binary:
+            fail.append(f"{name}: Metadata BuildMethod rust-cargolambda, BuildProperties Binary {binary}")
+        if binary not in bins:
+            fail.append(f"lambda-logger/Cargo.toml has no [[bin]] {binary}")
+    if fail:
+        raise SystemExit("template.yaml cannot be built by sam build:\n  " + "\n  ".join(fail))
+
+
 def check_static(cfn):
     res = cfn["Resources"]
     fail = []
@@ -284,7 +301,10 @@ def cf_distribution_config(d, caller):
         "CacheBehaviors": items([cf_behaviour(b) for b in d.get("CacheBehaviors", [])]),
         "PriceClass": d.get("PriceClass", "PriceClass_All"), "HttpVersion": d.get("HttpVersion", "http2"),
         "IsIPV6Enabled": d.get("IPV6Enabled", False), "WebACLId": d.get("WebACLId", ""),
-        "ViewerCertificate": d.get("ViewerCertificate", {"CloudFrontDefaultCertificate": True}),
+        # The API spells these three differently from CloudFormation.
+        "ViewerCertificate": {{"AcmCertificateArn": "ACMCertificateArn", "SslSupportMethod": "SSLSupportMethod",
+                               "IamCertificateId": "IAMCertificateId"}.get(k, k): v
+                              for k, v in d.get("ViewerCertificate", {"CloudFrontDefaultCertificate": True}).items()},
     }
 
 
@@ -516,6 +536,7 @@ def create(stack_name, out_path, overrides):
     result = {"stack": stack_name, "outputs": outputs, "physical": physical, "functions": functions,
               "distribution": got, "response_headers_policy": headers_policy,
               "event_source_mappings": esms, "glue_table": glue_table, "created": how, "origin_secret": value}
+    check_outputs(outputs, got, params)
     Path(out_path).write_text(json.dumps(result, indent=1, default=str))
     print(json.dumps({"stack": stack_name, "resources": len(present), "by_cloudformation": len(how["stack"]),
                       "by_api": len(how["api"]), "static_only": len(how["static"])}))
@@ -588,6 +609,32 @@ def verify_live(physical, attrs, functions, esms, params):
         raise SystemExit("the stack on moto is not what template.yaml promises:\n  " + "\n  ".join(fail))
 
 
+def check_outputs(o, dist, params):
+    """The outputs agree with each other and with the distribution (custom domain or not)."""
+    host = params.get("DomainName") or dist.get("DomainName") or o["CdnBaseUrl"].split("/")[2]
+    fail = []
+    if params.get("DomainName"):
+        if dist.get("Aliases", {}).get("Items") != [params["DomainName"]]:
+            fail.append(f"the distribution answers for {params['DomainName']}")
+        if dist["ViewerCertificate"].get("ACMCertificateArn") != params.get("CertificateArn"):
+            fail.append("the distribution uses the given certificate")
+    base = f"https://{host}/{params['ArtifactsPrefix']}/"
+    if o["CdnBaseUrl"] != base:
+        fail.append(f"CdnBaseUrl is {base}, not {o['CdnBaseUrl']}")
+    if o["BeaconUrl"] != f"https://{host}/v1/events":
+        fail.append(f"BeaconUrl is on {host}: {o['BeaconUrl']}")
+    tag = o["SnippetTag"]
+    for want in (f'src="{base}formroute.min.js"', f'data-base="{base}"', f'data-beacon-url="{o["BeaconUrl"]}"',
+                 f'data-fallback-url="{params["FallbackUrl"]}"'):
+        if want not in tag:
+            fail.append(f"SnippetTag has {want}: {tag}")
+    want = f"formroute publish --artifacts out --bucket {o['PublishBucket']} --prefix {o['PublishPrefix']} --distribution {o['DistributionId']}"
+    if o["PublishCommand"] != want:
+        fail.append(f"PublishCommand is {want}")
+    if fail:
+        raise SystemExit("the stack's outputs are inconsistent:\n  " + "\n  ".join(fail))
+
+
 def check_ddl(cfn, params):
     """docs/LOGS.md's CREATE EXTERNAL TABLE is the template's Glue table (default parameters, bucket BUCKET)."""
     text = (ROOT / "docs/LOGS.md").read_text()
@@ -629,6 +676,7 @@ def main(cmd, *args):
         declared = yaml_parse(TEMPLATE.read_text())["Parameters"]
         params = {p: (v["Default"].split(",") if v["Type"] == "CommaDelimitedList" else v.get("Default"))
                   for p, v in declared.items()}
+        check_sam_build()
         cfn = sam_transform("s3://example-bucket/lambda-logger.zip", {})
         check_static(cfn)
         check_ddl(cfn, params)
