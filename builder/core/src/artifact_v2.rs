@@ -1,0 +1,420 @@
+//! Artifact format version 2 (FORMAT.md "Version 2"): a ZIP presence bitmap plus an FST from the shortest ZIP prefixes to route classes; writing it, and reading it back with every check.
+//!
+//! Layout: a 20-byte header (`FRTA`, version 2, flags, three section lengths), the presence bitmap
+//! (one bit per five-digit ZIP, 12,500 bytes), the FST section (prefix -> route class, longest
+//! matching prefix wins), the same MessagePack tables section as version 1, and a CRC-32C trailer.
+//! The bitmap is most of the bytes and compresses to about 8.2 KB brotli; the FST holds a few
+//! hundred keys instead of every ZIP, so a national brand is about half version 1 on the wire.
+
+use crate::artifact::{check_tables, decode_tables, ArtifactError, Tables, MAGIC};
+use crate::crc32c::crc32c;
+
+/// The container version of this layout.
+pub const VERSION: u16 = 2;
+/// The FST type stored in the FST header: "ZIP prefix to route class, longest prefix wins".
+pub const FST_TYPE: u64 = 2;
+/// Bytes of the presence bitmap: one bit for each of the 100,000 five-digit ZIPs.
+pub const PRESENCE_BYTES: usize = 12_500;
+/// Header bytes before the presence section.
+const HEADER: usize = 20;
+/// Header plus CRC trailer.
+const OVERHEAD: usize = 24;
+
+/// The five digits of a ZIP as a number, `00000` = 0 .. `99999` = 99,999 (the bit index).
+fn zip_number(zip: &[u8; 5]) -> usize {
+    zip.iter()
+        .fold(0usize, |n, &d| n * 10 + usize::from(d.wrapping_sub(b'0')))
+}
+
+/// The presence bitmap of `zips` (five ASCII digits each): bit `z % 8` (least significant first)
+/// of byte `z / 8` is set when ZIP number `z` exists.
+pub fn presence(zips: &[[u8; 5]]) -> Vec<u8> {
+    let mut bits = vec![0u8; PRESENCE_BYTES];
+    for z in zips {
+        let n = zip_number(z);
+        if n < PRESENCE_BYTES * 8 {
+            bits[n >> 3] |= 1 << (n & 7);
+        }
+    }
+    bits
+}
+
+/// One trie node's solution in [`prefix_keys`]: the fewest keys its subtree needs, given the class
+/// it inherits from the nearest key above it.
+struct Node {
+    /// Cost when the inherited class is one no ZIP of the subtree has (or none).
+    other: u32,
+    /// The subtree's classes, sorted, each with the cost when that class is inherited.
+    costs: Vec<(u32, u32)>,
+    /// The class a key at this node would carry (the cheapest for the children; lowest on ties)
+    /// and the children's cost under it.
+    best: (u32, u32),
+    /// This node's children in the next level: `first .. first + count`.
+    first: usize,
+    count: usize,
+}
+
+impl Node {
+    fn cost(&self, inherited: u32) -> u32 {
+        match self.costs.binary_search_by_key(&inherited, |&(c, _)| c) {
+            Ok(i) => self.costs[i].1,
+            Err(_) => self.other,
+        }
+    }
+}
+
+/// The FST keys of version 2: the fewest `(prefix, class)` pairs such that every ZIP's class is the
+/// value of the longest key that is a prefix of it, the empty key always present. `zips` are five
+/// ASCII digits each, sorted ascending and unique; `classes[i]` is the class of `zips[i]`.
+///
+/// Exact minimum by dynamic programming over the ZIP trie (absent ZIPs are free, the presence
+/// bitmap answers for them): a node either has no key, and its children inherit the class from
+/// above, or a key whose class is the one cheapest for its children. Ties are broken towards the
+/// shorter key and the lowest class index, so the output is deterministic. Keys come out sorted.
+pub fn prefix_keys(zips: &[[u8; 5]], classes: &[u32]) -> Vec<(Vec<u8>, u32)> {
+    // levels[d]: the nodes of prefix length d, in ZIP order; levels[5] are the ZIPs themselves.
+    let mut levels: Vec<Vec<Node>> = Vec::with_capacity(6);
+    levels.push(
+        classes
+            .iter()
+            .map(|&c| Node {
+                other: 1,
+                costs: vec![(c, 0)],
+                best: (c, 0),
+                first: 0,
+                count: 0,
+            })
+            .collect(),
+    );
+    // Prefix boundaries per level: starts[d][j] = index (in `zips`) of node j's first ZIP.
+    let mut starts: Vec<usize> = (0..zips.len()).collect();
+    let mut scratch: Vec<(u32, i64)> = Vec::new();
+    for depth in (0..5).rev() {
+        let below = levels.last().map_or(&[][..], Vec::as_slice);
+        let mut nodes = Vec::new();
+        let mut new_starts = Vec::new();
+        let mut j = 0;
+        while j < below.len() {
+            let first = j;
+            let head = &zips[starts[j]][..depth];
+            while j < below.len() && zips[starts[j]][..depth] == *head {
+                j += 1;
+            }
+            let kids = &below[first..j];
+            let sum_other: i64 = kids.iter().map(|k| i64::from(k.other)).sum();
+            scratch.clear();
+            for k in kids {
+                scratch.extend(
+                    k.costs
+                        .iter()
+                        .map(|&(c, v)| (c, i64::from(v) - i64::from(k.other))),
+                );
+            }
+            scratch.sort_unstable_by_key(|&(c, _)| c);
+            // S(c) = sum of the children's costs when they inherit c.
+            let mut sums: Vec<(u32, u32)> = Vec::new();
+            for &(c, d) in &scratch {
+                match sums.last_mut() {
+                    Some((lc, s)) if *lc == c => *s = (i64::from(*s) + d) as u32,
+                    _ => sums.push((c, (sum_other + d) as u32)),
+                }
+            }
+            let best = sums
+                .iter()
+                .copied()
+                .min_by_key(|&(c, s)| (s, c))
+                .unwrap_or((0, 0));
+            let with_key = best.1 + 1;
+            nodes.push(Node {
+                other: (sum_other as u32).min(with_key),
+                costs: sums.iter().map(|&(c, s)| (c, s.min(with_key))).collect(),
+                best,
+                first,
+                count: j - first,
+            });
+            new_starts.push(starts[first]);
+        }
+        levels.push(nodes);
+        starts = new_starts;
+    }
+    levels.reverse(); // levels[d] now has prefix length d
+
+    let mut keys = Vec::new();
+    // The root always carries a key, so every present ZIP finds one.
+    let Some(root) = levels[0].first() else {
+        return keys;
+    };
+    keys.push((Vec::new(), root.best.0));
+    // Depth-first, children in ascending order: keys come out in byte order, shorter first.
+    let mut stack: Vec<(usize, usize, u32)> = (0..root.count)
+        .rev()
+        .map(|i| (1, root.first + i, root.best.0))
+        .collect();
+    let mut start_of = vec![Vec::new(); 6];
+    // Each node's first ZIP, to spell its prefix.
+    start_of[5] = (0..zips.len()).collect::<Vec<_>>();
+    for d in (0..5).rev() {
+        start_of[d] = levels[d].iter().map(|n| start_of[d + 1][n.first]).collect();
+    }
+    while let Some((depth, i, inherited)) = stack.pop() {
+        let node = &levels[depth][i];
+        let class = if depth == 5 {
+            // A ZIP: a key when its class is not the inherited one.
+            let c = node.best.0;
+            if c != inherited {
+                keys.push((zips[start_of[5][i]].to_vec(), c));
+            }
+            continue;
+        } else {
+            let kids = &levels[depth + 1][node.first..node.first + node.count];
+            let without: u32 = kids.iter().map(|k| k.cost(inherited)).sum();
+            if node.best.0 != inherited && node.best.1 + 1 <= without {
+                keys.push((zips[start_of[depth][i]][..depth].to_vec(), node.best.0));
+                node.best.0
+            } else {
+                inherited
+            }
+        };
+        stack.extend(
+            (0..node.count)
+                .rev()
+                .map(|k| (depth + 1, node.first + k, class)),
+        );
+    }
+    keys
+}
+
+/// The FST section of version 2 for `keys` (sorted, as [`prefix_keys`] returns them).
+pub fn fst_bytes(keys: &[(Vec<u8>, u32)]) -> Result<Vec<u8>, fst::Error> {
+    let mut b = fst::raw::Builder::new_type(Vec::with_capacity(4096), FST_TYPE)?;
+    for (k, v) in keys {
+        b.insert(k, u64::from(*v))?;
+    }
+    b.into_inner()
+}
+
+/// Assembles a version-2 container: header, presence bitmap, FST, tables, CRC-32C trailer.
+pub fn encode(presence: &[u8], fst: &[u8], tables: &Tables) -> Vec<u8> {
+    // rmp-serde's compact form, as in version 1: serialising into a Vec cannot fail.
+    let t = rmp_serde::to_vec(tables).unwrap_or_default();
+    let mut out = Vec::with_capacity(OVERHEAD + presence.len() + fst.len() + t.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&VERSION.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    for len in [presence.len(), fst.len(), t.len()] {
+        out.extend_from_slice(&(len as u32).to_le_bytes());
+    }
+    out.extend_from_slice(presence);
+    out.extend_from_slice(fst);
+    out.extend_from_slice(&t);
+    let crc = crc32c(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// The ZIP -> route class lookup of a version-2 file.
+pub struct Zips {
+    presence: Vec<u8>,
+    fst: fst::raw::Fst<Vec<u8>>,
+    count: usize,
+}
+
+impl Zips {
+    /// The route class of a five-digit ZIP (`None`: not in the data), by the longest key that is a
+    /// prefix of it. The reader checked that the root is final, so every present ZIP has one.
+    pub fn class(&self, zip: &[u8; 5]) -> Option<u64> {
+        let n = zip_number(zip);
+        if n >= PRESENCE_BYTES * 8 || self.presence[n >> 3] & (1 << (n & 7)) == 0 {
+            return None;
+        }
+        let mut node = self.fst.root();
+        let mut out = fst::raw::Output::zero();
+        let mut best = node.is_final().then(|| node.final_output());
+        for &b in zip {
+            let Some(i) = node.find_input(b) else { break };
+            let t = node.transition(i);
+            out = out.cat(t.out);
+            node = self.fst.node(t.addr);
+            if node.is_final() {
+                best = Some(out.cat(node.final_output()));
+            }
+        }
+        best.map(|o| o.value())
+    }
+
+    /// Number of ZIPs present.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Whether no ZIP is present.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Bytes of the FST section.
+    pub fn fst_size(&self) -> usize {
+        self.fst.size()
+    }
+}
+
+fn le_u32(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+/// Checks a version-2 file in FORMAT.md's order (the caller has checked length >= 8, magic, version
+/// and flags) and decodes it: the lookup, the tables and the CRC.
+pub fn parse(bytes: &[u8]) -> Result<(Zips, Tables, u32), ArtifactError> {
+    if bytes.len() < OVERHEAD {
+        return Err(ArtifactError::TooShort { len: bytes.len() });
+    }
+    let p = le_u32(bytes, 8) as usize;
+    let f = le_u32(bytes, 12) as usize;
+    let t = le_u32(bytes, 16) as usize;
+    let expected = OVERHEAD as u64 + p as u64 + f as u64 + t as u64;
+    if expected != bytes.len() as u64 {
+        return Err(ArtifactError::Length {
+            expected,
+            got: bytes.len(),
+        });
+    }
+    let body = HEADER + p + f + t;
+    let stored = le_u32(bytes, body);
+    let computed = crc32c(&bytes[..body]);
+    if stored != computed {
+        return Err(ArtifactError::Checksum { stored, computed });
+    }
+    if p != PRESENCE_BYTES {
+        return Err(ArtifactError::Presence(format!(
+            "presence section is {p} bytes, expected {PRESENCE_BYTES}"
+        )));
+    }
+    let presence = bytes[HEADER..HEADER + p].to_vec();
+    let count = presence.iter().map(|b| b.count_ones() as usize).sum();
+
+    let fst_bytes = &bytes[HEADER + p..HEADER + p + f];
+    if fst_bytes.len() < 16
+        || u64::from_le_bytes(fst_bytes[0..8].try_into().unwrap_or_default()) != 3
+    {
+        return Err(ArtifactError::Fst("FST header is not version 3".into()));
+    }
+    let fst =
+        fst::raw::Fst::new(fst_bytes.to_vec()).map_err(|e| ArtifactError::Fst(e.to_string()))?;
+    if fst.fst_type() != FST_TYPE {
+        return Err(ArtifactError::Fst(format!(
+            "FST type is {}, expected {FST_TYPE}",
+            fst.fst_type()
+        )));
+    }
+    fst.verify()
+        .map_err(|e| ArtifactError::Fst(e.to_string()))?;
+    if !fst.root().is_final() {
+        return Err(ArtifactError::Fst(
+            "the empty key is missing: some ZIPs would have no class".into(),
+        ));
+    }
+
+    let tables = decode_tables(&bytes[HEADER + p + f..body])?;
+    check_tables(&tables)?;
+    let n_classes = tables.classes.len() as u64;
+    let mut stream = fst.stream();
+    while let Some((key, out)) = fst::Streamer::next(&mut stream) {
+        if key.len() > 5 || !key.iter().all(u8::is_ascii_digit) {
+            return Err(ArtifactError::Fst(
+                "a key is not a prefix of five ASCII digits".into(),
+            ));
+        }
+        if out.value() >= n_classes {
+            return Err(ArtifactError::Fst(format!(
+                "route class {} out of range",
+                out.value()
+            )));
+        }
+    }
+    Ok((
+        Zips {
+            presence,
+            fst,
+            count,
+        },
+        tables,
+        stored,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn z(s: &str) -> [u8; 5] {
+        s.as_bytes().try_into().expect("five digits")
+    }
+
+    /// The class of `zip` under `keys` by FORMAT.md's rule: the longest key that is a prefix.
+    fn longest(keys: &[(Vec<u8>, u32)], zip: &[u8; 5]) -> Option<u32> {
+        keys.iter()
+            .filter(|(k, _)| zip.starts_with(k))
+            .max_by_key(|(k, _)| k.len())
+            .map(|&(_, c)| c)
+    }
+
+    #[test]
+    fn a_uniform_prefix_needs_one_key_and_exceptions_are_longer_keys() {
+        let zips: Vec<[u8; 5]> = ["10001", "10002", "10003", "10004", "20001", "20002"]
+            .into_iter()
+            .map(z)
+            .collect();
+        let classes = [0, 0, 1, 0, 2, 2];
+        let keys = prefix_keys(&zips, &classes);
+        for (zip, &c) in zips.iter().zip(&classes) {
+            assert_eq!(longest(&keys, zip), Some(c));
+        }
+        let as_text: Vec<(String, u32)> = keys
+            .iter()
+            .map(|(k, v)| (String::from_utf8_lossy(k).into_owned(), *v))
+            .collect();
+        assert_eq!(
+            as_text,
+            [("".into(), 0), ("10003".into(), 1), ("2".into(), 2)]
+        );
+    }
+
+    #[test]
+    fn keys_reproduce_every_class_of_a_pseudo_random_assignment_and_come_out_sorted() {
+        let mut s = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        let mut zips = Vec::new();
+        let mut classes = Vec::new();
+        for n in 0..100_000u32 {
+            if next() % 3 == 0 {
+                zips.push(z(&format!("{n:05}")));
+                // Classes follow prefixes mostly, with noise.
+                let c = if next() % 20 == 0 {
+                    (next() % 7) as u32
+                } else {
+                    n / 7000
+                };
+                classes.push(c);
+            }
+        }
+        let keys = prefix_keys(&zips, &classes);
+        assert!(keys.windows(2).all(|w| w[0].0 < w[1].0));
+        let fst = fst::raw::Fst::new(fst_bytes(&keys).expect("fst")).expect("fst");
+        let bits = presence(&zips);
+        let zi = Zips {
+            presence: bits,
+            fst,
+            count: zips.len(),
+        };
+        for (zip, &c) in zips.iter().zip(&classes) {
+            assert_eq!(zi.class(zip), Some(u64::from(c)), "{zip:?}");
+        }
+        assert_eq!(zi.class(&z("99999")).is_some(), zips.contains(&z("99999")));
+        assert!(keys.len() < zips.len() / 5, "{} keys", keys.len());
+    }
+}
