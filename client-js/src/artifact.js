@@ -43,24 +43,7 @@ export function parseArtifact(bytes) {
   const crc = crc32c(bytes, 0, end);
   check(crc === u32(end));
   const fst = openFst(bytes.subarray(16, f));
-  const t = readTables(bytes.subarray(f, end));
-  return {
-    brand: t.brand,
-    version: crc.toString(16),
-    resolve: t.resolver((zip) => fst.get(zip)),
-  };
-}
-
-/**
- * Decodes and checks the tables section (FORMAT.md "Tables section", the same in versions 1 and 2):
- * the types, the lengths and every index. Returns the brand and `resolver(get)`, which makes the
- * brand's resolver from `get(zip)`, the route class of a five-digit ZIP (undefined: unknown ZIP);
- * a class out of range makes that lookup throw (Rust refuses it at load; see parseArtifact).
- * @param {Uint8Array} d the tables section, exactly
- * @returns {{ brand: string, resolver: (get: (zip: string) => number | undefined) => (q: import('./resolve.js').Query) => import('./resolve.js').Result }}
- */
-export function readTables(d) {
-  const [uint, str, arr, done] = reader(d);
+  const [uint, str, arr, done] = reader(bytes.subarray(f, end));
   check(arr() === 10);
   const brand = str();
   str(); // the display name: not needed to resolve
@@ -99,15 +82,16 @@ export function readTables(d) {
     urls[(index(np) * nf + index(nf)) * nl + index(nl)] = str();
   });
   done();
+  const cls = (zip) => {
+    const c = fst.get(zip);
+    // Rust checks every FST value when it opens the file; walking 40,000 keys would cost the page
+    // its 1 ms budget, so a value that is no class is refused here, when met.
+    check(!(c >= classes.length));
+    return c;
+  };
   return {
     brand,
-    resolver: (get) =>
-      resolver(brand, defaultLanguage, fallbackUrl, products, formTypes, languages, states, classes, urls, (zip) => {
-        const c = get(zip);
-        // Rust checks every FST value when it opens the file; walking 40,000 keys would cost the page
-        // its 1 ms budget, so a value that is no class is refused here, when met.
-        check(!(c >= classes.length));
-        return c;
-      }),
+    version: crc.toString(16),
+    resolve: resolver(brand, defaultLanguage, fallbackUrl, products, formTypes, languages, states, classes, urls, cls),
   };
 }

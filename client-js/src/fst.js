@@ -17,29 +17,25 @@ export const uint = (d, p, n) => {
 };
 
 /**
- * Opens the FST in `d` after checking it as FORMAT.md says: fst format version 3, type `type`,
- * footer (root address), masked CRC-32C. Throws "corrupt artifact" otherwise. The root node is
- * written last, except in the one FST of only the empty key with value 0 (36 bytes), whose root
- * is the empty final node at address 0.
+ * Opens the FST in `d` after checking it as FORMAT.md says: fst format version 3, type 1,
+ * footer (root address), masked CRC-32C. Throws "corrupt artifact" otherwise. The one FST
+ * whose root has address 0 (only the empty key, value 0: 36 bytes) is refused too: artifacts hold ZIPs.
  * @param {Uint8Array} d the FST's bytes, exactly
  * @param {string} [common] the common-input table (see COMMON)
- * @param {number} [type] the FST type FORMAT.md names: 1 (version 1, ZIP to class), 2 (version 2, ZIP prefix to class)
- * @returns {{ get(key: string, longest?: boolean): number | undefined }}
+ * @returns {{ get(key: string): number | undefined }}
  */
-export function openFst(d, common = COMMON, type = 1) {
+export function openFst(d, common = COMMON) {
   const n = d.length;
   // u64 header fields: version 3, the type; footer: number of keys, root address, masked CRC-32C.
   // The root node is written last: its address (its last byte) sits 21 bytes before the end (mod.rs `Fst::new`).
   const root = n > 35 && uint(d, n - 12, 8);
-  check((root ? root + 21 : 36) === n && uint(d, 0, 8) === 3 && uint(d, 8, 8) === type && mask(crc32c(d, 0, n - 4)) === uint(d, n - 4, 4));
+  check(root + 21 === n && uint(d, 0, 8) === 3 && uint(d, 8, 8) === 1 && mask(crc32c(d, 0, n - 4)) === uint(d, n - 4, 4));
   return {
     /**
      * The value of `key` (a string of ASCII digits, each taken as one byte), or undefined if absent.
      * Walks from the root following each key byte, adding transition outputs, then the final output.
-     * With `longest`, the value of the longest key that is a prefix of `key` (FORMAT.md version 2):
-     * the walk remembers the output of the last final node it passed.
      */
-    get(key, longest) {
+    get(key) {
       // Node layout (node.rs), read downwards from the node's address `a` (its state byte):
       // - 0b11cccccc "one transition, next": input (common index c, or the byte below); target just below, no output.
       // - 0b10cccccc "one transition": input as above, then a pack-size byte (address size ts << 4 | output size os),
@@ -49,9 +45,9 @@ export function openFst(d, common = COMMON, type = 1) {
       // A delta 0 is the empty final node at address 0; else the target is the node's lowest byte minus the delta.
       let a = root;
       let out = 0;
-      let s, b, q, ntr, ni, i, j, sz, ts, os, top, last;
+      let s, b, q, ntr, ni, i, j, sz, ts, os, top;
       for (let k = 0; ; k++) {
-        if (!a) return longest || k === key.length ? out : undefined; // the empty final node
+        if (!a) return k < key.length ? undefined : out;
         s = d[a];
         b = key.charCodeAt(k); // NaN past the end: matches no input
         q = a - 1; // the pack-size byte, one lower when an explicit input or count byte sits between it and the state
@@ -59,7 +55,7 @@ export function openFst(d, common = COMMON, type = 1) {
         ntr = 1;
         if (s > 127) {
           j = s & 63;
-          if ((j ? common.charCodeAt(j - 1) : d[q--]) !== b) return last; // one-transition nodes are never final
+          if ((j ? common.charCodeAt(j - 1) : d[q--]) !== b) return; // one-transition nodes are never final
           if (s > 191) {
             a = q;
             continue;
@@ -73,16 +69,14 @@ export function openFst(d, common = COMMON, type = 1) {
         os = sz & 15;
         top = q - ni - ntr * ts; // just above the outputs
         if (s < 128) {
-          // The final output sits below the outputs.
-          if (s & 64 && (longest || k === key.length)) last = out + uint(d, top - ntr * os - os, os);
-          if (k === key.length) return last;
+          if (k === key.length) return s & 64 ? out + uint(d, top - ntr * os - os, os) : undefined;
           if (ni > ntr) {
             i = d[q - 256 + b];
-            if (!(i < ntr)) return last;
+            if (!(i < ntr)) return;
           } else {
             // Inputs are stored last transition first: transition i's input is at q - 1 - i.
             for (i = 0; i < ntr && d[q - 1 - i] !== b; i++);
-            if (i === ntr) return last;
+            if (i === ntr) return;
           }
         }
         // (One-byte outputs and deltas, nearly all, read directly: a third fewer instructions per lookup.)

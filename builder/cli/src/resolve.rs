@@ -47,6 +47,9 @@ pub struct Args {
     /// Append `"decided_by"` to each line: the override or rule row that decided (from the explain file).
     #[arg(long)]
     explain: bool,
+    /// Answer from the artifacts of this format version (FORMAT.md); default: the newest built.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=2))]
+    format: Option<u16>,
 }
 
 /// Arguments that are not UTF-8 are decoded lossily, like the batch file's bytes.
@@ -57,7 +60,7 @@ fn text(v: &Option<OsString>) -> String {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let set = ArtifactSet::open(&args.artifacts)?;
+    let set = ArtifactSet::open_format(&args.artifacts, args.format)?;
     for (brand, problem) in set.problems() {
         eprintln!("formroute: warning: brand `{brand}` is unavailable (its queries answer `unavailable`): {problem}");
     }

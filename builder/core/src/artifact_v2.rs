@@ -41,24 +41,36 @@ pub fn presence(zips: &[[u8; 5]]) -> Vec<u8> {
 
 /// One trie node's solution in [`prefix_keys`]: the fewest keys its subtree needs, given the class
 /// it inherits from the nearest key above it.
+#[derive(Clone, Copy)]
 struct Node {
     /// Cost when the inherited class is one no ZIP of the subtree has (or none).
     other: u32,
-    /// The subtree's classes, sorted, each with the cost when that class is inherited.
-    costs: Vec<(u32, u32)>,
+    /// The subtree's classes with the cost when each is inherited, sorted by class:
+    /// `Level::costs[costs.0 .. costs.0 + costs.1]`.
+    costs: (u32, u32),
     /// The class a key at this node would carry (the cheapest for the children; lowest on ties)
     /// and the children's cost under it.
     best: (u32, u32),
     /// This node's children in the next level: `first .. first + count`.
-    first: usize,
-    count: usize,
+    first: u32,
+    count: u32,
+    /// Index in the ZIP list of the node's first ZIP (spells its prefix).
+    zip: u32,
 }
 
-impl Node {
-    fn cost(&self, inherited: u32) -> u32 {
-        match self.costs.binary_search_by_key(&inherited, |&(c, _)| c) {
-            Ok(i) => self.costs[i].1,
-            Err(_) => self.other,
+/// The nodes of one prefix length, with one arena for their cost lists (no allocation per node).
+#[derive(Default)]
+struct Level {
+    nodes: Vec<Node>,
+    costs: Vec<(u32, u32)>,
+}
+
+impl Level {
+    fn cost(&self, n: &Node, inherited: u32) -> u32 {
+        let list = &self.costs[n.costs.0 as usize..(n.costs.0 + n.costs.1) as usize];
+        match list.binary_search_by_key(&inherited, |&(c, _)| c) {
+            Ok(i) => list[i].1,
+            Err(_) => n.other,
         }
     }
 }
@@ -72,108 +84,106 @@ impl Node {
 /// above, or a key whose class is the one cheapest for its children. Ties are broken towards the
 /// shorter key and the lowest class index, so the output is deterministic. Keys come out sorted.
 pub fn prefix_keys(zips: &[[u8; 5]], classes: &[u32]) -> Vec<(Vec<u8>, u32)> {
-    // levels[d]: the nodes of prefix length d, in ZIP order; levels[5] are the ZIPs themselves.
-    let mut levels: Vec<Vec<Node>> = Vec::with_capacity(6);
-    levels.push(
-        classes
-            .iter()
-            .map(|&c| Node {
+    // levels[d]: the nodes of prefix length d, in ZIP order; level 5 holds the ZIPs themselves.
+    let mut levels: Vec<Level> = Vec::with_capacity(6);
+    levels.push(Level {
+        nodes: (0..classes.len() as u32)
+            .map(|i| Node {
                 other: 1,
-                costs: vec![(c, 0)],
-                best: (c, 0),
+                costs: (i, 1),
+                best: (classes[i as usize], 0),
                 first: 0,
                 count: 0,
+                zip: i,
             })
             .collect(),
-    );
-    // Prefix boundaries per level: starts[d][j] = index (in `zips`) of node j's first ZIP.
-    let mut starts: Vec<usize> = (0..zips.len()).collect();
+        costs: classes.iter().map(|&c| (c, 0)).collect(),
+    });
     let mut scratch: Vec<(u32, i64)> = Vec::new();
     for depth in (0..5).rev() {
-        let below = levels.last().map_or(&[][..], Vec::as_slice);
-        let mut nodes = Vec::new();
-        let mut new_starts = Vec::new();
+        let below = levels.last().map_or(&[][..], |l| l.nodes.as_slice());
+        let below_costs = levels.last().map_or(&[][..], |l| l.costs.as_slice());
+        let mut level = Level::default();
         let mut j = 0;
         while j < below.len() {
             let first = j;
-            let head = &zips[starts[j]][..depth];
-            while j < below.len() && zips[starts[j]][..depth] == *head {
+            let head = &zips[below[j].zip as usize][..depth];
+            while j < below.len() && zips[below[j].zip as usize][..depth] == *head {
                 j += 1;
             }
             let kids = &below[first..j];
             let sum_other: i64 = kids.iter().map(|k| i64::from(k.other)).sum();
             scratch.clear();
             for k in kids {
+                let list = &below_costs[k.costs.0 as usize..(k.costs.0 + k.costs.1) as usize];
                 scratch.extend(
-                    k.costs
-                        .iter()
+                    list.iter()
                         .map(|&(c, v)| (c, i64::from(v) - i64::from(k.other))),
                 );
             }
             scratch.sort_unstable_by_key(|&(c, _)| c);
-            // S(c) = sum of the children's costs when they inherit c.
-            let mut sums: Vec<(u32, u32)> = Vec::new();
+            // S(c) = the sum of the children's costs when they inherit c, for each class c present.
+            let start = level.costs.len();
             for &(c, d) in &scratch {
-                match sums.last_mut() {
-                    Some((lc, s)) if *lc == c => *s = (i64::from(*s) + d) as u32,
-                    _ => sums.push((c, (sum_other + d) as u32)),
+                let n = level.costs.len();
+                match level.costs.last_mut() {
+                    Some((lc, s)) if n > start && *lc == c => *s = (i64::from(*s) + d) as u32,
+                    _ => level.costs.push((c, (sum_other + d) as u32)),
                 }
             }
+            let sums = &mut level.costs[start..];
             let best = sums
                 .iter()
                 .copied()
                 .min_by_key(|&(c, s)| (s, c))
                 .unwrap_or((0, 0));
             let with_key = best.1 + 1;
-            nodes.push(Node {
+            for e in sums.iter_mut() {
+                e.1 = e.1.min(with_key);
+            }
+            level.nodes.push(Node {
                 other: (sum_other as u32).min(with_key),
-                costs: sums.iter().map(|&(c, s)| (c, s.min(with_key))).collect(),
+                costs: (start as u32, (level.costs.len() - start) as u32),
                 best,
-                first,
-                count: j - first,
+                first: first as u32,
+                count: (j - first) as u32,
+                zip: below[first].zip,
             });
-            new_starts.push(starts[first]);
         }
-        levels.push(nodes);
-        starts = new_starts;
+        levels.push(level);
     }
     levels.reverse(); // levels[d] now has prefix length d
 
     let mut keys = Vec::new();
     // The root always carries a key, so every present ZIP finds one.
-    let Some(root) = levels[0].first() else {
+    let Some(root) = levels[0].nodes.first().copied() else {
         return keys;
     };
     keys.push((Vec::new(), root.best.0));
     // Depth-first, children in ascending order: keys come out in byte order, shorter first.
-    let mut stack: Vec<(usize, usize, u32)> = (0..root.count)
+    let mut stack: Vec<(usize, u32, u32)> = (0..root.count)
         .rev()
         .map(|i| (1, root.first + i, root.best.0))
         .collect();
-    let mut start_of = vec![Vec::new(); 6];
-    // Each node's first ZIP, to spell its prefix.
-    start_of[5] = (0..zips.len()).collect::<Vec<_>>();
-    for d in (0..5).rev() {
-        start_of[d] = levels[d].iter().map(|n| start_of[d + 1][n.first]).collect();
-    }
     while let Some((depth, i, inherited)) = stack.pop() {
-        let node = &levels[depth][i];
-        let class = if depth == 5 {
+        let node = levels[depth].nodes[i as usize];
+        let zip = &zips[node.zip as usize];
+        if depth == 5 {
             // A ZIP: a key when its class is not the inherited one.
-            let c = node.best.0;
-            if c != inherited {
-                keys.push((zips[start_of[5][i]].to_vec(), c));
+            if node.best.0 != inherited {
+                keys.push((zip.to_vec(), node.best.0));
             }
             continue;
+        }
+        let next = &levels[depth + 1];
+        let kids = &next.nodes[node.first as usize..(node.first + node.count) as usize];
+        let without: u32 = kids.iter().map(|k| next.cost(k, inherited)).sum();
+        // A key costs 1: worth it when it saves at least that (ties: the shorter key).
+        let class = if node.best.0 != inherited && node.best.1 < without {
+            keys.push((zip[..depth].to_vec(), node.best.0));
+            node.best.0
         } else {
-            let kids = &levels[depth + 1][node.first..node.first + node.count];
-            let without: u32 = kids.iter().map(|k| k.cost(inherited)).sum();
-            if node.best.0 != inherited && node.best.1 + 1 <= without {
-                keys.push((zips[start_of[depth][i]][..depth].to_vec(), node.best.0));
-                node.best.0
-            } else {
-                inherited
-            }
+            inherited
         };
         stack.extend(
             (0..node.count)
@@ -345,6 +355,125 @@ pub fn parse(bytes: &[u8]) -> Result<(Zips, Tables, u32), ArtifactError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::artifact::Artifact;
+
+    /// Two ZIPs of two classes, as the builder writes them.
+    fn sample_with(keys: &[(&str, u32)]) -> Vec<u8> {
+        let zips = [z("10001"), z("90210")];
+        let keys: Vec<(Vec<u8>, u32)> = keys
+            .iter()
+            .map(|(k, v)| (k.as_bytes().to_vec(), *v))
+            .collect();
+        let tables = Tables {
+            brand: "acme".into(),
+            name: "Acme".into(),
+            default_language: "en".into(),
+            fallback_url: "https://acme.example/?z={zip}".into(),
+            products: vec!["auto".into()],
+            form_types: vec!["std".into()],
+            languages: vec!["en".into()],
+            states: vec!["CA".into(), "NY".into()],
+            classes: vec![vec![1, 1], vec![0, 0]],
+            forms: vec![(0, 0, 0, "https://acme.example/f".into())],
+        };
+        encode(&presence(&zips), &fst_bytes(&keys).expect("fst"), &tables)
+    }
+
+    fn sample() -> Vec<u8> {
+        sample_with(&[("", 0), ("9", 1)])
+    }
+
+    /// Re-seals tampered content with a correct CRC, so the checks after the CRC are what refuses it.
+    fn reseal(mut b: Vec<u8>) -> Vec<u8> {
+        let body = b.len() - 4;
+        let crc = crc32c(&b[..body]);
+        b[body..].copy_from_slice(&crc.to_le_bytes());
+        b
+    }
+
+    #[test]
+    fn a_written_file_reads_back_through_the_one_reader() {
+        let a = Artifact::from_bytes(&sample()).expect("valid");
+        assert_eq!(a.version, 2);
+        assert_eq!(a.zip_count(), 2);
+        assert_eq!(a.class_of(b"10001"), Some(&[1u32, 1][..]));
+        assert_eq!(a.class_of(b"90210"), Some(&[0u32, 0][..]));
+        // Absent from the bitmap: unknown, whatever prefix key it falls under.
+        assert_eq!(a.class_of(b"90211"), None);
+        assert_eq!(a.class_of(b"10002"), None);
+    }
+
+    #[test]
+    fn every_truncation_and_every_flipped_bit_outside_the_bitmap_is_refused() {
+        let bytes = sample();
+        for n in 0..bytes.len() {
+            assert!(
+                Artifact::from_bytes(&bytes[..n]).is_err(),
+                "cut to {n} bytes"
+            );
+        }
+        let bitmap = HEADER..HEADER + PRESENCE_BYTES;
+        // The bitmap's bytes are covered by the CRC like the others: a few of them stand for all.
+        let probes =
+            (0..bytes.len()).filter(|i| !bitmap.contains(i) || i % 997 == 0 || *i == HEADER + 1250);
+        for i in probes {
+            for bit in 0..8 {
+                let mut b = bytes.clone();
+                b[i] ^= 1 << bit;
+                assert!(
+                    Artifact::from_bytes(&b).is_err(),
+                    "flip of bit {bit} of byte {i}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_bitmap_of_another_size_or_a_missing_empty_key_is_refused_even_with_a_valid_crc() {
+        let mut b = sample();
+        b[8..12].copy_from_slice(&12_499u32.to_le_bytes());
+        let t = le_u32(&b, 16) + 1;
+        b[16..20].copy_from_slice(&t.to_le_bytes());
+        assert!(matches!(
+            Artifact::from_bytes(&reseal(b)),
+            Err(ArtifactError::Presence(_))
+        ));
+        let no_root = sample_with(&[("1", 0), ("9", 1)]);
+        assert!(matches!(
+            Artifact::from_bytes(&no_root),
+            Err(ArtifactError::Fst(m)) if m.contains("empty key")
+        ));
+    }
+
+    #[test]
+    fn keys_longer_than_five_digits_and_classes_out_of_range_are_refused() {
+        assert!(matches!(
+            Artifact::from_bytes(&sample_with(&[("", 0), ("100011", 1)])),
+            Err(ArtifactError::Fst(m)) if m.contains("five ASCII digits")
+        ));
+        assert!(matches!(
+            Artifact::from_bytes(&sample_with(&[("", 0), ("9", 2)])),
+            Err(ArtifactError::Fst(m)) if m.contains("out of range")
+        ));
+    }
+
+    #[test]
+    fn the_fst_type_of_version_1_is_refused_in_a_version_2_file() {
+        let mut b = sample();
+        let at = HEADER + PRESENCE_BYTES + 8;
+        b[at] = 1;
+        // The FST's own checksum covers its header: fix both checksums, so the type is what fails.
+        let f = le_u32(&b, 12) as usize;
+        let fst = &mut b[HEADER + PRESENCE_BYTES..HEADER + PRESENCE_BYTES + f];
+        let n = fst.len();
+        let c = crc32c(&fst[..n - 4]);
+        let masked = c.rotate_right(15).wrapping_add(0xa282_ead8);
+        fst[n - 4..].copy_from_slice(&masked.to_le_bytes());
+        assert!(matches!(
+            Artifact::from_bytes(&reseal(b)),
+            Err(ArtifactError::Fst(m)) if m.contains("type is 1")
+        ));
+    }
 
     fn z(s: &str) -> [u8; 5] {
         s.as_bytes().try_into().expect("five digits")
