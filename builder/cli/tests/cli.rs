@@ -368,7 +368,13 @@ fn a_corrupt_artifact_answers_unavailable_and_says_why_on_stderr() {
         let n = bytes.len();
         bytes[n / 2] ^= 0x40;
         fs::write(&frt, bytes).expect("write");
-        let o = resolve(&out, "acme", "10001", "auto", &["--format", format]);
+        let o = resolve(
+            &out,
+            "acme",
+            "10001",
+            "auto",
+            &["--artifact-format", format],
+        );
         assert!(o.status.success());
         assert_eq!(
             stdout(&o),
@@ -379,13 +385,13 @@ fn a_corrupt_artifact_answers_unavailable_and_says_why_on_stderr() {
             "{}",
             stderr(&o)
         );
-        let o = resolve(&out, "acme", "10001", "auto", &["--format", other]);
+        let o = resolve(&out, "acme", "10001", "auto", &["--artifact-format", other]);
         assert!(stdout(&o).starts_with("{\"ok\":true"), "{}", stdout(&o));
     }
 }
 
 #[test]
-fn both_formats_answer_alike_and_an_unknown_format_is_a_usage_error() {
+fn both_artifact_formats_answer_alike_and_an_unknown_one_is_a_usage_error() {
     let (_t, out) = built("formats");
     for (zip, product) in [
         ("10001", "auto"),
@@ -395,12 +401,20 @@ fn both_formats_answer_alike_and_an_unknown_format_is_a_usage_error() {
     ] {
         let lines: Vec<String> = ["1", "2"]
             .iter()
-            .map(|f| stdout(&resolve(&out, "acme", zip, product, &["--format", f])))
+            .map(|f| {
+                stdout(&resolve(
+                    &out,
+                    "acme",
+                    zip,
+                    product,
+                    &["--artifact-format", f],
+                ))
+            })
             .collect();
         assert_eq!(lines[0], lines[1], "{zip} {product}");
         assert_eq!(lines[1], stdout(&resolve(&out, "acme", zip, product, &[])));
     }
-    let o = resolve(&out, "acme", "10001", "auto", &["--format", "3"]);
+    let o = resolve(&out, "acme", "10001", "auto", &["--artifact-format", "3"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
 
