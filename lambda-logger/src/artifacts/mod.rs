@@ -17,7 +17,7 @@ use crate::origins::Origins;
 use formroute_core::compile::sha256_hex;
 use formroute_core::manifest::{Manifest, MANIFEST_FILE};
 use formroute_core::publish_plan::build_id;
-use formroute_core::resolve::{ArtifactSet, SetError};
+use formroute_core::resolve::{chosen_artifact, ArtifactSet, SetError};
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -184,6 +184,16 @@ impl Source {
                     .map_err(|source| StoreError::Io { path, source })
             }
             Source::S3(s3) => s3.file(name).await,
+        }
+    }
+
+    /// Which artifact format is read: from a folder the newest one built, as `formroute resolve`
+    /// reads it; from S3 version 1, the one `formroute publish` uploads (publish_plan puts each
+    /// brand's `artifact` and `explain` files under `a/`, and the pointers copy the former).
+    fn format(&self) -> Option<u16> {
+        match self {
+            Source::Dir(_) => None,
+            Source::S3(_) => Some(1),
         }
     }
 
@@ -373,31 +383,32 @@ impl Store {
         })?;
         let mut fetched = 0;
         let mut missing = Vec::new();
-        for entry in manifest.brands.values() {
-            if v.files.contains_key(&entry.artifact) {
+        let format = source.format();
+        let wanted: Vec<String> = manifest
+            .brands
+            .values()
+            .filter_map(|e| chosen_artifact(e, format).map(|(_, file, _)| file.to_owned()))
+            .collect();
+        for file in &wanted {
+            if v.files.contains_key(file) {
                 continue;
             }
-            match source.file(&entry.artifact).await {
+            match source.file(file).await {
                 Ok(b) => {
-                    v.files.insert(entry.artifact.clone(), b);
+                    v.files.insert(file.clone(), b);
                     fetched += 1;
                 }
                 Err(e) => missing.push(e.to_string()),
             }
         }
-        let set = ArtifactSet::from_files(&text, &base, |name| {
+        let set = ArtifactSet::from_files(&text, &base, format, |name| {
             v.files
                 .get(name)
                 .cloned()
                 .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "not fetched"))
         })?;
         // Only what this build names stays in memory.
-        v.files.retain(|name, _| {
-            manifest
-                .brands
-                .values()
-                .any(|e| e.artifact == name.as_str())
-        });
+        v.files.retain(|name, _| wanted.contains(name));
         let problems: Vec<String> = set
             .problems()
             .map(|(brand, e)| format!("brand {brand}: {e}"))
