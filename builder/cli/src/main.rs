@@ -7,6 +7,7 @@ mod aws;
 mod cmd;
 mod logs;
 mod publish;
+mod tilemap;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -32,6 +33,8 @@ enum Command {
     /// Build data/ and serve artifacts, client snippet, demo page and beacon endpoint on one local port.
     #[cfg(feature = "serve")]
     Serve(cmd::serve::ServeArgs),
+    /// Per brand and product, the form type of every state and what each ZIP override reaches (text, HTML map, JSON).
+    Coverage(cmd::coverage::CoverageArgs),
     /// Compare two builds (folders or s3://bucket/prefix): per brand and product, the ZIPs whose form type or URL changes.
     Diff(cmd::diff::DiffArgs),
     /// The beacon logs: `logs report` summarises archived events for marketing and the data team.
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         #[cfg(feature = "serve")]
         Command::Serve(args) => cmd::serve::run(args),
         Command::Diff(args) => cmd::diff::run(args),
+        Command::Coverage(args) => cmd::coverage::run(args),
         Command::Logs(args) => cmd::logs::run(args),
     };
     match result {

@@ -12,6 +12,7 @@
 //! shapes, slugs, ...) that every crate calls.
 
 pub mod artifact;
+pub mod artifact_v2;
 pub mod build;
 pub mod compile;
 pub mod coverage;
@@ -19,6 +20,7 @@ pub mod crc32c;
 pub mod diag;
 pub mod diff;
 pub mod explain;
+pub mod layout;
 pub mod load;
 pub mod manifest;
 pub mod model;

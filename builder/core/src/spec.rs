@@ -50,13 +50,12 @@ pub fn normalise_product(product: &str) -> Cow<'_, str> {
     }
 }
 
-/// SPEC step 5's normalisation: trim, lowercase, keep what stands before the first `-` or `_`.
-pub fn normalise_language(language: &str) -> String {
-    let l = lowercase(trim(language));
-    match l.find(['-', '_']) {
-        Some(i) => l[..i].to_string(),
-        None => l,
-    }
+/// SPEC step 5's normalisation: trim, lowercase, keep what stands before the first `-` or `_`
+/// (borrowed when nothing needs lowercasing: most queries allocate nothing).
+pub fn normalise_language(language: &str) -> Cow<'_, str> {
+    let t = trim(language);
+    // Lowercasing maps `A-Z` only, so cutting before or after it gives the same text.
+    normalise_product(t.find(['-', '_']).map_or(t, |i| &t[..i]))
 }
 
 /// Longest slug, in bytes.
@@ -150,6 +149,35 @@ mod tests {
         assert_eq!(normalise_language("zh-Hant-TW"), "zh");
         assert_eq!(normalise_language("-x"), "");
         assert_eq!(normalise_language(""), "");
+    }
+
+    #[test]
+    fn the_borrowing_normalisations_equal_the_allocating_ones() {
+        let allocating = |l: &str| {
+            let l = lowercase(trim(l));
+            match l.find(['-', '_']) {
+                Some(i) => l[..i].to_string(),
+                None => l,
+            }
+        };
+        for l in [
+            "es-MX",
+            " EN_us ",
+            "ES",
+            "zh-Hant-TW",
+            "-x",
+            "",
+            " ",
+            "\tFr\n",
+            "eS_",
+            "Ünï-X",
+            "e\u{0}s",
+        ] {
+            assert_eq!(normalise_language(l), allocating(l), "{l:?}");
+        }
+        for p in ["auto", "AuTo", " Home\t", "ÀUTO", ""] {
+            assert_eq!(normalise_product(p), lowercase(trim(p)), "{p:?}");
+        }
     }
 
     #[test]

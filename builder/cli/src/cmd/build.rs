@@ -24,18 +24,23 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let sources = Sources::read_dir(&args.data)
         .with_context(|| format!("reading {}", args.data.display()))?;
     let build = formroute_core::build(&sources)?;
-    let (errors, warnings) = (build.errors(), build.warnings());
+    let (errors, warnings) = (build.errors, build.warnings);
     // Buffered: a large database prints thousands of lines (stderr itself is unbuffered).
     let mut err = std::io::BufWriter::new(std::io::stderr().lock());
-    for d in build.diagnostics_in(&args.data) {
+    for d in build.shown_in(&args.data) {
         writeln!(err, "{d}")?;
     }
     let output = match build.output {
         Some(o) => o,
         _ => {
+            let held = if warnings > 0 {
+                format!(" ({warnings} warning(s) not shown: fix the errors first, many warnings follow from them)")
+            } else {
+                String::new()
+            };
             writeln!(
                 err,
-                "formroute: build refused: {errors} error(s), {warnings} warning(s); nothing was written, {} is unchanged",
+                "formroute: build refused: {errors} error(s){held}; nothing was written, {} is unchanged",
                 args.out.display()
             )?;
             err.flush()?;
@@ -82,7 +87,10 @@ fn publish(out: &Path, output: &BuildOutput) -> Result<()> {
             .map(|mut d| d.next().is_none())
             .unwrap_or(false);
         if !out.is_dir() || !(is_build || is_empty) {
-            bail!("{} exists and is not a formroute build folder (no {MANIFEST_FILE}): refusing to replace it", out.display());
+            bail!(
+                "{} exists and is not a formroute build folder (no {MANIFEST_FILE}): refusing to replace it; give --out a new or empty folder (e.g. `--out out`), or one an earlier build wrote",
+                out.display()
+            );
         }
     }
     std::fs::create_dir_all(&parent).with_context(|| format!("creating {}", parent.display()))?;

@@ -1,6 +1,7 @@
 //! One file per subcommand; each has its clap `Args` and a `run(args) -> Result<ExitCode>`.
 
 pub(crate) mod build;
+pub(crate) mod coverage;
 pub(crate) mod diff;
 pub(crate) mod logs;
 pub(crate) mod publish;

@@ -6,10 +6,10 @@
 //! `crate::publish::plan`; a second publish of the same build writes nothing.
 
 use crate::aws;
-use crate::publish::layout::{Layout, DEFAULT_KEEP};
 use crate::publish::plan::plan_publish;
 use anyhow::{bail, Context, Result};
 use formroute_core::compile::sha256_hex;
+use formroute_core::layout::{Layout, DEFAULT_KEEP};
 use formroute_core::manifest::{Manifest, FORMAT_VERSION, MANIFEST_FILE};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -103,7 +103,20 @@ async fn publish(args: PublishArgs) -> Result<()> {
     let remote = crate::publish::executor::read_remote(&aws.s3, &args.bucket, &layout).await?;
     let plan = plan_publish(&layout, &manifest, &bytes, &remote, args.keep);
     if args.dry_run {
-        print!("{}", plan.render());
+        let text = plan.render();
+        if args.distribution.is_some() || plan.invalidate.is_empty() {
+            print!("{text}");
+        } else {
+            // Without a distribution nothing is invalidated: say so instead of listing it as done.
+            for line in text.lines() {
+                match line.strip_prefix("invalidate ") {
+                    Some(path) => {
+                        println!("no-cdn   {path} (would be invalidated with --distribution)")
+                    }
+                    None => println!("{line}"),
+                }
+            }
+        }
         return Ok(());
     }
     eprintln!(

@@ -5,9 +5,9 @@
 //! and the live manifest are written: the hashed files of kept builds are still there.
 
 use crate::aws;
-use crate::publish::layout::Layout;
 use crate::publish::plan::{plan_rollback, Selection};
 use anyhow::{bail, Result};
+use formroute_core::layout::Layout;
 use std::process::ExitCode;
 
 /// Arguments of `formroute rollback`.

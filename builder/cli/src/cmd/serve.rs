@@ -10,6 +10,7 @@
 //! /a/<brand>.<hash>.frt     content-addressed files: immutable
 //! /manifest.json            the live manifest
 //! /v1/events                lambda-logger's beacon endpoint, writing to a spool file
+//! /v1/resolve, /v1/go       lambda-logger's HTTP lookup, answering from the current build
 //! /dev/brands, /dev/explain JSON for the demo page: brands, and which rule decided a query
 //! ```
 //!
@@ -17,7 +18,6 @@
 //! keeps serving the last good build. Binary files go gzip-compressed to clients that accept it.
 
 use crate::aws::gzip;
-use crate::publish::layout::{CACHE_IMMUTABLE, CACHE_POINTER};
 use anyhow::{bail, Context, Result};
 use axum::body::Body;
 use axum::extract::{Path as UrlPath, Query, State};
@@ -25,10 +25,11 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
+use formroute_core::layout::{CACHE_IMMUTABLE, CACHE_POINTER};
 use formroute_core::load::{Sources, FILES};
 use formroute_core::manifest::{Manifest, MANIFEST_FILE};
 use formroute_core::resolve::ArtifactSet;
-use lambda_logger::{spool::SpoolSink, Logger, Origins, Sink};
+use lambda_logger::{spool::SpoolSink, Build, Logger, Origins, Sink, Store};
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -86,7 +87,12 @@ struct Site {
     files: HashMap<String, Served>,
     /// Brand slug to its artifact file name.
     pointers: BTreeMap<String, String>,
-    set: ArtifactSet,
+    /// The coverage page of this build (`/coverage`).
+    coverage_html: String,
+    /// Shared with the lookup routes (`/v1/resolve`, `/v1/go`) of the mounted logger.
+    set: Arc<ArtifactSet>,
+    /// Build id (as `formroute publish` names builds).
+    id: String,
 }
 
 struct App {
@@ -104,6 +110,7 @@ impl App {
 fn stamp(data: &Path) -> Vec<Option<(SystemTime, u64)>> {
     FILES
         .iter()
+        .chain(&formroute_core::load::OPTIONAL_FILES)
         .map(|f| {
             let m = std::fs::metadata(data.join(f)).ok()?;
             Some((m.modified().ok()?, m.len()))
@@ -116,10 +123,10 @@ fn build(data: &Path, work: &Path, number: u64) -> Result<Site> {
     let sources =
         Sources::read_dir(data).with_context(|| format!("cannot read {}", data.display()))?;
     let build = formroute_core::build(&sources)?;
-    for d in build.diagnostics_in(data) {
+    for d in build.shown_in(data) {
         eprintln!("{d}");
     }
-    let (errors, warnings) = (build.errors(), build.warnings());
+    let (errors, warnings) = (build.errors, build.warnings);
     let Some(output) = build.output else {
         bail!("{errors} error(s) in {}: fix them and save", data.display());
     };
@@ -145,13 +152,32 @@ fn build(data: &Path, work: &Path, number: u64) -> Result<Site> {
         "formroute: build {number}: {} brand(s), {warnings} warning(s)",
         output.manifest.brands.len()
     );
+    let coverage_html = crate::cmd::coverage::html(
+        &output.coverage,
+        &format!(
+            "{} · build {number} · ZIP data {}",
+            data.display(),
+            output.manifest.zip_data_version
+        ),
+    );
     Ok(Site {
         number,
-        manifest_json,
+        coverage_html,
         files,
         pointers,
-        set,
+        set: Arc::new(set),
+        id: formroute_core::layout::build_id(&manifest_json),
+        manifest_json,
     })
+}
+
+/// What the mounted logger answers from: the site's artifacts, with [`origins`].
+fn lookup_build(site: &Site, local: &[String]) -> Build {
+    Build::with_origins(
+        site.set.clone(),
+        origins(&site.set.manifest, local),
+        site.id.clone(),
+    )
 }
 
 /// The beacon origins: the brands' own, plus this server's, so the demo page's beacons count.
@@ -201,12 +227,8 @@ async fn serve(args: ServeArgs) -> Result<()> {
         .unwrap_or_else(|| work.join("events.ndjson"));
     let sink =
         SpoolSink::open(&spool).with_context(|| format!("cannot open {}", spool.display()))?;
-    let manifest = site.set.manifest.clone();
-    let logger = Arc::new(Logger::new(
-        origins(&manifest, &local),
-        Sink::Spool(sink),
-        false,
-    ));
+    let store = Arc::new(Store::fixed(lookup_build(&site, &local)));
+    let logger = Arc::new(Logger::with_store(store, Sink::Spool(sink), false));
     let app = Arc::new(App {
         site: RwLock::new(Arc::new(site)),
         client: args.client.clone(),
@@ -234,7 +256,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
                 let (d, w) = (data.clone(), work.clone());
                 match tokio::task::spawn_blocking(move || build(&d, &w, number)).await {
                     Ok(Ok(site)) => {
-                        logger.set_origins(origins(&site.set.manifest, &local));
+                        logger.store().install(lookup_build(&site, &local));
                         let old = std::mem::replace(
                             &mut *app.site.write().unwrap_or_else(|p| p.into_inner()),
                             Arc::new(site),
@@ -272,6 +294,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
             "/demo.css",
             get(|| async { page(DEMO_CSS, "text/css; charset=utf-8") }),
         )
+        .route("/coverage", get(coverage_page))
         .route("/manifest.json", get(manifest_json))
         .route("/a/{file}", get(hashed))
         .route("/{file}", get(top_level))
@@ -371,6 +394,19 @@ fn binary(req: &HeaderMap, file: &Served, cache_control: &'static str) -> Respon
         h.insert(header::ETAG, v);
     }
     res
+}
+
+/// The coverage page of the build being served (rebuilt with it).
+async fn coverage_page(State(app): State<Arc<App>>) -> Response {
+    let site = app.site();
+    let mut r = response(
+        StatusCode::OK,
+        "text/html; charset=utf-8",
+        site.coverage_html.clone(),
+    );
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    r
 }
 
 async fn manifest_json(State(app): State<Arc<App>>) -> Response {

@@ -1,12 +1,12 @@
 //! Carrying out publish and rollback plans on S3 and CloudFront: reading what is live under a prefix, then each step in order.
 
 use super::history::History;
-use super::layout::{Layout, BINARY_ENCODING, CACHE_POINTER, POINTER_META, TYPE_BINARY};
 use super::plan::{Plan, Remote, Step};
 use crate::aws::{get, gzip, invalidate, list_keys, Aws};
 use anyhow::{bail, Context, Result};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::MetadataDirective;
+use formroute_core::layout::{Layout, BINARY_ENCODING, CACHE_POINTER, POINTER_META, TYPE_BINARY};
 use formroute_core::manifest::Manifest;
 use std::path::Path;
 

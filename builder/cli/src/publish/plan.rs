@@ -3,7 +3,7 @@
 //! Pure logic: the `formroute publish` and `formroute rollback` commands list the bucket
 //! ([`super::executor::read_remote`]), hand what they found to [`plan_publish`] /
 //! [`plan_rollback`], and carry out the steps in order ([`super::executor`]). The layout under
-//! a prefix is [`super::layout`] (docs/PUBLISHING.md).
+//! a prefix is [`formroute_core::layout`] (docs/PUBLISHING.md).
 //!
 //! Order is what keeps visitors safe: every hashed file is in place before a pointer names it,
 //! pointers are server-side copies (atomic per object), the manifest comes last, and nothing is
@@ -11,7 +11,7 @@
 //! either its old or its new artifact, both complete.
 
 use super::history::History;
-use super::layout::*;
+use formroute_core::layout::*;
 use formroute_core::manifest::Manifest;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -478,6 +478,9 @@ mod tests {
             artifact: format!("{brand}.{v:0>16}.frt"),
             artifact_bytes: 10,
             artifact_sha256: "0".repeat(64),
+            artifact_v2: None,
+            artifact_v2_bytes: None,
+            artifact_v2_sha256: None,
             explain: format!("{brand}.{v:0>16}.explain.msgpack"),
             explain_bytes: 5,
             explain_sha256: "0".repeat(64),

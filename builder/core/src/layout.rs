@@ -1,4 +1,7 @@
-//! The published layout under a prefix `P`, its cache headers and content types, and the build id.
+//! The published layout under a prefix `P`: where a build's files live, their cache headers and content types, and the build id.
+//!
+//! The contract between the publisher (`formroute publish`, `rollback`, `diff`) and the readers of
+//! a published build (lambda-logger's lookup); the plans themselves are the CLI's `publish/`.
 //!
 //! ```text
 //! P/a/<brand>.<hash>.frt              content-addressed artifact, immutable
@@ -9,8 +12,8 @@
 //! P/manifest.json                     the live manifest, short TTL, written last
 //! ```
 
-use formroute_core::compile::sha256_hex;
-use formroute_core::spec;
+use crate::compile::sha256_hex;
+use crate::spec;
 
 /// `Cache-Control` of content-addressed files: their bytes never change.
 pub const CACHE_IMMUTABLE: &str = "public, max-age=31536000, immutable";
