@@ -68,11 +68,12 @@ async function submitted(e) {
   } else if (to) location.assign(to); // busy until the page goes (and reset if it comes back from the cache)
   else {
     // Nowhere to go (no file, no page fallback): the form submits as it would without formroute,
-    // the clicked button included (requestSubmit; a field named "submit" cannot shadow the prototype's).
+    // the clicked button included (the prototype's requestSubmit: a field named "submit" or "requestSubmit" cannot shadow it).
+    // In a task of its own: an answer at hand comes in a microtask of this submit event, while the
+    // browser ignores new submissions of the form.
     setState(form, 'idle');
     own(form).native = 1;
-    const proto = HTMLFormElement.prototype;
-    proto.requestSubmit ? proto.requestSubmit.call(form, submitter) : proto.submit.call(form);
+    setTimeout(() => HTMLFormElement.prototype.requestSubmit.call(form, submitter));
   }
 }
 

@@ -103,7 +103,7 @@ function download(url, brand, beaconUrl) {
     (d = {
       artifact: undefined,
       wait: (ms) => Promise.race([done, new Promise((ok) => setTimeout(ok, ms))]),
-      kick: () => retryNow?.(),
+      kick: () => retryNow && retryNow(),
     }),
   );
   attempt();
