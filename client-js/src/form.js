@@ -27,10 +27,8 @@ const setState = (form, state) => {
   for (const b of own(form).disabled || []) b.disabled = busy;
 };
 
-const MESSAGES = {
-  invalid_zip: ['invalidZipMessage', 'Enter a 5-digit ZIP code.'],
-  unknown_zip: ['unknownZipMessage', 'We do not know this ZIP code. Please check it.'],
-};
+// The answers that keep the visitor on the page: the ZIP field is marked invalid (message: data-zip-message).
+const ZIP_ERRORS = ['invalid_zip', 'unknown_zip'];
 
 async function submitted(e) {
   const form = e.target;
@@ -55,14 +53,13 @@ async function submitted(e) {
   const answer = r.resolve(query); // logged: once per submit
   const to = answer.url || answer.fallback_url;
   const zipField = form.querySelector('[name=zip]');
-  const message = MESSAGES[answer.error];
   flush();
   // Canceled: the page keeps the visitor and shows its own state.
   if (!emit('resolve', { brand: settings.brand, result: answer, query }, form, true)) return setState(form, 'idle');
-  if (message && zipField?.willValidate) {
+  if (ZIP_ERRORS.includes(answer.error) && zipField?.willValidate) {
     // A mistyped or unknown ZIP keeps the visitor here, the field marked invalid until it changes.
     setState(form, 'invalid');
-    zipField.setCustomValidity(settings[message[0]] || message[1]);
+    zipField.setCustomValidity(settings.zipMessage || 'Please check this ZIP code.');
     zipField.reportValidity();
     zipField.addEventListener('input', () => zipField.setCustomValidity(''), { once: true });
   } else if (to) location.assign(to); // busy until the page goes (and reset if it comes back from the cache)

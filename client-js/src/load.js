@@ -5,16 +5,13 @@ import { cut, flush, log, since } from './beacon.js';
 import { queryValues } from './resolve.js';
 import { fill } from './template.js';
 
-// Waits before the 2nd, 3rd and 4th attempt at a failed download (then it gives up). A visitor who
-// submits during a wait starts the next attempt at once.
-const RETRY_MS = [1000, 3000, 9000];
+// Attempts at a download, at most, and the wait before the next after a failure: 1 s, 3 s, 9 s. A
+// visitor who submits during a wait starts the next attempt at once.
+const ATTEMPTS = 4;
+const retryMs = (failed) => 1000 * 3 ** (failed - 1);
 // An attempt that has not finished after this long (a stalled connection) is given up and retried.
 // Far beyond what the file takes on a slow phone (about 3 s at 400 kbps): it only catches hangs.
 const ATTEMPT_MS = 30000;
-// Failures worth another attempt: the network, a hang, an HTTP error, a server answering without CORS
-// headers (often a CDN's error page while a deploy lands). A damaged file, one of another format version
-// or of another brand would come back the same.
-const RETRIED = ['network', 'timeout', 'http', 'cors'];
 
 /**
  * Fires `formroute:NAME` (a CustomEvent with `detail`) on `target`, bubbling (so a form's reach the
@@ -43,6 +40,10 @@ function download(url, brand, beaconUrl) {
   const attempt = async () => {
     attempts++;
     let error = 'network';
+    // Failures before the body is read are worth another attempt: the network, a hang, an HTTP error,
+    // a server answering without CORS headers (often a CDN's error page while a deploy lands). A
+    // damaged file, one of another format version or of another brand would come back the same.
+    let retry = attempts < ATTEMPTS;
     try {
       // (No time limit in browsers before 2022, which lack AbortSignal.timeout.)
       const res = await fetch(url, { signal: AbortSignal.timeout?.(ATTEMPT_MS) });
@@ -50,6 +51,7 @@ function download(url, brand, beaconUrl) {
       if (!res.ok) throw Error(res.status);
       const bytes = new Uint8Array(await res.arrayBuffer());
       error = 'corrupt';
+      retry = 0;
       const artifact = parseArtifact(bytes);
       error = 'brand'; // a file of another brand is no answer for this one
       if (artifact.brand != brand) throw Error(artifact.brand);
@@ -73,10 +75,9 @@ function download(url, brand, beaconUrl) {
           () => (error = 'cors'),
           () => 0,
         );
-      const retry = RETRIED.includes(error) && attempts <= RETRY_MS.length;
       const report = () => {
         log(beaconUrl, brand, 'error', { error, ms });
-        emit('error', { brand, error, retry });
+        emit('error', { brand, error, retry: !!retry });
         console.warn('formroute', brand, error, e);
       };
       if (retry) {
@@ -89,7 +90,7 @@ function download(url, brand, beaconUrl) {
             report();
             attempt();
           }),
-          RETRY_MS[attempts - 1],
+          retryMs(attempts),
         );
         timer.unref?.(); // in Node (the ESM build on a server), a retry does not keep the process alive
         return;
@@ -126,7 +127,7 @@ export function router(options) {
       d.kick();
       return d.wait(ms).then(() => !!d.artifact);
     },
-    resolve(query, { log: logged = true } = {}) {
+    resolve(query, options) {
       const t0 = performance.now();
       query = query || {};
       let answer;
@@ -147,7 +148,7 @@ export function router(options) {
       const asked = (v, or) => (v == null ? or : cut('' + v, 64));
       // The event: what was asked, and the answer's ok, state, form_type, language (as language_used)
       // or error. JSON.stringify leaves out undefined fields: language when not asked, av without an artifact.
-      if (logged)
+      if (options?.log !== false)
         log(o.beaconUrl, brand, 'resolve', {
           ...answer,
           url: undefined,

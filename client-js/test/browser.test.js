@@ -1,11 +1,14 @@
 /** In headless Debian Chromium (playwright-core), one browser for all: a visitor on a slow phone reaches the right form (issue 14's eight defects, each on a throttled network or a late, failing or foreign artifact server), the page gets events and a command queue, and beacons match the shared schema. */
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test from 'node:test';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { parseArtifact } from '../src/artifact.js';
-import { SLOW, missing, quotePage, startSite } from './helpers/browser.js';
+import { BIN, SLOW, missing, quotePage, startSite } from './helpers/browser.js';
 
 const schema = JSON.parse(readFileSync(new URL('../schema/event.schema.json', import.meta.url)));
 const valid = new Ajv2020({ strict: false, allErrors: true }).compile(schema);
@@ -201,17 +204,18 @@ test('the snippet in Chromium', { skip: missing, timeout: 240_000 }, async (t) =
   await part('4. ZIP 1000 keeps the visitor on the form, the field invalid with a message the page can set, logged once on submit; a fixed ZIP then routes', async () => {
     const expected = answer('acme', '10001', 'auto', 'en');
     const tab = await site.tab();
-    await tab.goto(site.page(quotePage({ script: 'data-unknown-zip-message="Unknown ZIP."' })));
+    await tab.goto(site.page(quotePage()));
     for (const z of ['1', '10', '100', '1000']) await tab.fill('input[name=zip]', z);
     await submit(tab);
     await sleep(400);
     assert.equal(new URL(tab.url()).pathname.startsWith('/p/'), true, tab.url());
     assert.deepEqual(await tab.evaluate(() => [document.querySelector('[name=zip]').matches(':invalid'), document.querySelector('[name=zip]').validationMessage, document.forms[0].dataset.formrouteState]), [
       true,
-      'Enter a 5-digit ZIP code.',
+      'Please check this ZIP code.',
       'invalid',
     ]);
-    await tab.fill('input[name=zip]', '99999'); // a ZIP of no state: kept too, with the page's message
+    await tab.evaluate(() => (document.forms[0].dataset.zipMessage = 'Unknown ZIP.')); // the page's own message (data-zip-message)
+    await tab.fill('input[name=zip]', '99999'); // a ZIP of no state: kept too
     await submit(tab);
     await sleep(400);
     assert.equal(await tab.evaluate(() => document.querySelector('[name=zip]').validationMessage), 'Unknown ZIP.');
@@ -281,6 +285,38 @@ test('the snippet in Chromium', { skip: missing, timeout: 240_000 }, async (t) =
     const sent = await site.eventsAfter(1, 8000);
     assert.deepEqual(sent.map((e) => [e.type, e.error]), [['load', undefined]]);
     await tab.context().close();
+  });
+
+
+  // ---- 8. Only submits are logged: the demo page of `formroute serve` previews without logging.
+  await part('8. the demo page (formroute serve) logs nothing while a ZIP is typed, and one resolve on submit', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'formroute-demo-'));
+    const spool = join(work, 'events.ndjson');
+    const root = new URL('../../', import.meta.url).pathname;
+    const serve = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--data', join(root, 'data'), '--client', join(root, 'client-js/dist'), '--work', work, '--spool', spool], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const url = await new Promise((ok, fail) => {
+        serve.stdout.on('data', (d) => /http:\/\/\S+/.test(d) && ok(/http:\/\/\S+/.exec(d)[0]));
+        serve.on('exit', (code) => fail(Error(`formroute serve exited with ${code}`)));
+      });
+      const tab = await site.tab();
+      await tab.goto(url);
+      await tab.waitForFunction(() => document.getElementById('brand').options.length > 0);
+      await tab.selectOption('#brand', 'acme');
+      await tab.waitForFunction(() => document.getElementById('product').options.length > 0);
+      await tab.selectOption('#product', 'auto');
+      for (const z of ['1', '10', '100', '1000', '1000']) await tab.fill('#zip', z);
+      await tab.waitForFunction(() => document.getElementById('answer').textContent.includes('invalid_zip'));
+      await tab.fill('#zip', '10001');
+      await tab.waitForFunction(() => document.getElementById('answer').textContent.includes('"ok": true'));
+      await Promise.all([tab.waitForURL(/^https:/), tab.click('#go')]);
+      const logged = () => (existsSync(spool) ? readFileSync(spool, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
+      for (let i = 0; i < 50 && !logged().some((e) => e.type === 'resolve'); i++) await sleep(100);
+      assert.deepEqual(logged().filter((e) => e.type === 'resolve').map((e) => e.zip), ['10001']);
+      await tab.context().close();
+    } finally {
+      serve.kill();
+    }
   });
 
   // ---- Events and the command queue.
