@@ -38,12 +38,31 @@ cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet
 
+# ---- template.yaml: lint, security checks, SAM transform, then the stack on moto ---------------
+# The stack's description (outputs, physical ids, function environments, ...) goes to
+# FORMROUTE_E2E_STACK; the whole-system test in tests/e2e/ runs a second time on those resources.
+echo "tests: template.yaml (cfn-lint, checkov, SAM transform, CreateStack on moto)" >&2
+target/test-venv/bin/python -c "import sys; from cfnlint.runner import main; sys.exit(main())" template.yaml
+target/checkov-venv/bin/python -m checkov.main -f template.yaml --framework cloudformation --compact --quiet --skip-download
+target/test-venv/bin/python tests/deploy/stack.py check
+AWS_ENDPOINT_URL="$FORMROUTE_MOTO_URL" target/test-venv/bin/python tests/deploy/stack.py create formroute-e2e "$WORK/stack.json" \
+  EnvironmentName=e2e AlarmEmail=alarms@example.com
+export FORMROUTE_E2E_STACK="$WORK/stack.json"
+# The other branches of the template's conditions: custom domain, no WAF, no alarm topic, x86_64.
+AWS_ENDPOINT_URL="$FORMROUTE_MOTO_URL" target/test-venv/bin/python tests/deploy/stack.py create formroute-domain "$WORK/stack-domain.json" \
+  EnvironmentName=domain DomainName=routes.example.com CertificateArn=arn:aws:acm:us-east-1:123456789012:certificate/test \
+  EnableWaf=false Architecture=x86_64 >/dev/null
+
 # ---- Rust tests (unit, CLI, moto and runtime-emulator integration) --------------------------
 echo "tests: cargo test" >&2
 # `cargo test` also builds both binaries (the integration tests and the node tests below run them);
 # a separate `cargo build` would compile the AWS stack twice, with and without the dev-dependencies' features.
 cargo test --locked
 cargo test --locked -p formroute-zipgen   # not a default member: it embeds the whole ZIP source
+
+# ---- The archive as SQL users read it (DuckDB; the binaries `cargo test` built) ---------------
+echo "tests: archive SQL (DuckDB)" >&2
+target/test-venv/bin/python -m unittest tests/archive/test_archive_sql.py
 
 # ---- JavaScript: unit, size budget, conformance with Rust, headless browser -----------------
 echo "tests: client-js" >&2

@@ -17,12 +17,20 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 
+# A venv is (re)filled when its requirements file changed since the last install (a copy is kept
+# inside it). pip runs as `python -m pip`, which works in a venv that was moved or copied.
+venv() {
+  local dir=$1 req=$2
+  if [ ! -x "$dir/bin/python" ] || ! cmp -s "$req" "$dir/installed-requirements.txt"; then
+    log "python venv $dir from $req"
+    python3 -m venv "$dir"
+    "$dir/bin/python" -m pip install -q --disable-pip-version-check -r "$req"
+    cp "$req" "$dir/installed-requirements.txt"
+  fi
+}
 VENV=target/test-venv
-if [ ! -x "$VENV/bin/moto_server" ] || [ ! -x "$VENV/bin/cargo-lambda" ]; then
-  log "python venv with moto and cargo-lambda in $VENV"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check -r tests/requirements.txt
-fi
+venv "$VENV" tests/requirements.txt          # moto, cargo-lambda, cfn-lint, aws-sam-translator
+venv target/checkov-venv tests/requirements-checkov.txt
 
 if [ -f client-js/package-lock.json ]; then
   log "npm ci in client-js"

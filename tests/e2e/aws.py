@@ -5,7 +5,12 @@ Usage (AWS_ENDPOINT_URL points at moto):
   aws.py put BUCKET KEY FILE TYPE   upload a file with a content type
   aws.py queue NAME             create an SQS queue, print its URL
   aws.py receive URL N SECONDS  print up to N message bodies (one JSON per line) received within SECONDS
+  aws.py sqs-event URL N SECONDS  receive up to N messages within SECONDS (not deleted), print them as
+                                the SQS event Lambda's event source mapping gives the function
+  aws.py delete URL HANDLE...   delete messages by receipt handle
+  aws.py archive BUCKET         print every archived event, one {"key":...,"event":...} per line
 """
+import gzip
 import json
 import os
 import sys
@@ -49,6 +54,37 @@ def main(cmd, *args):
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
         for body in got:
             print(body)
+    elif cmd == "sqs-event":
+        url, n, seconds = args[0], int(args[1]), float(args[2])
+        sqs = boto3.client("sqs", **KW)
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        records = []
+        end = time.time() + seconds
+        while len(records) < n and time.time() < end:
+            out = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                      AttributeNames=["All"], MessageAttributeNames=["All"])
+            for m in out.get("Messages", []):
+                records.append({"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                                "attributes": m.get("Attributes", {}), "messageAttributes": {
+                                    k: {"stringValue": v.get("StringValue"), "dataType": v["DataType"]}
+                                    for k, v in m.get("MessageAttributes", {}).items()},
+                                "md5OfBody": m["MD5OfBody"], "eventSource": "aws:sqs", "eventSourceARN": arn,
+                                "awsRegion": "us-east-1"})
+        print(json.dumps({"Records": records}))
+    elif cmd == "delete":
+        url, *handles = args
+        sqs = boto3.client("sqs", **KW)
+        for h in handles:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=h)
+    elif cmd == "archive":
+        (bucket,) = args
+        s3 = boto3.client("s3", **KW)
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for o in [o for o in page.get("Contents", []) if o["Key"].endswith(".ndjson.gz")]:
+                body = s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()
+                for line in gzip.decompress(body).decode().splitlines():
+                    if line.strip():
+                        print(json.dumps({"key": o["Key"], "event": json.loads(line)}))
     else:
         sys.exit(f"unknown command {cmd}")
 

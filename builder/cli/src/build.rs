@@ -2,7 +2,7 @@
 
 use anyhow::{bail, Context, Result};
 use formroute_core::compile::{self, Columns};
-use formroute_core::diag::{Diagnostic, Severity};
+use formroute_core::diag;
 use formroute_core::load::{self, Sources};
 use formroute_core::manifest::MANIFEST_FILE;
 use std::io::Write;
@@ -28,21 +28,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
     // in the same run (over the rows that passed), so the data team sees every error at once.
     let compiled = compile::compile(&loaded.db, &Columns::from_files(&sources.files));
 
-    let mut diagnostics: Vec<Diagnostic> = loaded
-        .diagnostics
-        .iter()
-        .chain(&compiled.diagnostics)
-        .cloned()
-        .collect();
-    diagnostics.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
-    let errors = diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
-    let warnings = diagnostics.len() - errors;
+    let arranged = diag::arrange(
+        loaded
+            .diagnostics
+            .iter()
+            .chain(&compiled.diagnostics)
+            .cloned(),
+    );
+    let (errors, warnings) = (arranged.errors, arranged.warnings);
     // Buffered: a large database prints thousands of lines (stderr itself is unbuffered).
     let mut err = std::io::BufWriter::new(std::io::stderr().lock());
-    for d in &diagnostics {
+    for d in &arranged.shown {
         let mut d = d.clone();
         d.file = args.data.join(&d.file).display().to_string();
         writeln!(err, "{d}")?;
@@ -50,9 +46,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let output = match compiled.output {
         Some(o) if errors == 0 => o,
         _ => {
+            let held = if warnings > 0 {
+                format!(" ({warnings} warning(s) not shown: fix the errors first, many warnings follow from them)")
+            } else {
+                String::new()
+            };
             writeln!(
                 err,
-                "formroute: build refused: {errors} error(s), {warnings} warning(s); nothing was written, {} is unchanged",
+                "formroute: build refused: {errors} error(s){held}; nothing was written, {} is unchanged",
                 args.out.display()
             )?;
             err.flush()?;
@@ -99,7 +100,10 @@ fn publish(out: &Path, output: &compile::BuildOutput) -> Result<()> {
             .map(|mut d| d.next().is_none())
             .unwrap_or(false);
         if !out.is_dir() || !(is_build || is_empty) {
-            bail!("{} exists and is not a formroute build folder (no {MANIFEST_FILE}): refusing to replace it", out.display());
+            bail!(
+                "{} exists and is not a formroute build folder (no {MANIFEST_FILE}): refusing to replace it; give --out a new or empty folder (e.g. `--out out`), or one an earlier build wrote",
+                out.display()
+            );
         }
     }
     std::fs::create_dir_all(&parent).with_context(|| format!("creating {}", parent.display()))?;

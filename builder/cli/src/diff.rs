@@ -12,6 +12,7 @@ use formroute_core::publish_plan::Layout;
 use formroute_core::resolve::ArtifactSet;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 /// Output format of `formroute diff`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -29,9 +30,13 @@ pub struct DiffArgs {
     pub old: String,
     /// The new build: a build output folder, or `s3://bucket/prefix`.
     pub new: String,
-    /// Output format.
+    /// Output format (`json`: one document, for review bots).
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    /// Exit with status 1 when a visitor would see any change (like `git diff --exit-code`);
+    /// without it the status is 0 whatever changes. Errors also exit non-zero, with a message.
+    #[arg(long)]
+    pub fail_on_change: bool,
 }
 
 /// Downloads the live manifest and the files it names under `s3://bucket/prefix` into `dir`.
@@ -93,14 +98,20 @@ fn side_of(set: &ArtifactSet) -> Side<'_> {
 }
 
 /// Runs `formroute diff`.
-pub fn run(args: DiffArgs) -> Result<()> {
+pub fn run(args: DiffArgs) -> Result<ExitCode> {
     let scratch = std::env::temp_dir().join(format!("formroute-diff-{}", std::process::id()));
     let result = compare(&args, &scratch);
     let _ = std::fs::remove_dir_all(&scratch);
-    result
+    let changed = result?;
+    if changed && args.fail_on_change {
+        eprintln!("formroute: diff: visitors would see changes (--fail-on-change)");
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
-fn compare(args: &DiffArgs, scratch: &Path) -> Result<()> {
+/// Prints the diff; returns whether a visitor would see a change.
+fn compare(args: &DiffArgs, scratch: &Path) -> Result<bool> {
     let old = open(&folder(&args.old, &scratch.join("old"))?)?;
     let new = open(&folder(&args.new, &scratch.join("new"))?)?;
     let d = diff(&side_of(&old), &side_of(&new));
@@ -108,5 +119,5 @@ fn compare(args: &DiffArgs, scratch: &Path) -> Result<()> {
         Format::Text => print!("{}", d.to_text()),
         Format::Json => println!("{}", serde_json::to_string_pretty(&d)?),
     }
-    Ok(())
+    Ok(d.changed)
 }

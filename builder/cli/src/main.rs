@@ -1,6 +1,7 @@
 //! The `formroute` command: a thin clap shell over `formroute-core`, one subcommand per file.
 
 mod build;
+mod coverage;
 mod diff;
 mod logs_report;
 mod publish;
@@ -9,6 +10,7 @@ mod resolve;
 mod rollback;
 mod s3layout;
 mod serve;
+mod tilemap;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -33,6 +35,8 @@ enum Command {
     Rollback(rollback::RollbackArgs),
     /// Build data/ and serve artifacts, client snippet, demo page and beacon endpoint on one local port.
     Serve(serve::ServeArgs),
+    /// Per brand and product, the form type of every state and what each ZIP override reaches (text, HTML map, JSON).
+    Coverage(coverage::CoverageArgs),
     /// Compare two builds (folders or s3://bucket/prefix): per brand and product, the ZIPs whose form type or URL changes.
     Diff(diff::DiffArgs),
     /// The beacon logs: `logs report` summarises archived events for marketing and the data team.
@@ -47,7 +51,8 @@ fn main() -> ExitCode {
         Command::Publish(args) => publish::run(args).map(|()| ExitCode::SUCCESS),
         Command::Rollback(args) => rollback::run(args).map(|()| ExitCode::SUCCESS),
         Command::Serve(args) => serve::run(args).map(|()| ExitCode::SUCCESS),
-        Command::Diff(args) => diff::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Diff(args) => diff::run(args),
+        Command::Coverage(args) => coverage::run(args).map(|()| ExitCode::SUCCESS),
         Command::Logs(args) => logs_report::run(args).map(|()| ExitCode::SUCCESS),
     };
     match result {

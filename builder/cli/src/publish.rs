@@ -102,7 +102,20 @@ async fn publish(args: PublishArgs) -> Result<()> {
     let remote = s3layout::read_remote(&aws.s3, &args.bucket, &layout).await?;
     let plan = plan_publish(&layout, &manifest, &bytes, &remote, args.keep);
     if args.dry_run {
-        print!("{}", plan.render());
+        let text = plan.render();
+        if args.distribution.is_some() || plan.invalidate.is_empty() {
+            print!("{text}");
+        } else {
+            // Without a distribution nothing is invalidated: say so instead of listing it as done.
+            for line in text.lines() {
+                match line.strip_prefix("invalidate ") {
+                    Some(path) => {
+                        println!("no-cdn   {path} (would be invalidated with --distribution)")
+                    }
+                    None => println!("{line}"),
+                }
+            }
+        }
         return Ok(());
     }
     eprintln!(

@@ -5,76 +5,10 @@
 //! a mail attachment, a file share or a browser with no network.
 
 use crate::logs_report::{brand_cells, pct};
+use crate::tilemap;
 use formroute_core::report::Report;
 use std::collections::HashMap;
 use std::fmt::Write as _;
-
-/// Tile-grid positions (column, row) of the states, DC, and (last two rows) territories and
-/// military "states": every USPS code of SPEC appears once.
-const TILES: [(&str, u32, u32); 62] = [
-    ("AK", 0, 0),
-    ("ME", 10, 0),
-    ("VT", 9, 1),
-    ("NH", 10, 1),
-    ("WA", 0, 2),
-    ("ID", 1, 2),
-    ("MT", 2, 2),
-    ("ND", 3, 2),
-    ("MN", 4, 2),
-    ("IL", 5, 2),
-    ("WI", 6, 2),
-    ("MI", 7, 2),
-    ("NY", 8, 2),
-    ("RI", 9, 2),
-    ("MA", 10, 2),
-    ("OR", 0, 3),
-    ("NV", 1, 3),
-    ("WY", 2, 3),
-    ("SD", 3, 3),
-    ("IA", 4, 3),
-    ("IN", 5, 3),
-    ("OH", 6, 3),
-    ("PA", 7, 3),
-    ("NJ", 8, 3),
-    ("CT", 9, 3),
-    ("CA", 0, 4),
-    ("UT", 1, 4),
-    ("CO", 2, 4),
-    ("NE", 3, 4),
-    ("MO", 4, 4),
-    ("KY", 5, 4),
-    ("WV", 6, 4),
-    ("VA", 7, 4),
-    ("MD", 8, 4),
-    ("DE", 9, 4),
-    ("AZ", 1, 5),
-    ("NM", 2, 5),
-    ("KS", 3, 5),
-    ("AR", 4, 5),
-    ("TN", 5, 5),
-    ("NC", 6, 5),
-    ("SC", 7, 5),
-    ("DC", 8, 5),
-    ("OK", 3, 6),
-    ("LA", 4, 6),
-    ("MS", 5, 6),
-    ("AL", 6, 6),
-    ("GA", 7, 6),
-    ("HI", 0, 7),
-    ("TX", 3, 7),
-    ("FL", 8, 7),
-    ("PR", 10, 7),
-    ("VI", 11, 7),
-    ("GU", 0, 9),
-    ("AS", 1, 9),
-    ("MP", 2, 9),
-    ("FM", 3, 9),
-    ("MH", 4, 9),
-    ("PW", 5, 9),
-    ("AA", 7, 9),
-    ("AE", 8, 9),
-    ("AP", 9, 9),
-];
 
 const CSS: &str = r#"
 :root{--ink:#1d2733;--mute:#5b6877;--line:#dde3ea;--ok:#2b7bb9;--bad:#d9534f;--bg:#f6f8fa}
@@ -102,24 +36,7 @@ svg text{font-family:inherit}
 footer{color:var(--mute);font-size:12px;text-align:center}
 "#;
 
-/// Escapes text for HTML element content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c if c.is_control() => {
-                let _ = write!(o, "\\u{{{:x}}}", c as u32);
-            }
-            c => o.push(c),
-        }
-    }
-    o
-}
+pub use crate::tilemap::esc;
 
 fn ms(v: Option<f64>) -> String {
     v.map_or_else(|| "–".to_string(), |x| format!("{x:.1} ms"))
@@ -254,16 +171,7 @@ fn state_map(r: &Report) -> String {
         .map(|s| (s.state.as_str(), (s.count, s.share)))
         .collect();
     let max = r.states.iter().map(|s| s.count).max().unwrap_or(0);
-    let (cell, gap) = (52.0, 4.0);
-    let mut s = String::from(
-        "<svg role=\"img\" aria-label=\"Successful resolves by state\" viewBox=\"0 0 680 580\" width=\"100%\" style=\"max-width:680px\">",
-    );
-    let _ = write!(
-        s,
-        "<text x=\"0\" y=\"{:.0}\" font-size=\"12\" fill=\"#5b6877\">Territories and military</text>",
-        9.0 * (cell + gap) - 8.0
-    );
-    for (code, col, row) in TILES {
+    tilemap::svg("Successful resolves by state", |code| {
         let (count, share) = counts.get(code).copied().unwrap_or((0, 0.0));
         // Square-root scale: small states stay visible next to the largest.
         let t = if max == 0 {
@@ -276,30 +184,18 @@ fn state_map(r: &Report) -> String {
         } else {
             blue(0.15 + 0.85 * t)
         };
-        let ink = if count > 0 && t > 0.45 {
-            "#ffffff"
-        } else {
-            "#1d2733"
-        };
-        let x = f64::from(col) * (cell + gap);
-        let y = f64::from(row) * (cell + gap);
-        let _ = write!(
-            s,
-            "<g><title>{code}: {} resolves ({})</title>\
-             <rect x=\"{x:.0}\" y=\"{y:.0}\" width=\"{cell}\" height=\"{cell}\" rx=\"5\" fill=\"{fill}\"/>\
-             <text x=\"{:.0}\" y=\"{:.0}\" font-size=\"14\" font-weight=\"600\" text-anchor=\"middle\" fill=\"{ink}\">{code}</text>\
-             <text x=\"{:.0}\" y=\"{:.0}\" font-size=\"10\" text-anchor=\"middle\" fill=\"{ink}\">{}</text></g>",
-            num(count),
-            pct(share),
-            x + cell / 2.0,
-            y + 24.0,
-            x + cell / 2.0,
-            y + 40.0,
-            if count == 0 { String::new() } else { compact(count) }
-        );
-    }
-    s.push_str("</svg>");
-    s
+        tilemap::Tile {
+            fill,
+            dark: count > 0 && t > 0.45,
+            title: format!("{code}: {} resolves ({})", num(count), pct(share)),
+            label: if count == 0 {
+                String::new()
+            } else {
+                compact(count)
+            },
+            dashed: false,
+        }
+    })
 }
 
 /// 1234 -> 1.2k, 1234567 -> 1.2M.
@@ -529,6 +425,7 @@ mod tests {
 
     #[test]
     fn every_usps_code_has_one_tile_and_no_tiles_overlap() {
+        use tilemap::TILES;
         let mut codes: Vec<&str> = TILES.iter().map(|t| t.0).collect();
         codes.sort_unstable();
         codes.dedup();

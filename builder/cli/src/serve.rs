@@ -25,7 +25,6 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use formroute_core::compile::{self, Columns};
-use formroute_core::diag::Severity;
 use formroute_core::load::{self, Sources, FILES};
 use formroute_core::manifest::{Manifest, MANIFEST_FILE};
 use formroute_core::publish_plan::{CACHE_IMMUTABLE, CACHE_POINTER};
@@ -87,6 +86,8 @@ struct Site {
     files: HashMap<String, Served>,
     /// Brand slug to its artifact file name.
     pointers: BTreeMap<String, String>,
+    /// The coverage page of this build (`/coverage`).
+    coverage_html: String,
     set: ArtifactSet,
 }
 
@@ -105,6 +106,7 @@ impl App {
 fn stamp(data: &Path) -> Vec<Option<(SystemTime, u64)>> {
     FILES
         .iter()
+        .chain(&formroute_core::load::OPTIONAL_FILES)
         .map(|f| {
             let m = std::fs::metadata(data.join(f)).ok()?;
             Some((m.modified().ok()?, m.len()))
@@ -118,13 +120,15 @@ fn build(data: &Path, work: &Path, number: u64) -> Result<Site> {
         Sources::read_dir(data).with_context(|| format!("cannot read {}", data.display()))?;
     let loaded = load::load(&sources);
     let compiled = compile::compile(&loaded.db, &Columns::from_files(&sources.files));
-    let mut errors = 0;
-    let mut warnings = 0;
-    for d in loaded.diagnostics.iter().chain(&compiled.diagnostics) {
-        match d.severity {
-            Severity::Error => errors += 1,
-            Severity::Warning => warnings += 1,
-        }
+    let arranged = formroute_core::diag::arrange(
+        loaded
+            .diagnostics
+            .iter()
+            .chain(&compiled.diagnostics)
+            .cloned(),
+    );
+    let (errors, warnings) = (arranged.errors, arranged.warnings);
+    for d in &arranged.shown {
         let mut d = d.clone();
         d.file = data.join(&d.file).display().to_string();
         eprintln!("{d}");
@@ -155,8 +159,17 @@ fn build(data: &Path, work: &Path, number: u64) -> Result<Site> {
         "formroute: build {number}: {} brand(s), {warnings} warning(s)",
         output.manifest.brands.len()
     );
+    let coverage_html = crate::coverage::html(
+        &output.coverage,
+        &format!(
+            "{} · build {number} · ZIP data {}",
+            data.display(),
+            output.manifest.zip_data_version
+        ),
+    );
     Ok(Site {
         number,
+        coverage_html,
         manifest_json,
         files,
         pointers,
@@ -280,6 +293,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
             "/demo.css",
             get(|| async { page(DEMO_CSS, "text/css; charset=utf-8") }),
         )
+        .route("/coverage", get(coverage_page))
         .route("/manifest.json", get(manifest_json))
         .route("/a/{file}", get(hashed))
         .route("/{file}", get(top_level))
@@ -379,6 +393,19 @@ fn binary(req: &HeaderMap, file: &Served, cache_control: &'static str) -> Respon
         h.insert(header::ETAG, v);
     }
     res
+}
+
+/// The coverage page of the build being served (rebuilt with it).
+async fn coverage_page(State(app): State<Arc<App>>) -> Response {
+    let site = app.site();
+    let mut r = response(
+        StatusCode::OK,
+        "text/html; charset=utf-8",
+        site.coverage_html.clone(),
+    );
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    r
 }
 
 async fn manifest_json(State(app): State<Arc<App>>) -> Response {

@@ -384,6 +384,12 @@ fn dry_run_prints_the_plan_and_changes_nothing() {
     let plan = String::from_utf8(out.stdout).unwrap();
     assert!(plan.contains("point    acme.frt -> a/acme."), "{plan}");
     assert!(plan.contains("write    manifest.json"), "{plan}");
+    // No --distribution: the CDN paths are named as not invalidated, never as done.
+    assert!(!plan.contains("\ninvalidate "), "{plan}");
+    assert!(
+        plan.contains("no-cdn   /manifest.json (would be invalidated with --distribution)"),
+        "{plan}"
+    );
     assert!(m.listing(&bucket).is_empty());
 }
 

@@ -155,6 +155,21 @@ fn serve_answers_pages_artifacts_with_cdn_headers_dev_endpoints_and_beacons() {
     assert!(page.text().contains("formroute.min.js"));
     assert_eq!(get(addr, "/example.html", &[]).status, 200);
     assert_eq!(get(addr, "/demo.js", &[]).status, 200);
+    // The coverage page of the build being served, linked from the demo page.
+    assert!(page.text().contains("href=\"/coverage\""));
+    let coverage = get(addr, "/coverage", &[]);
+    assert_eq!(coverage.status, 200);
+    assert_eq!(
+        coverage.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(
+        coverage
+            .text()
+            .contains("<title>auto in FL (1,495 ZIPs, served): callback 1,495</title>"),
+        "{}",
+        coverage.text()
+    );
 
     // The pointer: short TTL, ETag, 304 on a match, gzip when accepted.
     let m = manifest(&server);
@@ -287,8 +302,12 @@ fn serve_rebuilds_on_change_and_keeps_the_last_good_build_when_one_fails() {
     assert_eq!(manifest(&server)["brands"]["acme"]["artifact"], first);
     assert_eq!(get(&server.addr, "/acme.frt", &[]).status, 200);
 
-    // A good change: acme's new name is served after the rebuild.
-    std::fs::write(data.join("rules.csv"), &rules).unwrap();
+    // A good change: acme's new name is served after the rebuild, and FL auto goes to agents.
+    std::fs::write(
+        data.join("rules.csv"),
+        format!("{rules}acme,auto,FL,agent\n"),
+    )
+    .unwrap();
     let brands = std::fs::read_to_string(data.join("brands.csv")).unwrap();
     std::fs::write(
         data.join("brands.csv"),
@@ -299,5 +318,8 @@ fn serve_rebuilds_on_change_and_keeps_the_last_good_build_when_one_fails() {
         manifest(&server)["brands"]["acme"]["name"] == "Acme Renamed"
     });
     assert_ne!(manifest(&server)["brands"]["acme"]["artifact"], first);
+    assert!(get(&server.addr, "/coverage", &[])
+        .text()
+        .contains("<title>auto in FL (1,495 ZIPs, served): agent 1,495</title>"));
     let _ = std::fs::remove_dir_all(&data);
 }

@@ -6,11 +6,13 @@
 //! tables are assembled. Brands compile in parallel (rayon); the output is deterministic.
 
 use crate::artifact::{self, Tables};
-use crate::coverage::{BrandCoverage, ProductCoverage};
+use crate::coverage::{
+    plural, short_list, thousands, BrandCoverage, OverrideReach, ProductCoverage, StateCoverage,
+};
 use crate::diag::{Diagnostic, Severity};
 use crate::explain::Explain;
 use crate::manifest::{BrandEntry, Manifest, FORMAT_VERSION};
-use crate::model::{Brand, Database};
+use crate::model::{Brand, Database, Expect, Override};
 use crate::precedence::{Decider, Grid, ZipIndex};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
@@ -23,6 +25,10 @@ pub struct Columns {
     pub rules_form_type: u32,
     pub overrides_form_type: u32,
     pub forms_form_type: u32,
+    /// `state` of `rules.csv`.
+    pub rules_state: u32,
+    /// `zip_prefix` of `zip_overrides.csv`.
+    pub overrides_zip_prefix: u32,
 }
 
 impl Default for Columns {
@@ -32,6 +38,8 @@ impl Default for Columns {
             rules_form_type: 4,
             overrides_form_type: 4,
             forms_form_type: 3,
+            rules_state: 3,
+            overrides_zip_prefix: 3,
         }
     }
 }
@@ -41,16 +49,18 @@ impl Columns {
     /// a file or column that cannot be found keeps SPEC's default position.
     pub fn from_files(files: &BTreeMap<String, Vec<u8>>) -> Columns {
         let d = Columns::default();
-        let pos = |file: &str, default: u32| {
+        let pos = |file: &str, column: &str, default: u32| {
             files
                 .get(file)
-                .and_then(|b| header_position(b, "form_type"))
+                .and_then(|b| header_position(b, column))
                 .unwrap_or(default)
         };
         Columns {
-            rules_form_type: pos("rules.csv", d.rules_form_type),
-            overrides_form_type: pos("zip_overrides.csv", d.overrides_form_type),
-            forms_form_type: pos("forms.csv", d.forms_form_type),
+            rules_form_type: pos("rules.csv", "form_type", d.rules_form_type),
+            overrides_form_type: pos("zip_overrides.csv", "form_type", d.overrides_form_type),
+            forms_form_type: pos("forms.csv", "form_type", d.forms_form_type),
+            rules_state: pos("rules.csv", "state", d.rules_state),
+            overrides_zip_prefix: pos("zip_overrides.csv", "zip_prefix", d.overrides_zip_prefix),
         }
     }
 }
@@ -110,7 +120,7 @@ pub fn compile(db: &Database, columns: &Columns) -> Compiled {
     let brands: Vec<&Brand> = db.brands.values().collect();
     let built: Vec<BrandBuild> = brands
         .par_iter()
-        .map(|b| compile_brand(&index, b, columns))
+        .map(|b| compile_brand(db, &index, b, columns))
         .collect();
 
     let mut diagnostics: Vec<Diagnostic> = built
@@ -189,7 +199,175 @@ fn sorted_unique<'a>(it: impl Iterator<Item = &'a str>) -> Vec<String> {
         .collect()
 }
 
-fn compile_brand(index: &ZipIndex<'_>, brand: &Brand, columns: &Columns) -> BrandBuild {
+/// `brand does not serve product in N ZIPs of M states: ...` (no expect.csv row for it).
+fn not_served_warning(brand: &Brand, product: &str, pc: &ProductCoverage) -> Diagnostic {
+    let mut states: Vec<String> = pc.states_not_served.clone();
+    states.extend(
+        pc.states_partly_served
+            .iter()
+            .map(|s| format!("{s} (partly)")),
+    );
+    states.sort();
+    let shown = states
+        .iter()
+        .take(12)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    let more = if states.len() > 12 {
+        format!(" and {} more", states.len() - 12)
+    } else {
+        String::new()
+    };
+    // About the brand as a whole: pointed at its brands.csv row.
+    Diagnostic::new(
+        Severity::Warning,
+        "brands.csv",
+        (brand.line, 0),
+        None,
+        format!(
+            "brand `{}` does not serve product `{product}` in {} ZIPs of {}: {shown}{more}",
+            brand.slug,
+            pc.zips_not_served,
+            plural(states.len() as u64, "state"),
+        ),
+        "if that is not intended, add a rule for those states (or a `*` rule); if it is, declare the served states in expect.csv; visitors there get the fallback URL",
+    )
+}
+
+/// The states where coverage differs from the `expect.csv` row `e`, as one warning at that row.
+fn differs_from_expected(
+    brand: &Brand,
+    product: &str,
+    e: &Expect,
+    pc: &ProductCoverage,
+) -> Option<Diagnostic> {
+    let mut diffs = Vec::new();
+    for s in &pc.states {
+        let expected = if e.partly.contains(&s.state) {
+            "partly"
+        } else if e.served.contains(&s.state) {
+            "served"
+        } else {
+            "not served"
+        };
+        let actual = s.status();
+        if expected != actual {
+            diffs.push(format!(
+                "{} expected {expected}, is {actual} ({} of {} ZIPs served)",
+                s.state,
+                thousands(u64::from(s.served())),
+                thousands(u64::from(s.zips))
+            ));
+        }
+    }
+    if diffs.is_empty() {
+        return None;
+    }
+    let n = diffs.len();
+    let mut shown = diffs
+        .iter()
+        .take(12)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("; ");
+    if n > 12 {
+        shown.push_str(&format!("; and {} more", n - 12));
+    }
+    Some(Diagnostic::new(
+        Severity::Warning,
+        "expect.csv",
+        (e.line, 0),
+        None,
+        format!(
+            "brand `{}` product `{product}` differs from what this row expects in {n} state{}: {shown}",
+            brand.slug,
+            if n == 1 { "" } else { "s" },
+        ),
+        "if the change is intended, update this row of expect.csv; otherwise fix rules.csv or zip_overrides.csv",
+    ))
+}
+
+/// An override reaching several states, or more ZIPs than a whole state: say how far it reaches,
+/// and offer the prefix with the leading zeros a spreadsheet may have dropped.
+#[allow(clippy::too_many_arguments)]
+fn wide_override_warning(
+    index: &ZipIndex<'_>,
+    brand: &Brand,
+    o: &Override,
+    reach: &OverrideReach,
+    spans: usize,
+    (largest, largest_name): (u32, &str),
+    columns: &Columns,
+    span_of: &dyn Fn(&BTreeMap<usize, u32>, u32) -> usize,
+) -> Diagnostic {
+    let nj = index.states.iter().position(|s| *s == "NJ");
+    let mut why = Vec::new();
+    if spans > 1 {
+        why.push(format!("{spans} states"));
+    }
+    if reach.zips > largest {
+        why.push(format!(
+            "more ZIPs than any whole state ({largest_name}, the largest, has {})",
+            thousands(u64::from(largest))
+        ));
+    }
+    let mut hint = String::new();
+    for zeros in ["0", "00"] {
+        let candidate = format!("{zeros}{}", o.zip_prefix);
+        if candidate.len() > 5 {
+            break;
+        }
+        let range = index.prefix_range(candidate.as_bytes());
+        if range.is_empty() {
+            continue;
+        }
+        let mut states: BTreeMap<usize, u32> = BTreeMap::new();
+        let mut military = 0;
+        for z in range.clone() {
+            let s = index.state_of[z] as usize;
+            *states.entry(s).or_default() += 1;
+            military += u32::from(Some(s) == nj && index.zips[z].starts_with(b"09"));
+        }
+        if span_of(&states, military) == 1 {
+            let names: Vec<&str> = states.keys().map(|&s| index.states[s]).collect();
+            hint = format!(
+                "leading zeros? A spreadsheet turns `{candidate}` into `{}`: `{candidate}` would reach {} ZIPs in {}. Format the column as text and write `{candidate}`; ",
+                o.zip_prefix,
+                thousands(range.len() as u64),
+                names.join(" ")
+            );
+            break;
+        }
+    }
+    Diagnostic::new(
+        Severity::Warning,
+        "zip_overrides.csv",
+        (o.line, columns.overrides_zip_prefix),
+        Some("zip_prefix"),
+        format!(
+            "override `{}` (brand `{}`, product `{}`, -> `{}`) reaches {} in {}: {}",
+            o.zip_prefix,
+            brand.slug,
+            o.product.as_deref().unwrap_or("*"),
+            o.form_type.as_deref().unwrap_or("none"),
+            plural(u64::from(reach.zips), "ZIP"),
+            why.join(" and "),
+            reach.states_text(8)
+        ),
+        format!(
+            "{hint}an override is meant for part of a state; if this reach is intended, list `{}` in the `wide_overrides` column of the brand's expect.csv row",
+            o.zip_prefix
+        ),
+    )
+}
+
+fn compile_brand(
+    db: &Database,
+    index: &ZipIndex<'_>,
+    brand: &Brand,
+    columns: &Columns,
+) -> BrandBuild {
     let products = brand.products();
     let np = products.len();
     let grid = Grid::build(index, &products, &brand.rules, &brand.overrides);
@@ -202,34 +380,77 @@ fn compile_brand(index: &ZipIndex<'_>, brand: &Brand, columns: &Columns) -> Bran
         }
     };
 
-    // One pass over the ZIPs: which (code, product) pairs some ZIP reaches, and served counts per
-    // (state, product). ZIPs no override touches count through their state's row.
+    // One pass over the ZIPs: which (code, product) pairs some ZIP reaches, ZIPs per (state,
+    // product, code), and what each override decides. ZIPs no override touches count through
+    // their state's row.
     let ns = index.states.len();
+    let nj = index.states.iter().position(|s| *s == "NJ");
     let mut reached = vec![false; n_codes * np];
     let mut plain_in_state = vec![0u32; ns];
-    let mut served = vec![0u32; ns * np];
     let mut zips_in_state = vec![0u32; ns];
+    let mut by_code: HashMap<(usize, usize, u32), u32> = HashMap::new();
+    let no = brand.overrides.len();
+    let mut ov_zips = vec![0u32; no];
+    let mut ov_changed = vec![0u32; no];
+    let mut ov_military = vec![0u32; no];
+    let mut ov_states: Vec<BTreeMap<usize, u32>> = vec![BTreeMap::new(); no];
+    // Rules that serve the military post offices labelled NJ (09xxx): rule -> (products, ZIPs).
+    let mut military: BTreeMap<usize, (BTreeSet<usize>, BTreeSet<usize>)> = BTreeMap::new();
+    let mut hits: Vec<(usize, bool)> = Vec::new();
     for z in 0..index.zips.len() {
         let s = index.state_of[z] as usize;
         zips_in_state[s] += 1;
-        if grid.is_overridden(z) {
-            for (p, &code) in grid.row(z, s).iter().enumerate() {
-                reached[code as usize * np + p] = true;
-                served[s * np + p] += u32::from(code_form_type(code).is_some());
-            }
-        } else {
+        let military_nj = Some(s) == nj && index.zips[z].starts_with(b"09");
+        let overridden = grid.is_overridden(z);
+        if !overridden {
             plain_in_state[s] += 1;
+            if !military_nj {
+                continue;
+            }
+        }
+        let base = grid.row_base(s);
+        hits.clear();
+        for (p, &code) in grid.row(z, s).iter().enumerate() {
+            if overridden {
+                reached[code as usize * np + p] = true;
+                *by_code.entry((s, p, code)).or_default() += 1;
+            }
+            match grid.decider(code) {
+                Decider::Override(i) => {
+                    let changed = code_form_type(code) != code_form_type(base[p]);
+                    match hits.iter_mut().find(|h| h.0 == i) {
+                        Some(h) => h.1 |= changed,
+                        None => hits.push((i, changed)),
+                    }
+                }
+                Decider::Rule(r) if military_nj && code_form_type(code).is_some() => {
+                    let e = military.entry(r).or_default();
+                    e.0.insert(p);
+                    e.1.insert(z);
+                }
+                _ => {}
+            }
+        }
+        for &(i, changed) in &hits {
+            ov_zips[i] += 1;
+            ov_changed[i] += u32::from(changed);
+            ov_military[i] += u32::from(military_nj);
+            *ov_states[i].entry(s).or_default() += 1;
         }
     }
-    for s in 0..ns {
-        if plain_in_state[s] == 0 {
+    for (s, &plain) in plain_in_state.iter().enumerate() {
+        if plain == 0 {
             continue;
         }
         for (p, &code) in grid.row_base(s).iter().enumerate() {
             reached[code as usize * np + p] = true;
-            if code_form_type(code).is_some() {
-                served[s * np + p] += plain_in_state[s];
-            }
+            *by_code.entry((s, p, code)).or_default() += plain;
+        }
+    }
+    let mut served = vec![0u32; ns * np];
+    for (&(s, p, code), &n) in &by_code {
+        if code_form_type(code).is_some() {
+            served[s * np + p] += n;
         }
     }
 
@@ -245,6 +466,7 @@ fn compile_brand(index: &ZipIndex<'_>, brand: &Brand, columns: &Columns) -> Bran
             )
         })
         .collect();
+    let brand_types = sorted_unique(brand.forms.iter().map(|f| f.form_type.as_str()));
     let mut diagnostics = Vec::new();
     for code in 0..n_codes as u32 {
         let Some(ft) = code_form_type(code) else {
@@ -274,28 +496,65 @@ fn compile_brand(index: &ZipIndex<'_>, brand: &Brand, columns: &Columns) -> Bran
             .map(|p| format!("`{p}`"))
             .collect::<Vec<_>>()
             .join(", ");
-        diagnostics.push(Diagnostic {
-            severity: Severity::Error,
-            file: file.into(),
-            line,
-            column,
-            column_name: Some("form_type".into()),
-            message: format!(
-                "ZIPs reach form type `{ft}` of brand `{}` through this row for product {list}, but forms.csv has no such form in the brand's default language `{}`",
-                brand.slug, brand.default_language
-            ),
-            help: format!(
-                "add a row `{},{},{ft},{},https://...` to forms.csv (one per product listed), or change this row's form_type",
-                brand.slug, missing[0], brand.default_language
-            ),
-        });
+        let mut d = if brand_types.iter().any(|t| t == ft) {
+            Diagnostic::new(
+                Severity::Error,
+                file,
+                (line, column),
+                Some("form_type"),
+                format!(
+                    "ZIPs reach form type `{ft}` of brand `{}` through this row for product {list}, but forms.csv has no such form in the brand's default language `{}`",
+                    brand.slug, brand.default_language
+                ),
+                format!(
+                    "add a row `{},{},{ft},{},https://...` to forms.csv (one per product listed), or change this row's form_type",
+                    brand.slug, missing[0], brand.default_language
+                ),
+            )
+        } else {
+            // Not a form type of the brand at all: most likely a typo.
+            let hint = crate::load::check::closest(ft, brand_types.iter().map(String::as_str))
+                .map(|c| format!("did you mean `{c}`? "))
+                .unwrap_or_default();
+            Diagnostic::new(
+                Severity::Error,
+                file,
+                (line, column),
+                Some("form_type"),
+                format!(
+                    "brand `{}` has no form type `{ft}` in forms.csv (ZIPs reach it through this row for product {list})",
+                    brand.slug
+                ),
+                format!(
+                    "{hint}the form types of `{}` are: {}; or add `{ft}` forms to forms.csv",
+                    brand.slug,
+                    if brand_types.is_empty() { "(none)".to_string() } else { brand_types.join(", ") }
+                ),
+            )
+        };
+        // A forms.csv row for it was refused: this follows from that error.
+        if let Some(r) = db.refused_forms.iter().find(|r| {
+            r.brand == brand.slug
+                && missing.contains(&r.product.as_str())
+                && r.form_type.trim().eq_ignore_ascii_case(ft)
+        }) {
+            d.caused_by = Some(("forms.csv".into(), r.line));
+        }
+        diagnostics.push(d);
     }
 
     // Coverage and warnings.
+    let expect_for = |product: Option<&str>| -> Option<&Expect> {
+        let of_brand = || db.expect.iter().filter(|e| e.brand == brand.slug);
+        of_brand()
+            .find(|e| product.is_some() && e.product.as_deref() == product)
+            .or_else(|| of_brand().find(|e| e.product.is_none()))
+    };
     let mut coverage = BrandCoverage {
         brand: brand.slug.clone(),
         classes: 0,
         products: Vec::new(),
+        overrides: Vec::new(),
     };
     for (p, product) in products.iter().enumerate() {
         let mut pc = ProductCoverage {
@@ -306,6 +565,7 @@ fn compile_brand(index: &ZipIndex<'_>, brand: &Brand, columns: &Columns) -> Bran
             states_partly_served: Vec::new(),
             states_not_served: Vec::new(),
             unreached_form_types: Vec::new(),
+            states: Vec::new(),
         };
         for s in 0..ns {
             let (yes, all) = (served[s * np + p], zips_in_state[s]);
@@ -317,6 +577,30 @@ fn compile_brand(index: &ZipIndex<'_>, brand: &Brand, columns: &Columns) -> Bran
                 _ => &mut pc.states_partly_served,
             };
             list.push(index.states[s].to_string());
+            let mut types: BTreeMap<Option<&str>, u32> = BTreeMap::new();
+            let mut cut_in: Vec<(u32, String)> = Vec::new();
+            for code in 0..n_codes as u32 {
+                let Some(&n) = by_code.get(&(s, p, code)) else {
+                    continue;
+                };
+                *types.entry(code_form_type(code)).or_default() += n;
+                if let Decider::Override(i) = grid.decider(code) {
+                    let o = &brand.overrides[i];
+                    cut_in.push((o.line, o.zip_prefix.clone()));
+                }
+            }
+            cut_in.sort();
+            let mut form_types: Vec<(Option<String>, u32)> = types
+                .into_iter()
+                .map(|(t, n)| (t.map(str::to_string), n))
+                .collect();
+            form_types.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            pc.states.push(StateCoverage {
+                state: index.states[s].to_string(),
+                zips: all,
+                form_types,
+                overrides: cut_in,
+            });
         }
         let reached_types: HashSet<&str> = (0..n_codes as u32)
             .filter(|&c| reached[c as usize * np + p])
@@ -330,56 +614,131 @@ fn compile_brand(index: &ZipIndex<'_>, brand: &Brand, columns: &Columns) -> Bran
             if warned.insert(f.form_type.as_str()) {
                 pc.unreached_form_types.push(f.form_type.clone());
             }
-            diagnostics.push(Diagnostic {
-                severity: Severity::Warning,
-                file: "forms.csv".into(),
-                line: f.line,
-                column: columns.forms_form_type,
-                column_name: Some("form_type".into()),
-                message: format!(
+            diagnostics.push(Diagnostic::new(
+                Severity::Warning,
+                "forms.csv",
+                (f.line, columns.forms_form_type),
+                Some("form_type"),
+                format!(
                     "no ZIP reaches form type `{}` of product `{product}` (brand `{}`): this form is never used",
                     f.form_type, brand.slug
                 ),
-                help: "add a rule or override that sends visitors to it, or delete the row".into(),
-            });
+                "add a rule or override that sends visitors to it, or delete the row",
+            ));
         }
         pc.unreached_form_types.sort();
-        if pc.zips_not_served > 0 {
-            let mut states: Vec<String> = pc.states_not_served.clone();
-            states.extend(
-                pc.states_partly_served
-                    .iter()
-                    .map(|s| format!("{s} (partly)")),
-            );
-            states.sort();
-            let shown = states
-                .iter()
-                .take(12)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ");
-            let more = if states.len() > 12 {
-                format!(" and {} more", states.len() - 12)
-            } else {
-                String::new()
-            };
-            // About the brand as a whole: pointed at its brands.csv row.
-            diagnostics.push(Diagnostic {
-                severity: Severity::Warning,
-                file: "brands.csv".into(),
-                line: brand.line,
-                column: 0,
-                column_name: None,
-                message: format!(
-                    "brand `{}` does not serve product `{product}` in {} ZIPs of {} states: {shown}{more}",
-                    brand.slug,
-                    pc.zips_not_served,
-                    states.len(),
-                ),
-                help: "if that is not intended, add a rule for those states (or a `*` rule); visitors there get the fallback URL".into(),
-            });
+        match expect_for(Some(product)) {
+            Some(e) => {
+                if let Some(d) = differs_from_expected(brand, product, e, &pc) {
+                    diagnostics.push(d);
+                }
+            }
+            None if pc.zips_not_served > 0 => {
+                diagnostics.push(not_served_warning(brand, product, &pc));
+            }
+            None => {}
         }
         coverage.products.push(pc);
+    }
+
+    // Rules that serve the military post offices labelled NJ, unless the brand declares AE served.
+    for (r, (prods, zips)) in &military {
+        let unexpected: Vec<&str> = prods
+            .iter()
+            .map(|&p| products[p].as_str())
+            .filter(|p| {
+                !expect_for(Some(p))
+                    .is_some_and(|e| e.served.contains("AE") || e.partly.contains("AE"))
+            })
+            .collect();
+        if unexpected.is_empty() {
+            continue;
+        }
+        let shown: Vec<String> = zips
+            .iter()
+            .map(|&z| String::from_utf8_lossy(index.zips[z]).into_owned())
+            .collect();
+        let list = unexpected
+            .iter()
+            .map(|p| format!("`{p}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        diagnostics.push(Diagnostic::new(
+            Severity::Warning,
+            "rules.csv",
+            (brand.rules[*r].line, columns.rules_state),
+            Some("state"),
+            format!(
+                "this rule serves product {list} of brand `{}` at {} military post offices that zips.csv labels NJ ({}): they are APO/DPO addresses abroad (AE), not New Jersey",
+                brand.slug,
+                zips.len(),
+                short_list(&shown, 8)
+            ),
+            format!(
+                "if `{}` does not serve the military abroad, add `{},*,09,none` to zip_overrides.csv; if it does, declare `AE` served for the product in expect.csv",
+                brand.slug, brand.slug
+            ),
+        ));
+    }
+
+    // What each override reaches; wide ones are warned about (a dropped leading zero widens a
+    // prefix tenfold). The NJ-labelled military ZIPs count as AE for "several states".
+    let largest_state = zips_in_state.iter().copied().max().unwrap_or(0);
+    let largest_name = zips_in_state
+        .iter()
+        .position(|&n| n == largest_state)
+        .map_or("", |s| index.states[s]);
+    let ae = index.states.iter().position(|s| *s == "AE");
+    let span = |states: &BTreeMap<usize, u32>, military: u32| -> BTreeSet<usize> {
+        let mut out: BTreeSet<usize> = BTreeSet::new();
+        for (&s, &n) in states {
+            if Some(s) == nj && n == military {
+                continue;
+            }
+            out.insert(s);
+        }
+        if military > 0 {
+            if let Some(ae) = ae {
+                out.insert(ae);
+            }
+        }
+        out
+    };
+    for (i, o) in brand.overrides.iter().enumerate() {
+        let mut states: Vec<(String, u32)> = ov_states[i]
+            .iter()
+            .map(|(&s, &n)| (index.states[s].to_string(), n))
+            .collect();
+        states.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let reach = OverrideReach {
+            line: o.line,
+            product: o.product.clone(),
+            zip_prefix: o.zip_prefix.clone(),
+            form_type: o.form_type.clone(),
+            zips: ov_zips[i],
+            zips_changed: ov_changed[i],
+            states,
+        };
+        let spans = span(&ov_states[i], ov_military[i]).len();
+        let wide = spans > 1 || ov_zips[i] > largest_state;
+        let acknowledged = db.expect.iter().any(|e| {
+            e.brand == brand.slug
+                && (e.product.is_none() || e.product == o.product)
+                && e.wide_overrides.contains(&o.zip_prefix)
+        });
+        if wide && !acknowledged {
+            diagnostics.push(wide_override_warning(
+                index,
+                brand,
+                o,
+                &reach,
+                spans,
+                (largest_state, largest_name),
+                columns,
+                &|m: &BTreeMap<usize, u32>, mil: u32| span(m, mil).len(),
+            ));
+        }
+        coverage.overrides.push(reach);
     }
 
     if diagnostics.iter().any(|d| d.severity == Severity::Error) {

@@ -15,11 +15,11 @@
 //! - Placeholders may appear anywhere after `https://` (in the host too), but the host is not empty.
 //! - A brand's products are the `product` values of all its well-formed `forms.csv` rows.
 
-mod check;
+pub(crate) mod check;
 mod table;
 
 use crate::diag::{Diagnostic, Severity};
-use crate::model::{Brand, Database, Form, Override, Rule, Zip};
+use crate::model::{Brand, Database, Expect, Form, Override, RefusedForm, Rule, Zip};
 use check::Problem;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -34,6 +34,10 @@ pub const FILES: [&str; 5] = [
     "rules.csv",
     "zip_overrides.csv",
 ];
+
+/// Optional files: read when present. `expect.csv` declares the states each brand and product is
+/// meant to serve, so that the build warns only where reality differs (not in SPEC: a builder aid).
+pub const OPTIONAL_FILES: [&str; 1] = ["expect.csv"];
 
 /// The raw bytes of the rule database: file name (e.g. `rules.csv`) to its contents.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -60,7 +64,7 @@ impl Sources {
     /// Reads the five SPEC files from `dir`. A missing file is left out (a diagnostic later).
     pub fn read_dir(dir: &Path) -> Result<Sources, LoadError> {
         let mut files = BTreeMap::new();
-        for name in FILES {
+        for name in FILES.iter().chain(&OPTIONAL_FILES) {
             let path = dir.join(name);
             match std::fs::read(&path) {
                 Ok(bytes) => {
@@ -110,6 +114,9 @@ pub fn load(sources: &Sources) -> Loaded {
         &mut db,
         &mut d,
     );
+    if let Some(bytes) = file(EXPECT.file) {
+        load_expect(bytes, &brands, &products, &zips, &mut db, &mut d);
+    }
     warn_about_brands(
         &db,
         products.is_some(),
@@ -140,15 +147,28 @@ impl Diags {
         message: String,
         help: String,
     ) {
-        self.list.push(Diagnostic {
+        self.list.push(Diagnostic::new(
             severity,
-            file: file.to_string(),
-            line,
-            column,
-            column_name: column_name.map(str::to_string),
+            file,
+            (line, column),
+            column_name,
             message,
             help,
-        });
+        ));
+    }
+
+    /// Marks the last finding as a consequence of the refused row at (`file`, `line`).
+    pub(crate) fn caused_by(&mut self, file: &str, line: u32) {
+        if let Some(last) = self.list.last_mut() {
+            last.caused_by = Some((file.to_string(), line));
+        }
+    }
+
+    /// Adds a note to the last finding.
+    pub(crate) fn note(&mut self, text: String) {
+        if let Some(last) = self.list.last_mut() {
+            last.notes.push(text);
+        }
     }
 
     /// Records an error.
@@ -219,6 +239,11 @@ static RULES: Schema = Schema {
 static OVERRIDES: Schema = Schema {
     file: "zip_overrides.csv",
     columns: &["brand", "product", "zip_prefix", "form_type"],
+};
+
+static EXPECT: Schema = Schema {
+    file: "expect.csv",
+    columns: &["brand", "product", "served", "partly", "wide_overrides"],
 };
 
 /// What later files need to know of `zips.csv`: the sorted ZIPs and the states that have any.
@@ -434,9 +459,17 @@ fn load_forms(
                     .insert(product.to_string());
             }
         }
-        let (Some(brand), Some(product), Some(form_type), Some(language)) =
-            (brand, product, form_type, language)
+        let refused = RefusedForm {
+            brand: row.raw(BRAND),
+            product: row.raw(PRODUCT),
+            form_type: row.raw(FORM_TYPE),
+            language: row.raw(LANGUAGE),
+            line: row.line,
+        };
+        let (Some(brand), Some(product), Some(form_type), Some(language), Some(url)) =
+            (brand, product, form_type, language, url)
         else {
+            db.refused_forms.push(refused);
             continue;
         };
         if let Some(first) = keys.first_line(&[brand, product, form_type, language], row.line) {
@@ -452,7 +485,7 @@ fn load_forms(
             );
             continue;
         }
-        if let (Some(url), Some(b)) = (url, db.brands.get_mut(brand)) {
+        if let Some(b) = db.brands.get_mut(brand) {
             b.forms.push(Form {
                 product: product.to_string(),
                 form_type: form_type.to_string(),
@@ -712,6 +745,10 @@ fn warn_about_brands(db: &Database, forms_read: bool, rules_read: bool, d: &mut 
                 ),
                 "add its forms to forms.csv, or remove the brand".to_string(),
             );
+            // Its forms rows were all refused: a consequence of that error, not news.
+            if let Some(r) = db.refused_forms.iter().find(|r| r.brand == brand.slug) {
+                d.caused_by(FORMS.file, r.line);
+            }
         } else if rules_read && brand.rules.is_empty() && brand.overrides.is_empty() {
             d.warning(
                 BRANDS.file,
@@ -725,5 +762,124 @@ fn warn_about_brands(db: &Database, forms_read: bool, rules_read: bool, d: &mut 
                 "add rules for it to rules.csv (e.g. product `*`, state `*`)".to_string(),
             );
         }
+    }
+}
+
+/// Reads the optional `expect.csv`: per brand and product (or `*`), the states meant to be served
+/// fully (`served`: codes, or `*` for every state with ZIPs, then `-XX` to leave states out, or
+/// `none`), partly (`partly`: codes, may be empty; a state listed here is partly served even if
+/// `served` includes it), and the override prefixes meant to reach wide (`wide_overrides`, may
+/// be empty). Only its own columns may be empty.
+fn load_expect(
+    bytes: &[u8],
+    brands: &BrandNames,
+    products: &Products,
+    zips: &Option<ZipIndex>,
+    db: &mut Database,
+    d: &mut Diags,
+) {
+    const SERVED: usize = 2;
+    const PARTLY: usize = 3;
+    const WIDE: usize = 4;
+    let Some(mut table) = Table::open(&EXPECT, Some(bytes), d) else {
+        return;
+    };
+    let every: BTreeSet<String> = zips
+        .as_ref()
+        .map(|z| z.states.iter().map(|s| s.to_string()).collect())
+        .unwrap_or_default();
+    let mut keys = Keys::default();
+    while let Some(row) = table.next_row(d) {
+        let (brand, product) = brand_and_product(&row, brands, products, d);
+        let states = |k: usize, d: &mut Diags, star: bool| -> Option<BTreeSet<String>> {
+            let raw = row.raw(k);
+            let mut set = BTreeSet::new();
+            for (n, token) in raw.split_whitespace().enumerate() {
+                let (minus, code) = match token.strip_prefix('-') {
+                    Some(c) if star => (true, c),
+                    _ => (false, token),
+                };
+                if star && token == "*" && n == 0 {
+                    set.extend(every.iter().cloned());
+                    continue;
+                }
+                if star && token == "none" && n == 0 {
+                    continue;
+                }
+                match check::state(code) {
+                    Ok(c) if minus => {
+                        set.remove(c);
+                    }
+                    Ok(c) => {
+                        set.insert(c.to_string());
+                    }
+                    Err(p) => {
+                        row.error(
+                            k,
+                            d,
+                            Problem::new(
+                                format!("{} in this list: {}", p.message, p.help),
+                                if star {
+                                    "write space-separated USPS codes, or `*` first for every state and then `-XX` to leave states out (`* -AE -VI`), or `none`"
+                                } else {
+                                    "write space-separated USPS codes, or leave it empty"
+                                },
+                            ),
+                        );
+                        return None;
+                    }
+                }
+            }
+            if star && raw.trim().is_empty() {
+                row.error(
+                    k,
+                    d,
+                    Problem::new(
+                        "empty value",
+                        "list the states served in full (`*`, `* -AE`, `MN WI`), or write `none`",
+                    ),
+                );
+                return None;
+            }
+            Some(set)
+        };
+        let served = states(SERVED, d, true);
+        let partly = states(PARTLY, d, false);
+        let raw_wide = row.raw(WIDE);
+        let mut wide = BTreeSet::new();
+        let mut wide_ok = true;
+        for p in raw_wide.split_whitespace() {
+            if let Err(problem) = check::zip_prefix(p) {
+                row.error(WIDE, d, problem);
+                wide_ok = false;
+                break;
+            }
+            wide.insert(p.to_string());
+        }
+        let (Some(brand), Some(product), Some(served), Some(partly), true) =
+            (brand, product, served, partly, wide_ok)
+        else {
+            continue;
+        };
+        let shown = product.unwrap_or("*");
+        if let Some(first) = keys.first_line(&[brand, shown], row.line) {
+            row.error(
+                0,
+                d,
+                Problem::new(
+                    format!("duplicate expectation (brand `{brand}`, product `{shown}`): line {first} already has it"),
+                    "keep one row per brand and product: remove this row or the other",
+                ),
+            );
+            continue;
+        }
+        db.expect.push(Expect {
+            brand: brand.to_string(),
+            product: product.map(str::to_string),
+            served: served.difference(&partly).cloned().collect(),
+            partly,
+            wide_overrides: wide,
+            line: row.line,
+        });
     }
 }

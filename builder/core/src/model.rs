@@ -18,6 +18,36 @@ pub struct Database {
     pub zip_data_version: String,
     /// Brands by slug (sorted, so everything derived from them is deterministic).
     pub brands: BTreeMap<String, Brand>,
+    /// `forms.csv` rows refused for a bad value, so that what they would have served is
+    /// reported as a consequence of that error rather than as a missing form.
+    pub refused_forms: Vec<RefusedForm>,
+    /// `expect.csv`: the states each brand and product is meant to serve (empty when absent).
+    pub expect: Vec<Expect>,
+}
+
+/// A `forms.csv` row refused for a bad value: its fields as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedForm {
+    pub brand: String,
+    pub product: String,
+    pub form_type: String,
+    pub language: String,
+    pub line: u32,
+}
+
+/// A row of the optional `expect.csv`: what a brand means to serve for a product (`None` = `*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expect {
+    pub brand: String,
+    /// `None` for `*` (every product without its own row).
+    pub product: Option<String>,
+    /// States where every ZIP is meant to be served.
+    pub served: std::collections::BTreeSet<String>,
+    /// States where some ZIPs are meant to be served and some not.
+    pub partly: std::collections::BTreeSet<String>,
+    /// ZIP prefixes of `zip_overrides.csv` meant to reach several states or more ZIPs than a state.
+    pub wide_overrides: std::collections::BTreeSet<String>,
+    pub line: u32,
 }
 
 /// One brand with every row of the other files that names it.

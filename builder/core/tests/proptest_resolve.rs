@@ -107,6 +107,7 @@ fn db_strategy() -> impl Strategy<Value = Database> {
             zips,
             zip_data_version: "test".into(),
             brands,
+            ..Database::default()
         }
     })
 }

@@ -26,14 +26,32 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// Writes the five files of the repository's sample data into `to` (created), each file's
-/// text passed through `edit(file name, text)`.
+/// Writes the five files of the repository's sample data and its `expect.csv` into `to`
+/// (created), each file's text passed through `edit(file name, text)`.
 pub fn write_sample_data(to: &Path, edit: impl Fn(&str, String) -> String) {
     std::fs::create_dir_all(to).unwrap();
-    for f in formroute_core::load::FILES {
+    let files = formroute_core::load::FILES
+        .iter()
+        .chain(&formroute_core::load::OPTIONAL_FILES);
+    for f in files {
         let text = std::fs::read_to_string(repo().join("data").join(f)).unwrap();
         std::fs::write(to.join(f), edit(f, text)).unwrap();
     }
+}
+
+/// `formroute build --data DATA --out OUT`: (exit code, stderr).
+pub fn try_build(data: &Path, out: &Path) -> (Option<i32>, String) {
+    let o = Command::new(BIN)
+        .args(["build", "--data"])
+        .arg(data)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 /// `formroute build --data DATA --out OUT`, which must succeed.

@@ -112,6 +112,11 @@ pub fn state(v: &str) -> Result<&'static str, Problem> {
     let upper = v.to_ascii_uppercase();
     let help = if usps::is_code(&upper) {
         format!("state codes are upper case: write `{upper}`")
+    } else if let Some(code) = usps::code_of_name(v) {
+        format!(
+            "write the two-letter USPS code `{code}` for {}",
+            usps::name(code).unwrap_or(v)
+        )
     } else {
         format!(
             "use a two-letter USPS code: the 50 states, DC, PR, VI, GU, AS, MP, FM, MH, PW, AA, AE or AP{}",

@@ -50,6 +50,33 @@ pub(crate) fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(BOM).unwrap_or(bytes)
 }
 
+/// `Some("UTF-16 ...")` when `bytes` look like UTF-16: a UTF-16 byte order mark, or the NUL
+/// bytes every other position that ASCII text has in UTF-16 (what "Unicode Text" exports).
+fn utf16(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\xFF\xFE") {
+        return Some("UTF-16 (little-endian, with a byte order mark)");
+    }
+    if bytes.starts_with(b"\xFE\xFF") {
+        return Some("UTF-16 (big-endian, with a byte order mark)");
+    }
+    let head = &bytes[..bytes.len().min(64)];
+    if head.len() >= 4 {
+        let nul_at = |parity: usize| {
+            head.iter()
+                .enumerate()
+                .filter(|(i, _)| i % 2 == parity)
+                .all(|(_, &b)| b == 0)
+        };
+        if nul_at(1) {
+            return Some("UTF-16 (little-endian)");
+        }
+        if nul_at(0) {
+            return Some("UTF-16 (big-endian)");
+        }
+    }
+    None
+}
+
 fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
@@ -73,6 +100,17 @@ impl<'a> Table<'a> {
             );
             return None;
         };
+        if let Some(what) = utf16(bytes) {
+            d.error(
+                schema.file,
+                0,
+                0,
+                None,
+                format!("file is {what}, not UTF-8"),
+                format!("save it as UTF-8 (in a spreadsheet: \"CSV UTF-8 (comma delimited)\"; not \"Unicode Text\"); {} needs the header `{expected}`", schema.file),
+            );
+            return None;
+        }
         let bytes = strip_bom(bytes);
         let reader = csv::ReaderBuilder::new()
             .has_headers(false)
@@ -90,7 +128,16 @@ impl<'a> Table<'a> {
             lines_before: 0,
             done: false,
         };
-        let Some(line) = table.read_next(d) else {
+        let first = loop {
+            let next = table.read_next(d);
+            if let Some(Some(_)) = next {
+                if table.is_spreadsheet_blank() {
+                    continue;
+                }
+            }
+            break next;
+        };
+        let Some(line) = first else {
             d.error(
                 schema.file,
                 1,
@@ -113,8 +160,38 @@ impl<'a> Table<'a> {
         let schema = self.schema;
         let file = schema.file;
         let expected = schema.columns.join(", ");
+        if self.record.len() == 1 {
+            let raw = self.record.get(0).unwrap_or_default();
+            let known = raw
+                .split(|&b| b == b'\t' || b == b';')
+                .filter(|c| schema.columns.iter().any(|n| n.as_bytes() == *c))
+                .count();
+            if known > 0 {
+                let (what, sep) = if raw.contains(&b'\t') {
+                    ("tab-separated (TSV)", "tabs")
+                } else {
+                    ("semicolon-separated", "semicolons")
+                };
+                d.error(
+                    file,
+                    line,
+                    0,
+                    None,
+                    format!("file is {what}, not comma-separated"),
+                    format!("save it as CSV (comma delimited) UTF-8: the columns are separated by {sep} here; {file} needs the header `{}`", schema.columns.join(",")),
+                );
+                return false;
+            }
+        }
+        // Excel pads rows to the widest row with empty fields (`a,b,c,,`): trailing empty
+        // column names are not columns (rows may then carry as many empty fields).
+        let named = self
+            .record
+            .iter()
+            .rposition(|c| !c.is_empty())
+            .map_or(0, |p| p + 1);
         let mut found: Vec<Option<usize>> = vec![None; schema.columns.len()];
-        for (pos, raw) in self.record.iter().enumerate() {
+        for (pos, raw) in self.record.iter().take(named).enumerate() {
             let column = to_u32(pos + 1);
             let Ok(name) = std::str::from_utf8(raw) else {
                 d.error(
@@ -191,7 +268,12 @@ impl<'a> Table<'a> {
                 }
             }
         }
-        self.width = self.record.len();
+        if !complete {
+            d.note(format!(
+                "no row of {file} is read until its header is fixed: checks that need its rows wait for the next run"
+            ));
+        }
+        self.width = named;
         complete
     }
 
@@ -254,6 +336,14 @@ impl<'a> Table<'a> {
         Some(Some(line))
     }
 
+    /// Whether the record just read is what a spreadsheet makes of an ignored line: an empty
+    /// row (`,,,`) or a comment line it quoted and padded (`"# a, b",,,`).
+    fn is_spreadsheet_blank(&self) -> bool {
+        let first = self.record.get(0).unwrap_or_default();
+        (first.is_empty() || first.starts_with(b"#"))
+            && self.record.iter().skip(1).all(<[u8]>::is_empty)
+    }
+
     /// The schema column name at header position `pos`, if it is one.
     fn index_name(&self, pos: usize) -> Option<&'static str> {
         self.index
@@ -273,8 +363,17 @@ impl<'a> Table<'a> {
             let Some(line) = self.read_next(d)? else {
                 continue;
             };
-            if self.record.len() != self.width {
-                let n = self.record.len();
+            if self.is_spreadsheet_blank() {
+                continue;
+            }
+            // Trailing empty fields beyond the header are Excel's padding.
+            let n = self
+                .record
+                .iter()
+                .rposition(|c| !c.is_empty())
+                .map_or(0, |p| p + 1)
+                .max(self.width.min(self.record.len()));
+            if n != self.width {
                 d.error(
                     self.schema.file,
                     line,
@@ -417,6 +516,11 @@ impl<'r> Row<'r> {
             p.message,
             p.help,
         );
+    }
+
+    /// The raw text of column `k` (lossily decoded), for matching refused rows to their effects.
+    pub fn raw(&self, k: usize) -> String {
+        String::from_utf8_lossy(self.record.get(self.index[k]).unwrap_or_default()).into_owned()
     }
 
     /// The text of column `k` if it is UTF-8, not empty and has no white space around it.
