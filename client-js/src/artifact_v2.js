@@ -132,8 +132,9 @@ function prefixFst(d) {
           if (i === ntr) return last;
         }
       }
-      if (os) out += le(d, top - i * os - os, os);
-      j = le(d, q - ni - i * ts - ts, ts);
+      // (One-byte outputs and deltas, nearly all, read directly.)
+      if (os) out += os < 2 ? d[top - i - 1] : le(d, top - i * os - os, os);
+      j = ts < 2 ? d[q - ni - i - 1] : le(d, q - ni - i * ts - ts, ts);
       a = j && top - ntr * os - (s & 64 ? os : 0) - j;
     }
   };
