@@ -7,7 +7,7 @@
 use crate::artifact::{Artifact, ArtifactError};
 use crate::compile::sha256_hex;
 use crate::explain::Explain;
-use crate::manifest::{Manifest, FORMAT_VERSION, MANIFEST_FILE};
+use crate::manifest::{BrandEntry, Manifest, FORMAT_VERSION, MANIFEST_FILE};
 use crate::model::{Override, Rule};
 use crate::precedence::{self, Decider};
 use crate::template::{self, Values};
@@ -376,11 +376,18 @@ pub struct ArtifactSet {
     brands: BTreeMap<String, Result<LoadedBrand, BrandError>>,
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, BrandError> {
-    std::fs::read(path).map_err(|source| BrandError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+/// Which artifact of a manifest entry is read for format `format` (`None`: the newest listed):
+/// its format version, file name and SHA-256; `None` when the entry has no such artifact.
+pub fn chosen_artifact(entry: &BrandEntry, format: Option<u16>) -> Option<(u16, &str, &str)> {
+    let v2 = entry
+        .artifact_v2
+        .as_ref()
+        .zip(entry.artifact_v2_sha256.as_ref());
+    match (format, v2) {
+        (Some(1), _) | (None, None) => Some((1, &entry.artifact, &entry.artifact_sha256)),
+        (Some(2) | None, Some((f, sha))) => Some((2, f, sha)),
+        (Some(_), _) => None,
+    }
 }
 
 impl ArtifactSet {
@@ -399,7 +406,22 @@ impl ArtifactSet {
             path: path.clone(),
             source,
         })?;
-        let manifest = Manifest::from_json(&text).map_err(|source| SetError::Manifest {
+        ArtifactSet::from_files(&text, dir, format, |file| std::fs::read(dir.join(file)))
+    }
+
+    /// A set from manifest text and a reader of the files it names (a build folder, or copies held
+    /// in memory by a server that fetched them). `base` only names the files in messages (a folder,
+    /// or `s3://bucket/prefix/a`); `format` is as for [`ArtifactSet::open_format`]. Each artifact
+    /// is checked as [`ArtifactSet::open`] does; an explain file that `read` cannot give (say,
+    /// `NotFound`) is simply left out.
+    pub fn from_files(
+        manifest_text: &str,
+        base: &Path,
+        format: Option<u16>,
+        mut read: impl FnMut(&str) -> std::io::Result<Vec<u8>>,
+    ) -> Result<ArtifactSet, SetError> {
+        let path = base.join(MANIFEST_FILE);
+        let manifest = Manifest::from_json(manifest_text).map_err(|source| SetError::Manifest {
             path: path.clone(),
             source,
         })?;
@@ -411,19 +433,16 @@ impl ArtifactSet {
         }
         let mut brands = BTreeMap::new();
         for (slug, entry) in &manifest.brands {
-            let load = || -> Result<LoadedBrand, BrandError> {
-                let v2 = entry
-                    .artifact_v2
-                    .as_ref()
-                    .zip(entry.artifact_v2_sha256.as_ref());
-                let (version, file, sha) = match (format, v2) {
-                    (Some(1), _) | (None, None) => (1, &entry.artifact, &entry.artifact_sha256),
-                    (Some(2) | None, Some((f, sha))) => (2, f, sha),
-                    (Some(v), _) => return Err(BrandError::NoFormat(v)),
+            let mut load = || -> Result<LoadedBrand, BrandError> {
+                let Some((version, file, sha)) = chosen_artifact(entry, format) else {
+                    return Err(BrandError::NoFormat(format.unwrap_or(1)));
                 };
-                let path = dir.join(file);
-                let bytes = read(&path)?;
-                if sha256_hex(&bytes) != *sha {
+                let path = base.join(file);
+                let bytes = read(file).map_err(|source| BrandError::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+                if sha256_hex(&bytes) != sha {
                     return Err(BrandError::Sha { path });
                 }
                 let artifact =
@@ -438,7 +457,7 @@ impl ArtifactSet {
                         got: artifact.version,
                     });
                 }
-                let explain = read(&dir.join(&entry.explain))
+                let explain = read(&entry.explain)
                     .ok()
                     .and_then(|b| Explain::from_bytes(&b).ok())
                     .map(|e| e.rows());
