@@ -1,11 +1,13 @@
-//! `lambda-logger serve`: the endpoint on a local address, storing into a spool file or an SQS queue.
+//! `lambda-logger serve`: the endpoint and the lookup on a local address, answering from a build folder (or `s3://`), storing into a spool file or an SQS queue.
 
 use anyhow::{Context, Result};
+use lambda_logger::artifacts::{Location, Store, DEFAULT_REFRESH_SECS};
 use lambda_logger::sqs::{RetryPolicy, SqsSink};
-use lambda_logger::{router, spool::SpoolSink, Logger, Origins, Sink};
+use lambda_logger::{router, spool::SpoolSink, Logger, Sink};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(clap::Args)]
 #[command(group = clap::ArgGroup::new("sink").required(true).args(["spool", "queue_url"]))]
@@ -13,9 +15,16 @@ pub struct Args {
     /// Address to listen on, e.g. 127.0.0.1:8787 (port 0 picks a free one).
     #[arg(long, default_value = "127.0.0.1:8787")]
     listen: SocketAddr,
-    /// Build output folder of `formroute build` (its manifest.json names the brand origins).
+    /// Build output folder of `formroute build` (its manifest.json names the brand origins), or
+    /// `s3://BUCKET/PREFIX` where `formroute publish` put it. A changed build is picked up.
     #[arg(long)]
-    artifacts: PathBuf,
+    artifacts: String,
+    /// Look for a changed build at most this often, in seconds.
+    #[arg(long, default_value_t = DEFAULT_REFRESH_SECS)]
+    refresh_secs: u64,
+    /// Where `/v1/go` sends visitors while no build could be loaded.
+    #[arg(long)]
+    fallback_url: Option<String>,
     /// Append accepted events to this NDJSON file.
     #[arg(long)]
     spool: Option<PathBuf>,
@@ -40,7 +49,8 @@ pub fn run(args: Args) -> Result<()> {
 }
 
 async fn serve(args: Args) -> Result<()> {
-    let origins = Origins::load(&args.artifacts).context("cannot read the brand origins")?;
+    let location = Location::parse(&args.artifacts)?;
+    let fallback = crate::on_lambda::fallback_url(args.fallback_url.clone())?;
     let sink = match (&args.spool, &args.queue_url) {
         (Some(path), _) => Sink::Spool(
             SpoolSink::open(path).with_context(|| format!("cannot open {}", path.display()))?,
@@ -58,7 +68,14 @@ async fn serve(args: Args) -> Result<()> {
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    let app = router(Arc::new(Logger::new(origins, sink, false)));
+    let store = Store::open(&location, Duration::from_secs(args.refresh_secs)).await;
+    // Run by hand, a first load that fails is a mistake to show at once (on Lambda the function
+    // starts anyway and answers 503 until the build can be read).
+    if store.peek().is_none() {
+        anyhow::bail!("cannot load the build from {location} (see above)");
+    }
+    let logger = Logger::with_store(Arc::new(store), sink, false).with_fallback_url(fallback);
+    let app = router(Arc::new(logger));
     // Tests and scripts read this line to find the port.
     eprintln!(
         "lambda-logger: listening on http://{addr}{}",
