@@ -34,7 +34,7 @@ export function parseArtifact(bytes) {
   const version = uintLE(bytes, 4, 2);
   if (version !== FORMAT_VERSION) {
     const e = Error(
-      `artifact format version ${version} is not supported by this client (it reads 1): update the formroute client`,
+      `artifact format version ${version} is not supported by this client (it reads version 1): update the formroute client, or rebuild the artifacts with a matching formroute builder`,
     );
     e.code = 'version'; // the `error` a page logs (load.js)
     throw e;

@@ -6,7 +6,7 @@ import { parseArtifact } from '../src/artifact.js';
 import { MINI_TABLES, artifact, fixture, mini, reseal } from './helpers/artifact-writer.js';
 
 const VERSION_2 =
-  'artifact format version 2 is not supported by this client (it reads 1): update the formroute client';
+  'artifact format version 2 is not supported by this client (it reads version 1): update the formroute client, or rebuild the artifacts with a matching formroute builder';
 
 test('a good artifact opens; its version is its CRC-32C in hex', () => {
   const b = mini();

@@ -57,6 +57,8 @@ test('the snippet in Chromium', { skip: missing, timeout: 240_000 }, async (t) =
     const source = async () => {
       events.length = 0;
       await tab.goto(url);
+      await tab.waitForFunction(() => performance.getEntriesByType('resource').some((e) => e.name.endsWith('.frt') && e.responseEnd > 0));
+      await sleep(100); // the file is checked, the load event queued
       await tab.goto(origin + '/landing.html'); // leaving sends the load event
       return (await site.eventsAfter(1)).find((e) => e.type === 'load').source;
     };
