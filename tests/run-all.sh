@@ -60,6 +60,10 @@ echo "tests: cargo test" >&2
 cargo test --locked
 cargo test --locked -p formroute-zipgen   # not a default member: it embeds the whole ZIP source
 
+# ---- The archive as SQL users read it (DuckDB; the binaries `cargo test` built) ---------------
+echo "tests: archive SQL (DuckDB)" >&2
+target/test-venv/bin/python -m unittest tests/archive/test_archive_sql.py
+
 # ---- JavaScript: unit, size budget, conformance with Rust, headless browser -----------------
 echo "tests: client-js" >&2
 (cd client-js && npm run --silent build)

@@ -196,3 +196,71 @@ async fn delete(
     }
     Ok(deleted)
 }
+
+/// A spool file that cannot be archived.
+#[derive(Debug, thiserror::Error)]
+pub enum SpoolDrainError {
+    #[error("reading {path}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{failed} archive object(s) could not be written to {to}; the spool file is unchanged, run again")]
+    Write { failed: u64, to: String },
+}
+
+/// `lambda-archiver drain --from-spool FILE`: archives the NDJSON spool of `lambda-logger serve`
+/// (or `formroute serve`) with the same batching and keys as the queue path, no SQS needed.
+///
+/// Each line is one message (its id is `line N`); `batch` lines make one batch, so the objects
+/// are the ones the queue path would write for the same batches. Lines that are not logged
+/// events are reported (by line number) and skipped. The spool file is only read: running
+/// again writes the same keys (idempotent).
+pub async fn drain_spool(
+    path: &std::path::Path,
+    store: &Store,
+    batch: usize,
+) -> Result<DrainStats, SpoolDrainError> {
+    let text = std::fs::read(path).map_err(|source| SpoolDrainError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let text = String::from_utf8_lossy(&text);
+    let messages: Vec<Message> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| Message {
+            id: format!("line {}", i + 1),
+            body: l.to_string(),
+        })
+        .collect();
+    let mut stats = DrainStats::default();
+    for chunk in messages.chunks(batch.max(1)) {
+        let plan = plan(chunk);
+        for (id, why) in &plan.poison {
+            eprintln!("lambda-archiver: {}: {id}: skipped: {why}", path.display());
+        }
+        let written = store.put_all(&plan).await;
+        stats.batches += 1;
+        stats.messages += chunk.len() as u64;
+        stats.duplicates += plan.duplicates as u64;
+        stats.poison += plan.poison.len() as u64;
+        for (o, ok) in plan.objects.iter().zip(&written) {
+            if *ok {
+                stats.objects += 1;
+                stats.events += o.events as u64;
+            } else {
+                stats.failed_objects += 1;
+            }
+        }
+    }
+    if stats.failed_objects > 0 {
+        return Err(SpoolDrainError::Write {
+            failed: stats.failed_objects,
+            to: store.describe(),
+        });
+    }
+    Ok(stats)
+}

@@ -2,11 +2,12 @@
 //!
 //! On Lambda (when `AWS_LAMBDA_RUNTIME_API` is set) it reads `FORMROUTE_ARCHIVE_TO`
 //! (`s3://BUCKET/PREFIX`) and answers each SQS batch with its partial failures.
-//! Locally: `lambda-archiver drain --queue-url URL --to DIR|s3://BUCKET/PREFIX`.
+//! Locally: `lambda-archiver drain --queue-url URL --to DIR|s3://BUCKET/PREFIX`, or with no queue at
+//! all `lambda-archiver drain --from-spool FILE --to DIR` (the spool of `lambda-logger serve`).
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use lambda_logger::archive::drain::{drain, sqs_client, DrainOptions};
+use lambda_logger::archive::drain::{drain, drain_spool, sqs_client, DrainOptions};
 use lambda_logger::archive::store::Store;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -21,11 +22,20 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Read the queue until it is empty: receive, write, then delete what was written.
+    /// Read the queue until it is empty: receive, write, then delete what was written
+    /// (or archive a local spool file with `--from-spool`, no SQS needed).
     Drain {
         /// The SQS queue URL.
-        #[arg(long)]
-        queue_url: String,
+        #[arg(
+            long,
+            required_unless_present = "from_spool",
+            conflicts_with = "from_spool"
+        )]
+        queue_url: Option<String>,
+        /// Archive this spool file (NDJSON of `lambda-logger serve --spool` or `formroute serve`)
+        /// instead of a queue; the file is only read.
+        #[arg(long, value_name = "FILE")]
+        from_spool: Option<std::path::PathBuf>,
         /// A local folder or s3://BUCKET/PREFIX.
         #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
         to: String,
@@ -98,8 +108,26 @@ async fn run(cli: Cli) -> Result<()> {
             visibility_timeout,
             wait,
             follow,
+            from_spool,
         } => {
             let store = Store::from_target(&to).await?;
+            let Some(queue_url) = queue_url else {
+                // clap requires one of the two.
+                let spool = from_spool.context("--queue-url or --from-spool is required")?;
+                let s = drain_spool(&spool, &store, batch).await?;
+                eprintln!(
+                    "lambda-archiver: archived {} lines of {} in {} batches: {} events in {} objects under {}, {} duplicates dropped, {} lines skipped",
+                    s.messages, spool.display(), s.batches, s.events, s.objects, store.describe(), s.duplicates, s.poison
+                );
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "lines": s.messages, "batches": s.batches, "events": s.events, "objects": s.objects,
+                        "duplicates": s.duplicates, "skipped": s.poison
+                    })
+                );
+                return Ok(());
+            };
             let sqs = sqs_client(&queue_url).await;
             let opts = DrainOptions {
                 queue_url,
