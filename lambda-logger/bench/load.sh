@@ -21,7 +21,7 @@ PY
 echo "body: $(wc -c < "$work/body.json") bytes, 10 events" >&2
 
 start_logger() { # sink args...
-  "$bin" serve --listen 127.0.0.1:0 --artifacts lambda-logger/tests/fixtures/artifacts "$@" 2> "$work/log" &
+  "$bin" serve --listen 127.0.0.1:0 --artifacts lambda-logger/tests/fixtures/artifacts --rate-limit 0 "$@" 2> "$work/log" &
   for _ in $(seq 100); do grep -q "listening on" "$work/log" 2>/dev/null && break; sleep 0.05; done
   url=$(grep -o 'http://[0-9.:]*' "$work/log" | head -1)/v1/events
 }

@@ -9,10 +9,12 @@ pub mod archive;
 pub mod handler;
 pub mod lambda;
 pub mod origins;
+pub mod ratelimit;
 pub mod sink;
 pub mod spool;
 pub mod sqs;
 
 pub use handler::{router, Logger, RequestFacts, ROUTE};
 pub use origins::Origins;
+pub use ratelimit::RateLimit;
 pub use sink::{Sink, SinkError};

@@ -105,7 +105,9 @@ impl SpoolSink {
 
     /// Opens the path anew when it names another file than the open one (or none).
     fn reopen_if_rotated(&self, open: &mut Open) -> std::io::Result<()> {
-        let current = std::fs::metadata(&self.path).ok().and_then(|m| identity(&m));
+        let current = std::fs::metadata(&self.path)
+            .ok()
+            .and_then(|m| identity(&m));
         if open.identity.is_some() && current != open.identity {
             *open = self::open(&self.path)?;
         }

@@ -16,10 +16,10 @@
 
 use crate::sink::SinkError;
 use aws_sdk_sqs::config::{BehaviorVersion, Region};
+use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 use aws_sdk_sqs::Client;
 use formroute_core::beacon::LoggedEvent;
-use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 

@@ -216,7 +216,10 @@ fn an_entry_missing_from_the_queues_answer_counts_as_not_queued() {
     let (_logger, base) = start_logger(&["--queue-url", &queue], &env);
     let events = numbered_events("missing_", 10);
     let (status, body) = post_events(&base, ACME, &events);
-    assert_eq!(status, 503, "an event that is not on the queue was acknowledged: {body}");
+    assert_eq!(
+        status, 503,
+        "an event that is not on the queue was acknowledged: {body}"
+    );
     assert_queue_holds_exactly(&drain(&rt, &moto, &queue), &events[1..]);
 }
 
@@ -243,7 +246,11 @@ fn a_queue_that_takes_the_events_but_answers_late_gets_each_event_once() {
     assert_eq!(proxy_stats(&late_url)["batch_calls"], 1);
     assert_queue_holds_exactly(&drain(&rt, &moto, &queue), &events);
     assert!(
-        logger.stderr.lock().unwrap().contains("may be on the queue"),
+        logger
+            .stderr
+            .lock()
+            .unwrap()
+            .contains("may be on the queue"),
         "the unknown outcome is not logged"
     );
 }

@@ -18,9 +18,8 @@ fn lines_as_events(path: &std::path::Path) -> Vec<Value> {
     text.lines()
         .enumerate()
         .map(|(i, l)| {
-            serde_json::from_str(l).unwrap_or_else(|e| {
-                panic!("spool line {} is not an event ({e}): {l:.120}", i + 1)
-            })
+            serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("spool line {} is not an event ({e}): {l:.120}", i + 1))
         })
         .collect()
 }

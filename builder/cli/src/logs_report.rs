@@ -155,7 +155,7 @@ fn is_archive_name(name: &str) -> bool {
         .any(|s| name.ends_with(s))
 }
 
-/// One input file: where it is, its size, and its dedupe window (partition).
+/// One input file: where it is, its size, and its dedupe window (its brand and day).
 struct Item {
     name: String,
     bytes: u64,
@@ -169,8 +169,10 @@ fn keep_item(filter: &Filter, name: String, bytes: u64) -> Option<Item> {
             if !filter.may_keep_partition(brand, hour) {
                 return None;
             }
-            let (day, hh) = report::partition_of(hour);
-            Some(format!("brand={brand}/dt={day}/hour={hh}"))
+            // One window per brand and day, across its hours: a page's retry after a 503 is
+            // received later, maybe in the next hour's partition, with the same event ids.
+            let (day, _) = report::partition_of(hour);
+            Some(format!("brand={brand}/dt={day}"))
         }
         None => None,
     };

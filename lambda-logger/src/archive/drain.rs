@@ -237,12 +237,14 @@ pub async fn drain_spool(
         })
         .collect();
     let mut stats = DrainStats::default();
+    let mut seen = Seen::default();
     for chunk in messages.chunks(batch.max(1)) {
-        let plan = plan(chunk);
+        let plan = plan_after(chunk, &seen);
         for (id, why) in &plan.poison {
             eprintln!("lambda-archiver: {}: {id}: skipped: {why}", path.display());
         }
         let written = store.put_all(&plan).await;
+        seen.record(&plan, &written);
         stats.batches += 1;
         stats.messages += chunk.len() as u64;
         stats.duplicates += plan.duplicates as u64;

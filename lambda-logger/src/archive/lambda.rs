@@ -2,8 +2,8 @@
 
 use super::store::Store;
 use super::{plan_after, Message, Seen};
-use std::sync::Mutex;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use std::sync::Mutex;
 
 /// Archives one batch. Returns the messages to retry: poison ones (the redrive policy moves them
 /// to the dead-letter queue after `maxReceiveCount` receives) and those of objects that could
