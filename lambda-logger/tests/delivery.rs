@@ -262,9 +262,9 @@ fn retries_against_a_slow_failing_queue_stop_within_the_time_budget() {
     };
     let rt = runtime();
     let queue = new_queue(&rt, &moto, "slow-broken");
-    // Every call takes 1.9 s and fails entry "0": five tries would take over 11 s, more than
-    // the function's 10 s time-out.
-    let (_slow, slow_url) = delayed_proxy(&moto, "broken", 1.9);
+    // Every call takes 1.5 s (under the 2 s a call may wait) and fails entry "0": five tries
+    // and their pauses take over 9 s, about the function's whole 10 s time-out.
+    let (_slow, slow_url) = delayed_proxy(&moto, "broken", 1.5);
     let mut env = AWS_ENV.to_vec();
     env.push(("AWS_ENDPOINT_URL", &slow_url));
     let (_logger, base) = start_logger(&["--queue-url", &queue], &env);

@@ -68,6 +68,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
                     else:
                         keep.append(e)
             if not keep:
+                time.sleep(delay)
                 out = json.dumps({"Successful": [], "Failed": failed}).encode()
                 return self.reply(200, [("Content-Type", "application/x-amz-json-1.0")], out)
             req["Entries"] = keep
