@@ -17,6 +17,7 @@
 //! connection's (or the platform's source IP) and no country is stored. See README.md, "Threat
 //! model", for what this does and does not prove.
 
+use crate::artifacts::{Build, Store};
 use crate::ratelimit::{Limiter, RateLimit};
 use crate::{origins::Origins, sink::Sink};
 use axum::body::{to_bytes, Body};
@@ -30,7 +31,7 @@ use formroute_core::beacon::{
 };
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The header CloudFront adds to every request it sends to the logger, with the shared secret.
@@ -51,31 +52,40 @@ pub struct RequestFacts {
     pub ip: Option<IpAddr>,
 }
 
-/// Shared state of the endpoint: brand origins and the sink, made once at start-up.
+/// Shared state of the endpoint: the build in memory (brand origins and artifacts) and the sink.
 #[derive(Debug)]
 pub struct Logger {
-    origins: RwLock<Arc<Origins>>,
+    store: Arc<Store>,
     sink: Sink,
     trust_cloudfront: bool,
     origin_secret: Option<String>,
     limiter: Limiter,
     body_timeout: Duration,
+    fallback_url: Option<String>,
     next_id: AtomicU64,
     started: u64,
 }
 
 impl Logger {
-    /// A logger accepting the given origins, storing into `sink`. With `trust_cloudfront`
-    /// (on Lambda behind CloudFront) the `CloudFront-Viewer-Address` header gives the visitor's
-    /// address; otherwise only the connection or the platform does.
+    /// A logger accepting the given origins, storing into `sink`, with no artifacts (lookups
+    /// answer `unavailable`). With `trust_cloudfront` (on Lambda behind CloudFront) the
+    /// `CloudFront-Viewer-Address` header gives the visitor's address; otherwise only the
+    /// connection or the platform does.
     pub fn new(origins: Origins, sink: Sink, trust_cloudfront: bool) -> Logger {
+        let store = Store::fixed(Build::origins_only(origins));
+        Logger::with_store(Arc::new(store), sink, trust_cloudfront)
+    }
+
+    /// A logger answering from `store` (origins and artifacts of the live build).
+    pub fn with_store(store: Arc<Store>, sink: Sink, trust_cloudfront: bool) -> Logger {
         Logger {
-            origins: RwLock::new(Arc::new(origins)),
+            store,
             sink,
             trust_cloudfront,
             origin_secret: None,
             limiter: Limiter::new(Some(RateLimit::default())),
             body_timeout: DEFAULT_BODY_TIMEOUT,
+            fallback_url: None,
             next_id: AtomicU64::new(0),
             started: now_ms(),
         }
@@ -112,17 +122,25 @@ impl Logger {
             .is_some_and(|v| same_secret(v.as_bytes(), secret.as_bytes()))
     }
 
-    /// Replaces the brand origins (after a rebuild, say); requests in flight keep the old ones.
-    pub fn set_origins(&self, origins: Origins) {
-        let mut guard = self.origins.write().unwrap_or_else(|p| p.into_inner());
-        *guard = Arc::new(origins);
+    /// Where `/v1/go` sends visitors when no build is loaded (`FORMROUTE_FALLBACK_URL`).
+    pub fn with_fallback_url(mut self, url: Option<String>) -> Logger {
+        self.fallback_url = url;
+        self
     }
 
-    fn origins(&self) -> Arc<Origins> {
-        self.origins
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+    /// Replaces the brand origins, keeping the artifacts; requests in flight keep the old ones.
+    pub fn set_origins(&self, origins: Origins) {
+        let set = self.store.peek().and_then(|b| b.set.clone());
+        let build = match set {
+            Some(set) => Build::with_origins(set, origins, "installed".into()),
+            None => Build::origins_only(origins),
+        };
+        self.store.install(build);
+    }
+
+    /// The build store.
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     /// The sink events go to.
@@ -130,18 +148,25 @@ impl Logger {
         &self.sink
     }
 
-    fn local_request_id(&self) -> String {
+    pub(crate) fn fallback_url(&self) -> Option<&str> {
+        self.fallback_url.as_deref()
+    }
+
+    pub(crate) fn local_request_id(&self) -> String {
         let n = self.next_id.fetch_add(1, Ordering::Relaxed);
         format!("local-{:x}-{n}", self.started)
     }
 }
 
-/// The endpoint as a router with the single route [`ROUTE`]; other paths answer 404.
+/// The endpoint as a router: [`ROUTE`] and the lookup routes ([`crate::lookup`]); other paths answer 404.
 pub fn router(logger: Arc<Logger>) -> Router {
-    Router::new().route(ROUTE, any(events)).with_state(logger)
+    Router::new()
+        .route(ROUTE, any(events))
+        .merge(crate::lookup::routes())
+        .with_state(logger)
 }
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
@@ -182,7 +207,11 @@ fn same_secret(given: &[u8], secret: &[u8]) -> bool {
 
 /// The visitor's address: from `CloudFront-Viewer-Address` when `viewer_trusted` (see
 /// [`Logger::viewer_headers_trusted`]), else the platform's source IP or the connection's peer.
-fn client_ip(req: &Request, facts: Option<&RequestFacts>, viewer_trusted: bool) -> Option<IpAddr> {
+pub(crate) fn client_ip(
+    req: &Request,
+    facts: Option<&RequestFacts>,
+    viewer_trusted: bool,
+) -> Option<IpAddr> {
     if viewer_trusted {
         // `CloudFront-Viewer-Address: 198.51.100.7:46532` or `[2001:db8::1]:46532`.
         let viewer = req
@@ -202,7 +231,7 @@ fn client_ip(req: &Request, facts: Option<&RequestFacts>, viewer_trusted: bool) 
     })
 }
 
-fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -222,7 +251,15 @@ fn page_on_origin(page: &str, origin: &str) -> bool {
 }
 
 async fn events(State(logger): State<Arc<Logger>>, req: Request) -> Response {
-    let origins = logger.origins();
+    // No build loaded yet (a cold start with S3 unreachable): nothing can be checked.
+    let Some(build) = logger.store.current().await else {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            None,
+            "no build loaded yet, try again",
+        );
+    };
+    let origins = &build.origins;
     let origin = req
         .headers()
         .get(header::ORIGIN)

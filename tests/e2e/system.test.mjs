@@ -188,10 +188,8 @@ test('the stack of template.yaml: publish to its bucket, its snippet tag, its CD
   aws('put', o.PublishBucket, `${o.PublishPrefix}/formroute.min.js`, SNIPPET, 'text/javascript');
 
   // Both functions, each with exactly the environment the stack gave it.
-  const loggerEnv = { ...stack.functions.LoggerFunction.env,
-    // Until the logger reads FORMROUTE_ARTIFACTS itself, the same build from the local folder.
-    FORMROUTE_MANIFEST: join(build, 'manifest.json') };
-  const loggerPort = await onLambdaRuntime(t, LOGGER, loggerEnv);
+  // The logger reads the build just published from FORMROUTE_ARTIFACTS (the stack's bucket).
+  const loggerPort = await onLambdaRuntime(t, LOGGER, stack.functions.LoggerFunction.env);
   const archiverPort = await onLambdaRuntime(t, ARCHIVER, stack.functions.ArchiverFunction.env);
 
   // The browser reaches the stack through its distribution: each request goes where the

@@ -47,6 +47,9 @@ pub struct Args {
     /// Append `"decided_by"` to each line: the override or rule row that decided (from the explain file).
     #[arg(long)]
     explain: bool,
+    /// Answer from the artifacts of this format version (FORMAT.md); default: the newest built.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=2))]
+    artifact_format: Option<u16>,
     /// `ndjson` (SPEC's lines, the default) or `csv`: one row per query with the query echoed
     /// (brand, zip, product, language), the answer's fields, and the expectation check.
     #[arg(long, value_enum, default_value = "ndjson")]
@@ -86,7 +89,7 @@ fn text(v: &Option<OsString>) -> String {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let set = ArtifactSet::open(&args.artifacts)?;
+    let set = ArtifactSet::open_format(&args.artifacts, args.artifact_format)?;
     for (brand, problem) in set.problems() {
         eprintln!("formroute: warning: brand `{brand}` is unavailable (its queries answer `unavailable`): {problem}");
     }

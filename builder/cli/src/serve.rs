@@ -10,6 +10,7 @@
 //! /a/<brand>.<hash>.frt     content-addressed files: immutable
 //! /manifest.json            the live manifest
 //! /v1/events                lambda-logger's beacon endpoint, writing to a spool file
+//! /v1/resolve, /v1/go       lambda-logger's HTTP lookup, answering from the current build
 //! /dev/brands, /dev/explain JSON for the demo page: brands, and which rule decided a query
 //! ```
 //!
@@ -29,7 +30,7 @@ use formroute_core::load::{self, Sources, FILES};
 use formroute_core::manifest::{Manifest, MANIFEST_FILE};
 use formroute_core::publish_plan::{CACHE_IMMUTABLE, CACHE_POINTER};
 use formroute_core::resolve::ArtifactSet;
-use lambda_logger::{spool::SpoolSink, Logger, Origins, Sink};
+use lambda_logger::{spool::SpoolSink, Build, Logger, Origins, Sink, Store};
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -88,7 +89,10 @@ struct Site {
     pointers: BTreeMap<String, String>,
     /// The coverage page of this build (`/coverage`).
     coverage_html: String,
-    set: ArtifactSet,
+    /// Shared with the lookup routes (`/v1/resolve`, `/v1/go`) of the mounted logger.
+    set: Arc<ArtifactSet>,
+    /// Build id (as `formroute publish` names builds).
+    id: String,
 }
 
 struct App {
@@ -170,11 +174,21 @@ fn build(data: &Path, work: &Path, number: u64) -> Result<Site> {
     Ok(Site {
         number,
         coverage_html,
-        manifest_json,
         files,
         pointers,
-        set,
+        set: Arc::new(set),
+        id: formroute_core::publish_plan::build_id(&manifest_json),
+        manifest_json,
     })
+}
+
+/// What the mounted logger answers from: the site's artifacts, with [`origins`].
+fn lookup_build(site: &Site, local: &[String]) -> Build {
+    Build::with_origins(
+        site.set.clone(),
+        origins(&site.set.manifest, local),
+        site.id.clone(),
+    )
 }
 
 /// The beacon origins: the brands' own, plus this server's, so the demo page's beacons count.
@@ -222,12 +236,8 @@ async fn serve(args: ServeArgs) -> Result<()> {
         .unwrap_or_else(|| work.join("events.ndjson"));
     let sink =
         SpoolSink::open(&spool).with_context(|| format!("cannot open {}", spool.display()))?;
-    let manifest = site.set.manifest.clone();
-    let logger = Arc::new(Logger::new(
-        origins(&manifest, &local),
-        Sink::Spool(sink),
-        false,
-    ));
+    let store = Arc::new(Store::fixed(lookup_build(&site, &local)));
+    let logger = Arc::new(Logger::with_store(store, Sink::Spool(sink), false));
     let app = Arc::new(App {
         site: RwLock::new(Arc::new(site)),
         client: args.client.clone(),
@@ -255,7 +265,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
                 let (d, w) = (data.clone(), work.clone());
                 match tokio::task::spawn_blocking(move || build(&d, &w, number)).await {
                     Ok(Ok(site)) => {
-                        logger.set_origins(origins(&site.set.manifest, &local));
+                        logger.store().install(lookup_build(&site, &local));
                         let old = std::mem::replace(
                             &mut *app.site.write().unwrap_or_else(|p| p.into_inner()),
                             Arc::new(site),

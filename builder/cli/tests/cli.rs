@@ -151,10 +151,13 @@ fn build_writes_artifacts_and_a_manifest_and_reports_coverage_on_stderr() {
     assert!(err.contains("coverage of brand `acme`"), "{err}");
     assert!(err.contains("does not serve product `home`"), "{err}");
     let names: Vec<String> = snapshot(&out).into_iter().map(|(n, _)| n).collect();
-    assert_eq!(names.len(), 3, "{names:?}");
+    assert_eq!(names.len(), 4, "{names:?}");
     assert!(names
         .iter()
-        .any(|n| n.starts_with("acme.") && n.ends_with(".frt")));
+        .any(|n| n.starts_with("acme.") && n.ends_with(".frt") && !n.ends_with(".v2.frt")));
+    assert!(names
+        .iter()
+        .any(|n| n.starts_with("acme.") && n.ends_with(".v2.frt")));
     assert!(names.iter().any(|n| n.ends_with(".explain.msgpack")));
     assert!(names.contains(&"manifest.json".to_string()));
 }
@@ -227,7 +230,7 @@ fn a_successful_rebuild_replaces_the_whole_folder() {
     let after = snapshot(&out);
     assert_eq!(
         after.len(),
-        3,
+        4,
         "old artifact files are gone: {:?}",
         after.iter().map(|f| &f.0).collect::<Vec<_>>()
     );
@@ -350,27 +353,69 @@ fn resolve_explain_appends_the_deciding_row_last() {
 
 #[test]
 fn a_corrupt_artifact_answers_unavailable_and_says_why_on_stderr() {
-    let (_t, out) = built("corrupt");
-    let frt = fs::read_dir(&out)
-        .expect("dir")
-        .map(|e| e.expect("e").path())
-        .find(|p| p.extension().is_some_and(|e| e == "frt"))
-        .expect("frt");
-    let mut bytes = fs::read(&frt).expect("read");
-    let n = bytes.len();
-    bytes[n / 2] ^= 0x40;
-    fs::write(&frt, bytes).expect("write");
-    let o = resolve(&out, "acme", "10001", "auto", &[]);
-    assert!(o.status.success());
-    assert_eq!(
-        stdout(&o),
-        "{\"ok\":false,\"error\":\"unavailable\",\"fallback_url\":null}\n"
-    );
-    assert!(
-        stderr(&o).contains("brand `acme` is unavailable"),
-        "{}",
-        stderr(&o)
-    );
+    // Each format's file in turn: that format answers `unavailable`, the other still resolves.
+    for (format, other, suffix) in [("1", "2", ".frt"), ("2", "1", ".v2.frt")] {
+        let (_t, out) = built(&format!("corrupt-{format}"));
+        let frt = fs::read_dir(&out)
+            .expect("dir")
+            .map(|e| e.expect("e").path())
+            .find(|p| {
+                let name = p.file_name().unwrap_or_default().to_string_lossy();
+                name.ends_with(suffix) && (suffix != ".frt" || !name.ends_with(".v2.frt"))
+            })
+            .expect("frt");
+        let mut bytes = fs::read(&frt).expect("read");
+        let n = bytes.len();
+        bytes[n / 2] ^= 0x40;
+        fs::write(&frt, bytes).expect("write");
+        let o = resolve(
+            &out,
+            "acme",
+            "10001",
+            "auto",
+            &["--artifact-format", format],
+        );
+        assert!(o.status.success());
+        assert_eq!(
+            stdout(&o),
+            "{\"ok\":false,\"error\":\"unavailable\",\"fallback_url\":null}\n"
+        );
+        assert!(
+            stderr(&o).contains("brand `acme` is unavailable"),
+            "{}",
+            stderr(&o)
+        );
+        let o = resolve(&out, "acme", "10001", "auto", &["--artifact-format", other]);
+        assert!(stdout(&o).starts_with("{\"ok\":true"), "{}", stdout(&o));
+    }
+}
+
+#[test]
+fn both_artifact_formats_answer_alike_and_an_unknown_one_is_a_usage_error() {
+    let (_t, out) = built("formats");
+    for (zip, product) in [
+        ("10001", "auto"),
+        ("20001", "home"),
+        ("99999", "auto"),
+        ("1", "x"),
+    ] {
+        let lines: Vec<String> = ["1", "2"]
+            .iter()
+            .map(|f| {
+                stdout(&resolve(
+                    &out,
+                    "acme",
+                    zip,
+                    product,
+                    &["--artifact-format", f],
+                ))
+            })
+            .collect();
+        assert_eq!(lines[0], lines[1], "{zip} {product}");
+        assert_eq!(lines[1], stdout(&resolve(&out, "acme", zip, product, &[])));
+    }
+    let o = resolve(&out, "acme", "10001", "auto", &["--artifact-format", "3"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! Criterion benchmarks: load + compile of `data/`, compile of synthetic 50/100/200-brand databases, resolve ns/op.
+//! Criterion benchmarks: load + compile of `data/`, compile of synthetic 50/100/200-brand databases, artifact load and resolve ns/op, format 1 beside format 2.
 //!
 //! Run: `cargo bench -p formroute-core --bench build_resolve`. The synthetic databases mirror
 //! `builder/cli/examples/synth.rs` (10 products x 5 form types x 3 languages per brand, ~26 rules
@@ -159,26 +159,21 @@ fn benches(c: &mut Criterion) {
     let out = compile(&loaded.db, &columns)
         .output
         .expect("data/ compiles");
-    let name = &out
-        .manifest
-        .brands
-        .values()
-        .next()
-        .expect("a brand")
-        .artifact;
-    let bytes = &out
-        .files
-        .iter()
-        .find(|(n, _)| n == name)
-        .expect("artifact")
-        .1;
+    let entry = out.manifest.brands.values().next().expect("a brand");
+    let file = |name: &str| &out.files.iter().find(|(n, _)| n == name).expect("file").1;
+    let bytes = file(&entry.artifact);
+    let bytes_v2 = file(entry.artifact_v2.as_deref().expect("a v2 artifact"));
     let mut g = c.benchmark_group("artifact");
     g.bench_function("from_bytes_national_brand", |b| {
         b.iter(|| Artifact::from_bytes(black_box(bytes)))
     });
+    g.bench_function("from_bytes_national_brand_v2", |b| {
+        b.iter(|| Artifact::from_bytes(black_box(bytes_v2)))
+    });
     g.finish();
 
     let a = Artifact::from_bytes(bytes).expect("valid");
+    let a2 = Artifact::from_bytes(bytes_v2).expect("valid");
     let queries: Vec<(String, &str, &str)> = loaded
         .db
         .zips
@@ -205,6 +200,13 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             for (z, p, l) in &queries {
                 black_box(resolve(&a, z, p, l));
+            }
+        })
+    });
+    g.bench_function("mixed_queries_v2", |b| {
+        b.iter(|| {
+            for (z, p, l) in &queries {
+                black_box(resolve(&a2, z, p, l));
             }
         })
     });

@@ -3,6 +3,8 @@
 //! Layout: a 16-byte header (`FRTA`, version, flags, section lengths), the FST section (ZIP ->
 //! route class), the MessagePack tables section, and a CRC-32C trailer. The reader accepts only
 //! what FORMAT.md allows and checks every index, so a resolver never answers from a damaged file.
+//! [`Artifact::from_bytes`] reads version 2 too (`crate::artifact_v2`), the same tables behind
+//! another ZIP lookup.
 
 use crate::crc32c::crc32c;
 use serde::Serialize;
@@ -10,8 +12,10 @@ use thiserror::Error;
 
 /// The four magic bytes.
 pub const MAGIC: &[u8; 4] = b"FRTA";
-/// The container version written and read (FORMAT.md "format version").
+/// The container version this file writes (FORMAT.md "format version"); version 2 is `crate::artifact_v2`.
 pub const VERSION: u16 = 1;
+/// The versions [`Artifact::from_bytes`] reads.
+pub const VERSIONS_READ: &str = "versions 1 and 2";
 /// The FST type stored in the FST header: "ZIP to route class".
 pub const FST_TYPE: u64 = 1;
 /// Header bytes before the FST section.
@@ -48,9 +52,11 @@ pub enum ArtifactError {
     #[error("not a formroute artifact (the file does not start with FRTA)")]
     BadMagic,
     #[error(
-        "artifact format version {0} is not supported by this client (it reads version 1): update the formroute client, or rebuild the artifacts with a matching formroute builder"
+        "artifact format version {0} is not supported by this client (it reads {VERSIONS_READ}): update the formroute client, or rebuild the artifacts with a matching formroute builder"
     )]
     UnsupportedVersion(u16),
+    #[error("artifact presence section is unusable: {0}")]
+    Presence(String),
     #[error("artifact flags {0:#06x} are not 0: this file needs a newer reader")]
     Flags(u16),
     #[error(
@@ -83,9 +89,17 @@ pub fn encode(fst: &[u8], tables: &Tables) -> Vec<u8> {
     out
 }
 
+/// How a ZIP finds its route class: version 1's FST of every ZIP, or version 2's bitmap and prefixes.
+enum ZipLookup {
+    V1(fst::raw::Fst<Vec<u8>>),
+    V2(crate::artifact_v2::Zips),
+}
+
 /// A checked artifact, ready to answer lookups.
 pub struct Artifact {
-    fst: fst::raw::Fst<Vec<u8>>,
+    zips: ZipLookup,
+    /// The format version of the file it was read from.
+    pub version: u16,
     /// The decoded tables.
     pub tables: Tables,
     /// The CRC-32C trailer, a short content id for logs.
@@ -94,9 +108,14 @@ pub struct Artifact {
 
 impl std::fmt::Debug for Artifact {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let fst_bytes = match &self.zips {
+            ZipLookup::V1(f) => f.size(),
+            ZipLookup::V2(z) => z.fst_size(),
+        };
         f.debug_struct("Artifact")
-            .field("fst_bytes", &self.fst.size())
-            .field("zips", &self.fst.len())
+            .field("version", &self.version)
+            .field("fst_bytes", &fst_bytes)
+            .field("zips", &self.zip_count())
             .field("tables", &self.tables)
             .field("crc", &self.crc)
             .finish()
@@ -121,12 +140,21 @@ impl Artifact {
             return Err(ArtifactError::BadMagic);
         }
         let version = le_u16(bytes, 4);
-        if version != VERSION {
+        if version != VERSION && version != crate::artifact_v2::VERSION {
             return Err(ArtifactError::UnsupportedVersion(version));
         }
         let flags = le_u16(bytes, 6);
         if flags != 0 {
             return Err(ArtifactError::Flags(flags));
+        }
+        if version == crate::artifact_v2::VERSION {
+            let (zips, tables, crc) = crate::artifact_v2::parse(bytes)?;
+            return Ok(Artifact {
+                zips: ZipLookup::V2(zips),
+                version,
+                tables,
+                crc,
+            });
         }
         let f = le_u32(bytes, 8) as usize;
         let t = le_u32(bytes, 12) as usize;
@@ -177,7 +205,8 @@ impl Artifact {
             }
         }
         Ok(Artifact {
-            fst,
+            zips: ZipLookup::V1(fst),
+            version,
             tables,
             crc: stored,
         })
@@ -185,13 +214,19 @@ impl Artifact {
 
     /// The route class of a five-digit ZIP, or `None` when the ZIP is not in the data.
     pub fn class_of(&self, zip: &[u8]) -> Option<&[u32]> {
-        let class = self.fst.get(zip)?.value() as usize;
-        self.tables.classes.get(class).map(Vec::as_slice)
+        let class = match &self.zips {
+            ZipLookup::V1(f) => f.get(zip)?.value(),
+            ZipLookup::V2(z) => z.class(zip.try_into().ok()?)?,
+        };
+        self.tables.classes.get(class as usize).map(Vec::as_slice)
     }
 
-    /// Number of ZIP keys in the FST.
+    /// Number of ZIPs the artifact knows.
     pub fn zip_count(&self) -> usize {
-        self.fst.len()
+        match &self.zips {
+            ZipLookup::V1(f) => f.len(),
+            ZipLookup::V2(z) => z.len(),
+        }
     }
 
     /// Index of `product` in `products`.
@@ -225,7 +260,7 @@ fn strictly_sorted<T: Ord>(v: &[T]) -> bool {
     v.windows(2).all(|w| w[0] < w[1])
 }
 
-fn check_tables(t: &Tables) -> Result<(), ArtifactError> {
+pub(crate) fn check_tables(t: &Tables) -> Result<(), ArtifactError> {
     let bad = |m: String| Err(ArtifactError::Tables(m));
     for (name, list) in [
         ("products", &t.products),
@@ -385,7 +420,7 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn decode_tables(b: &[u8]) -> Res<Tables> {
+pub(crate) fn decode_tables(b: &[u8]) -> Res<Tables> {
     let mut r = Reader { b, at: 0 };
     r.array_of(10)?;
     let brand = r.str()?;
@@ -487,11 +522,11 @@ mod tests {
     #[test]
     fn unknown_version_is_refused_with_the_documented_message() {
         let mut b = sample();
-        b[4] = 2;
-        let e = Artifact::from_bytes(&b).expect_err("version 2");
-        assert_eq!(e, ArtifactError::UnsupportedVersion(2));
+        b[4] = 3;
+        let e = Artifact::from_bytes(&b).expect_err("version 3");
+        assert_eq!(e, ArtifactError::UnsupportedVersion(3));
         assert!(e.to_string().starts_with(
-            "artifact format version 2 is not supported by this client (it reads version 1)"
+            "artifact format version 3 is not supported by this client (it reads versions 1 and 2)"
         ));
     }
 

@@ -98,7 +98,8 @@ impl EventType {
     }
 }
 
-/// Where a `load` event's artifact came from.
+/// Where a `load` event's artifact came from, or `server` on a `resolve` event that the logger
+/// itself recorded for a lookup over HTTP (`/v1/resolve`, `/v1/go`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LoadSource {
@@ -106,6 +107,9 @@ pub enum LoadSource {
     Network,
     /// Served from the browser's cache.
     Cache,
+    /// A server-side lookup. Only the logger writes it: [`Event::from_value`] refuses it, so a
+    /// browser cannot pass its events off as server lookups.
+    Server,
 }
 
 /// One beacon event, valid by construction when obtained from [`Event::from_value`].

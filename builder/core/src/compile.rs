@@ -6,6 +6,7 @@
 //! tables are assembled. Brands compile in parallel (rayon); the output is deterministic.
 
 use crate::artifact::{self, Tables};
+use crate::artifact_v2;
 use crate::coverage::{
     plural, short_list, thousands, BrandCoverage, OverrideReach, ProductCoverage, StateCoverage,
 };
@@ -110,17 +111,35 @@ impl Compiled {
 struct BrandBuild {
     diagnostics: Vec<Diagnostic>,
     coverage: BrandCoverage,
-    /// `(artifact bytes, explain bytes, classes)` when the brand has no error.
-    files: Option<(Vec<u8>, Vec<u8>, u32)>,
+    /// The files when the brand has no error.
+    files: Option<BrandFiles>,
+}
+
+/// The files of one brand.
+struct BrandFiles {
+    /// Format version 1.
+    frt: Vec<u8>,
+    /// Format version 2.
+    frt_v2: Vec<u8>,
+    explain: Vec<u8>,
+    classes: u32,
 }
 
 /// Compiles every brand of `db`.
 pub fn compile(db: &Database, columns: &Columns) -> Compiled {
     let index = ZipIndex::new(&db.zips);
+    // Version 2's presence bitmap is the same for every brand: made once.
+    let zips: Vec<[u8; 5]> = index.zips.iter().map(|z| **z).collect();
+    let presence = artifact_v2::presence(&zips);
+    let shared = Shared {
+        index: &index,
+        zips: &zips,
+        presence: &presence,
+    };
     let brands: Vec<&Brand> = db.brands.values().collect();
     let built: Vec<BrandBuild> = brands
         .par_iter()
-        .map(|b| compile_brand(db, &index, b, columns))
+        .map(|b| compile_brand(db, &shared, b, columns))
         .collect();
 
     let mut diagnostics: Vec<Diagnostic> = built
@@ -136,10 +155,17 @@ pub fn compile(db: &Database, columns: &Columns) -> Compiled {
         let mut files = Vec::new();
         let mut entries = BTreeMap::new();
         for (brand, b) in brands.iter().zip(&built) {
-            let Some((frt, explain, classes)) = &b.files else {
+            let Some(BrandFiles {
+                frt,
+                frt_v2,
+                explain,
+                classes,
+            }) = &b.files
+            else {
                 continue;
             };
             let (frt_name, frt_sha) = content_name(&brand.slug, "frt", frt);
+            let (v2_name, v2_sha) = content_name(&brand.slug, "v2.frt", frt_v2);
             let (ex_name, ex_sha) = content_name(&brand.slug, "explain.msgpack", explain);
             entries.insert(
                 brand.slug.clone(),
@@ -151,6 +177,9 @@ pub fn compile(db: &Database, columns: &Columns) -> Compiled {
                     artifact: frt_name.clone(),
                     artifact_bytes: frt.len() as u64,
                     artifact_sha256: frt_sha,
+                    artifact_v2: Some(v2_name.clone()),
+                    artifact_v2_bytes: Some(frt_v2.len() as u64),
+                    artifact_v2_sha256: Some(v2_sha),
                     explain: ex_name.clone(),
                     explain_bytes: explain.len() as u64,
                     explain_sha256: ex_sha,
@@ -159,6 +188,7 @@ pub fn compile(db: &Database, columns: &Columns) -> Compiled {
                 },
             );
             files.push((frt_name, frt.clone()));
+            files.push((v2_name, frt_v2.clone()));
             files.push((ex_name, explain.clone()));
         }
         files.sort();
@@ -197,6 +227,14 @@ fn sorted_unique<'a>(it: impl Iterator<Item = &'a str>) -> Vec<String> {
         .into_iter()
         .map(str::to_string)
         .collect()
+}
+
+/// What every brand's compilation shares: the ZIPs and version 2's presence bitmap.
+struct Shared<'a> {
+    index: &'a ZipIndex<'a>,
+    /// The ZIPs, ascending.
+    zips: &'a [[u8; 5]],
+    presence: &'a [u8],
 }
 
 /// `brand does not serve product in N ZIPs of M states: ...` (no expect.csv row for it).
@@ -364,10 +402,11 @@ fn wide_override_warning(
 
 fn compile_brand(
     db: &Database,
-    index: &ZipIndex<'_>,
+    shared: &Shared<'_>,
     brand: &Brand,
     columns: &Columns,
 ) -> BrandBuild {
+    let index = shared.index;
     let products = brand.products();
     let np = products.len();
     let grid = Grid::build(index, &products, &brand.rules, &brand.overrides);
@@ -783,6 +822,7 @@ fn compile_brand(
             }
         };
     let mut key = Vec::with_capacity(1 + np);
+    let mut zip_class = Vec::with_capacity(index.zips.len());
     for z in 0..index.zips.len() {
         let s = index.state_of[z] as usize;
         let plain = !grid.is_overridden(z);
@@ -807,6 +847,7 @@ fn compile_brand(
                 c
             }
         };
+        zip_class.push(class);
         // ZIPs are sorted and unique (model::Database), so insertion order is valid.
         if fst.insert(index.zips[z], u64::from(class)).is_err() {
             return BrandBuild {
@@ -854,10 +895,26 @@ fn compile_brand(
     };
     let n_classes = tables.classes.len() as u32;
     let frt = artifact::encode(&fst_bytes, &tables);
+    // Version 2: the same tables, the ZIPs by presence bitmap and the fewest prefix keys.
+    let keys = artifact_v2::prefix_keys(shared.zips, &zip_class);
+    let Ok(v2_fst) = artifact_v2::fst_bytes(&keys) else {
+        // Keys come out sorted and unique into a Vec: the builder cannot fail.
+        return BrandBuild {
+            diagnostics,
+            coverage,
+            files: None,
+        };
+    };
+    let frt_v2 = artifact_v2::encode(shared.presence, &v2_fst, &tables);
     let explain = Explain::of(brand).to_bytes();
     BrandBuild {
         diagnostics,
         coverage,
-        files: Some((frt, explain, n_classes)),
+        files: Some(BrandFiles {
+            frt,
+            frt_v2,
+            explain,
+            classes: n_classes,
+        }),
     }
 }

@@ -8,6 +8,7 @@
 //! `FORMAT.md`), and [`resolve`] answers queries from those artifacts alone.
 
 pub mod artifact;
+pub mod artifact_v2;
 pub mod beacon;
 pub mod compile;
 pub mod coverage;

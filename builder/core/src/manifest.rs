@@ -40,6 +40,16 @@ pub struct BrandEntry {
     pub artifact_bytes: u64,
     /// Its SHA-256, lowercase hex.
     pub artifact_sha256: String,
+    /// File name of the format-version-2 artifact (`<brand>.<hash>.v2.frt`), when built.
+    /// Readers of version 1 ignore these three keys (FORMAT.md "manifest.json").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_v2: Option<String>,
+    /// Its size in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_v2_bytes: Option<u64>,
+    /// Its SHA-256, lowercase hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_v2_sha256: Option<String>,
     /// File name of the explain file (`<brand>.<hash>.explain.msgpack`).
     pub explain: String,
     /// Its size in bytes.

@@ -7,10 +7,11 @@
 use crate::artifact::{Artifact, ArtifactError};
 use crate::compile::sha256_hex;
 use crate::explain::Explain;
-use crate::manifest::{Manifest, FORMAT_VERSION, MANIFEST_FILE};
+use crate::manifest::{BrandEntry, Manifest, FORMAT_VERSION, MANIFEST_FILE};
 use crate::model::{Override, Rule};
 use crate::precedence::{self, Decider};
 use crate::template::{self, Values};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -162,7 +163,7 @@ pub struct Reached {
 
 /// Resolves one query against one brand's artifact (SPEC steps 1-6).
 pub fn resolve(a: &Artifact, zip: &str, product: &str, language: &str) -> Resolution {
-    resolve_traced(a, zip, product, language).0
+    resolve_inner(a, zip, product, language, false).0
 }
 
 /// [`resolve`], also returning the step-4 inputs when the query got that far.
@@ -172,26 +173,52 @@ pub fn resolve_traced(
     product: &str,
     language: &str,
 ) -> (Resolution, Option<Reached>) {
+    resolve_inner(a, zip, product, language, true)
+}
+
+/// `s` lowercased (SPEC), borrowed when it has no capital to change (most queries: no allocation).
+fn lower(s: &str) -> Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(lowercase(s))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// [`normalise_language`] without allocating when nothing needs lowercasing.
+fn language_of(language: &str) -> Cow<'_, str> {
+    let t = trim(language);
+    lower(t.find(['-', '_']).map_or(t, |i| &t[..i]))
+}
+
+fn resolve_inner(
+    a: &Artifact,
+    zip: &str,
+    product: &str,
+    language: &str,
+    traced: bool,
+) -> (Resolution, Option<Reached>) {
     let t = &a.tables;
-    let product = lowercase(trim(product));
-    let asked_language = normalise_language(language);
+    let product = lower(trim(product));
+    let product = product.as_ref();
+    let asked_language = language_of(language);
+    let asked_language = asked_language.as_ref();
     let zip5 = parse_zip(zip);
-    let zip_str = zip5
-        .as_ref()
-        .map(|z| String::from_utf8_lossy(z).into_owned());
+    // Five ASCII digits are UTF-8.
+    let zip_str = zip5.as_ref().and_then(|z| std::str::from_utf8(z).ok());
 
     let fail = |error: Reason| {
         // Fallback filling: {zip} once step 1 passed (else empty); {product} as asked (trimmed,
         // lowercased); {language} the normalised asked one when the brand has a form in it, else
         // the default language; {brand} the brand.
-        let lang = if a.language_index(&asked_language).is_some() {
-            asked_language.as_str()
+        let lang = if a.language_index(asked_language).is_some() {
+            asked_language
         } else {
             t.default_language.as_str()
         };
         let v = Values {
-            zip: zip_str.as_deref(),
-            product: Some(&product),
+            zip: zip_str,
+            product: Some(product),
             language: Some(lang),
             brand: Some(&t.brand),
             ..Values::default()
@@ -210,41 +237,38 @@ pub fn resolve_traced(
     };
     // Artifact::from_bytes checked every index of every class.
     let state = &t.states[class[0] as usize];
-    let Some(p) = a.product_index(&product) else {
+    let Some(p) = a.product_index(product) else {
         return (fail(Reason::UnknownProduct), None);
     };
-    let reached = Reached {
-        zip: zip_str.clone().unwrap_or_default(),
+    let reached = traced.then(|| Reached {
+        zip: zip_str.unwrap_or_default().to_string(),
         state: state.clone(),
-        product: product.clone(),
-    };
+        product: product.to_string(),
+    });
     let k = class[1 + p];
     if k == 0 {
-        return (fail(Reason::NotServed), Some(reached));
+        return (fail(Reason::NotServed), reached);
     }
     let ft = k - 1;
     let p = p as u32;
     // SPEC step 5: the asked language's form if the brand has one for (product, form type), else the
     // default language's (which exists: the builder and Artifact::from_bytes guarantee it).
     let chosen = a
-        .language_index(&asked_language)
-        .and_then(|l| {
-            a.form(p, ft, l as u32)
-                .map(|u| (u, asked_language.as_str()))
-        })
+        .language_index(asked_language)
+        .and_then(|l| a.form(p, ft, l as u32).map(|u| (u, asked_language)))
         .or_else(|| {
             let l = a.language_index(&t.default_language)?;
             a.form(p, ft, l as u32)
                 .map(|u| (u, t.default_language.as_str()))
         });
     let Some((url, language)) = chosen else {
-        return (fail(Reason::NotServed), Some(reached));
+        return (fail(Reason::NotServed), reached);
     };
     let form_type = &t.form_types[ft as usize];
     let v = Values {
-        zip: zip_str.as_deref(),
+        zip: zip_str,
         state: Some(state),
-        product: Some(&product),
+        product: Some(product),
         language: Some(language),
         brand: Some(&t.brand),
         form_type: Some(form_type),
@@ -255,7 +279,7 @@ pub fn resolve_traced(
         form_type: form_type.clone(),
         language: language.to_string(),
     };
-    (res, Some(reached))
+    (res, reached)
 }
 
 /// Says which row decided, from the explain rows: `zip_overrides.csv:7 (product=*,zip_prefix=100,form_type=agent)`.
@@ -322,6 +346,14 @@ pub enum BrandError {
     },
     #[error("{path}: SHA-256 does not match manifest.json: the file changed after the build")]
     Sha { path: PathBuf },
+    #[error("the build has no format-version-{0} artifact for this brand: rebuild with a builder that writes it")]
+    NoFormat(u16),
+    #[error("{path}: the manifest names it as a format-version-{expected} artifact, but it is version {got}")]
+    WrongVersion {
+        path: PathBuf,
+        expected: u16,
+        got: u16,
+    },
     #[error("{path}: {source}")]
     Artifact {
         path: PathBuf,
@@ -344,23 +376,52 @@ pub struct ArtifactSet {
     brands: BTreeMap<String, Result<LoadedBrand, BrandError>>,
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, BrandError> {
-    std::fs::read(path).map_err(|source| BrandError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+/// Which artifact of a manifest entry is read for format `format` (`None`: the newest listed):
+/// its format version, file name and SHA-256; `None` when the entry has no such artifact.
+pub fn chosen_artifact(entry: &BrandEntry, format: Option<u16>) -> Option<(u16, &str, &str)> {
+    let v2 = entry
+        .artifact_v2
+        .as_ref()
+        .zip(entry.artifact_v2_sha256.as_ref());
+    match (format, v2) {
+        (Some(1), _) | (None, None) => Some((1, &entry.artifact, &entry.artifact_sha256)),
+        (Some(2) | None, Some((f, sha))) => Some((2, f, sha)),
+        (Some(_), _) => None,
+    }
 }
 
 impl ArtifactSet {
-    /// Opens `dir/manifest.json` and checks every brand's artifact (SHA-256 and every FORMAT.md check).
+    /// Opens `dir/manifest.json` and checks every brand's artifact (SHA-256 and every FORMAT.md check),
+    /// the newest format version the manifest lists for it (2 when built, else 1).
     /// A brand whose artifact is unusable stays listed; its queries answer `unavailable`.
     pub fn open(dir: &Path) -> Result<ArtifactSet, SetError> {
+        ArtifactSet::open_format(dir, None)
+    }
+
+    /// [`ArtifactSet::open`], reading the artifacts of format version `format` (`None`: the newest
+    /// listed). A brand without an artifact of that version is unusable.
+    pub fn open_format(dir: &Path, format: Option<u16>) -> Result<ArtifactSet, SetError> {
         let path = dir.join(MANIFEST_FILE);
         let text = std::fs::read_to_string(&path).map_err(|source| SetError::Io {
             path: path.clone(),
             source,
         })?;
-        let manifest = Manifest::from_json(&text).map_err(|source| SetError::Manifest {
+        ArtifactSet::from_files(&text, dir, format, |file| std::fs::read(dir.join(file)))
+    }
+
+    /// A set from manifest text and a reader of the files it names (a build folder, or copies held
+    /// in memory by a server that fetched them). `base` only names the files in messages (a folder,
+    /// or `s3://bucket/prefix/a`); `format` is as for [`ArtifactSet::open_format`]. Each artifact
+    /// is checked as [`ArtifactSet::open`] does; an explain file that `read` cannot give (say,
+    /// `NotFound`) is simply left out.
+    pub fn from_files(
+        manifest_text: &str,
+        base: &Path,
+        format: Option<u16>,
+        mut read: impl FnMut(&str) -> std::io::Result<Vec<u8>>,
+    ) -> Result<ArtifactSet, SetError> {
+        let path = base.join(MANIFEST_FILE);
+        let manifest = Manifest::from_json(manifest_text).map_err(|source| SetError::Manifest {
             path: path.clone(),
             source,
         })?;
@@ -372,15 +433,31 @@ impl ArtifactSet {
         }
         let mut brands = BTreeMap::new();
         for (slug, entry) in &manifest.brands {
-            let load = || -> Result<LoadedBrand, BrandError> {
-                let path = dir.join(&entry.artifact);
-                let bytes = read(&path)?;
-                if sha256_hex(&bytes) != entry.artifact_sha256 {
+            let mut load = || -> Result<LoadedBrand, BrandError> {
+                let Some((version, file, sha)) = chosen_artifact(entry, format) else {
+                    return Err(BrandError::NoFormat(format.unwrap_or(1)));
+                };
+                let path = base.join(file);
+                let bytes = read(file).map_err(|source| BrandError::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+                if sha256_hex(&bytes) != sha {
                     return Err(BrandError::Sha { path });
                 }
-                let artifact = Artifact::from_bytes(&bytes)
-                    .map_err(|source| BrandError::Artifact { path, source })?;
-                let explain = read(&dir.join(&entry.explain))
+                let artifact =
+                    Artifact::from_bytes(&bytes).map_err(|source| BrandError::Artifact {
+                        path: path.clone(),
+                        source,
+                    })?;
+                if artifact.version != version {
+                    return Err(BrandError::WrongVersion {
+                        path,
+                        expected: version,
+                        got: artifact.version,
+                    });
+                }
+                let explain = read(&entry.explain)
                     .ok()
                     .and_then(|b| Explain::from_bytes(&b).ok())
                     .map(|e| e.rows());
@@ -506,6 +583,28 @@ mod tests {
         assert_eq!(normalise_language("zh-Hant-TW"), "zh");
         assert_eq!(normalise_language("-x"), "");
         assert_eq!(normalise_language(""), "");
+    }
+
+    #[test]
+    fn the_borrowing_normalisations_equal_the_allocating_ones() {
+        for l in [
+            "es-MX",
+            " EN_us ",
+            "ES",
+            "zh-Hant-TW",
+            "-x",
+            "",
+            " ",
+            "\tFr\n",
+            "eS_",
+            "Ünï-X",
+            "e\u{0}s",
+        ] {
+            assert_eq!(language_of(l), normalise_language(l), "{l:?}");
+        }
+        for p in ["auto", "AuTo", " Home\t", "ÀUTO", ""] {
+            assert_eq!(lower(trim(p)), lowercase(trim(p)), "{p:?}");
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod aws;
+pub mod lookup;
 pub mod procs;
 
 use serde_json::Value;

@@ -1,9 +1,10 @@
-//! `lambda-logger serve`: the endpoint on a local address, storing into a spool file or an SQS queue.
+//! `lambda-logger serve`: the endpoint and the lookup on a local address, answering from a build folder (or `s3://`), storing into a spool file or an SQS queue.
 
 use anyhow::{Context, Result};
 use axum::extract::ConnectInfo;
+use lambda_logger::artifacts::{Location, Store, DEFAULT_REFRESH_SECS};
 use lambda_logger::sqs::{RetryPolicy, SqsSink};
-use lambda_logger::{router, spool::SpoolSink, Logger, Origins, RateLimit, Sink};
+use lambda_logger::{router, spool::SpoolSink, Logger, RateLimit, Sink};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,9 +17,16 @@ pub struct Args {
     /// Address to listen on, e.g. 127.0.0.1:8787 (port 0 picks a free one).
     #[arg(long, default_value = "127.0.0.1:8787")]
     listen: SocketAddr,
-    /// Build output folder of `formroute build` (its manifest.json names the brand origins).
+    /// Build output folder of `formroute build` (its manifest.json names the brand origins), or
+    /// `s3://BUCKET/PREFIX` where `formroute publish` put it. A changed build is picked up.
     #[arg(long)]
-    artifacts: PathBuf,
+    artifacts: String,
+    /// Look for a changed build at most this often, in seconds.
+    #[arg(long, default_value_t = DEFAULT_REFRESH_SECS)]
+    refresh_secs: u64,
+    /// Where `/v1/go` sends visitors while no build could be loaded.
+    #[arg(long)]
+    fallback_url: Option<String>,
     /// Append accepted events to this NDJSON file.
     #[arg(long)]
     spool: Option<PathBuf>,
@@ -56,7 +64,8 @@ pub fn run(args: Args) -> Result<()> {
 }
 
 async fn serve(args: Args) -> Result<()> {
-    let origins = Origins::load(&args.artifacts).context("cannot read the brand origins")?;
+    let location = Location::parse(&args.artifacts)?;
+    let fallback = crate::on_lambda::fallback_url(args.fallback_url.clone())?;
     let sink = match (&args.spool, &args.queue_url) {
         (Some(path), _) => Sink::Spool(
             SpoolSink::open(path).with_context(|| format!("cannot open {}", path.display()))?,
@@ -70,14 +79,20 @@ async fn serve(args: Args) -> Result<()> {
     let addr = listener
         .local_addr()
         .context("cannot read the bound address")?;
-    let app = router(Arc::new(
-        Logger::new(origins, sink, false)
-            .with_body_timeout(Duration::from_secs(args.read_timeout_secs.max(1)))
-            .with_rate_limit((args.rate_limit > 0.0).then_some(RateLimit {
-                events_per_sec: args.rate_limit,
-                burst: args.rate_burst,
-            })),
-    ));
+    let store = Store::open(&location, Duration::from_secs(args.refresh_secs)).await;
+    // Run by hand, a first load that fails is a mistake to show at once (on Lambda the function
+    // starts anyway and answers 503 until the build can be read).
+    if store.peek().is_none() {
+        anyhow::bail!("cannot load the build from {location} (see above)");
+    }
+    let logger = Logger::with_store(Arc::new(store), sink, false)
+        .with_fallback_url(fallback)
+        .with_body_timeout(Duration::from_secs(args.read_timeout_secs.max(1)))
+        .with_rate_limit((args.rate_limit > 0.0).then_some(RateLimit {
+            events_per_sec: args.rate_limit,
+            burst: args.rate_burst,
+        }));
+    let app = router(Arc::new(logger));
     // Tests and scripts read this line to find the port.
     eprintln!(
         "lambda-logger: listening on http://{addr}{}",

@@ -1,0 +1,147 @@
+//! Reading a published build from S3 as `formroute publish` lays it out: `PREFIX/manifest.json` (with `If-None-Match`) and the content-addressed `PREFIX/a/<file>` objects.
+
+use super::{Fetched, StoreError};
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::BehaviorVersion;
+use formroute_core::publish_plan::Layout;
+use std::io::Read;
+use std::time::Duration;
+
+/// The bucket and prefix of a publish location, with an S3 client.
+pub struct S3Source {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+    layout: Layout,
+}
+
+impl S3Source {
+    /// A client from the standard AWS configuration chain (`AWS_ENDPOINT_URL` included; an
+    /// explicit endpoint gets path-style addresses). Timeouts are short: a request that finds the
+    /// build due for a check waits for it, and an unreachable S3 must not hold it long.
+    pub async fn connect(bucket: &str, prefix: &str) -> S3Source {
+        let shared = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::standard().with_max_attempts(2))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_millis(500))
+                    .operation_attempt_timeout(Duration::from_secs(2))
+                    .operation_timeout(Duration::from_secs(3))
+                    .build(),
+            )
+            .load()
+            .await;
+        let custom_endpoint = shared.endpoint_url().is_some()
+            || std::env::var_os("AWS_ENDPOINT_URL").is_some()
+            || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+        let mut conf = aws_sdk_s3::config::Builder::from(&shared).force_path_style(custom_endpoint);
+        if shared.region().is_none() {
+            conf = conf.region(aws_sdk_s3::config::Region::new("us-east-1"));
+        }
+        S3Source {
+            client: aws_sdk_s3::Client::from_conf(conf.build()),
+            bucket: bucket.to_owned(),
+            layout: Layout::new(prefix),
+        }
+    }
+
+    fn url(&self, key: &str) -> String {
+        format!("s3://{}/{key}", self.bucket)
+    }
+
+    /// `s3://bucket/PREFIX/a`, where the content-addressed files are.
+    pub fn hashed_dir_url(&self) -> String {
+        self.url(self.layout.hashed_dir().trim_end_matches('/'))
+    }
+
+    /// The live manifest, unless its ETag is still `etag`.
+    pub(crate) async fn manifest(&self, etag: Option<&str>) -> Result<Fetched, StoreError> {
+        let key = self.layout.manifest();
+        let mut req = self.client.get_object().bucket(&self.bucket).key(&key);
+        if let Some(tag) = etag {
+            req = req.if_none_match(tag);
+        }
+        match req.send().await {
+            Ok(out) => {
+                let tag = out.e_tag().unwrap_or_default().to_owned();
+                let gzip = out.content_encoding() == Some("gzip");
+                let bytes = body(out.body, gzip, || self.url(&key)).await?;
+                // Without an ETag every check is a full read; the bytes' hash still tells changes.
+                let tag = if tag.is_empty() {
+                    formroute_core::compile::sha256_hex(&bytes)
+                } else {
+                    tag
+                };
+                if etag == Some(tag.as_str()) {
+                    return Ok(Fetched::NotModified);
+                }
+                Ok(Fetched::Changed { bytes, tag })
+            }
+            Err(e) => {
+                if e.raw_response().is_some_and(|r| r.status().as_u16() == 304) {
+                    return Ok(Fetched::NotModified);
+                }
+                Err(StoreError::S3 {
+                    url: self.url(&key),
+                    reason: error_text(&e),
+                })
+            }
+        }
+    }
+
+    /// A content-addressed file (`a/<name>`), decoded from gzip when it was stored so.
+    pub(crate) async fn file(&self, name: &str) -> Result<Vec<u8>, StoreError> {
+        let key = self.layout.hashed(name);
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .send()
+            .await
+            .map_err(|e| StoreError::S3 {
+                url: self.url(&key),
+                reason: error_text(&e),
+            })?;
+        let gzip = out.content_encoding() == Some("gzip");
+        body(out.body, gzip, || self.url(&key)).await
+    }
+}
+
+async fn body(
+    stream: aws_sdk_s3::primitives::ByteStream,
+    gzip: bool,
+    url: impl Fn() -> String,
+) -> Result<Vec<u8>, StoreError> {
+    let bytes = stream
+        .collect()
+        .await
+        .map_err(|e| StoreError::S3 {
+            url: url(),
+            reason: e.to_string(),
+        })?
+        .into_bytes();
+    if !gzip {
+        return Ok(bytes.to_vec());
+    }
+    let mut plain = Vec::with_capacity(bytes.len() * 4);
+    flate2::read::GzDecoder::new(&bytes[..])
+        .read_to_end(&mut plain)
+        .map_err(|e| StoreError::S3 {
+            url: url(),
+            reason: format!("not valid gzip: {e}"),
+        })?;
+    Ok(plain)
+}
+
+/// The SDK error with its causes (the top level alone says only "dispatch failure").
+fn error_text<E: std::error::Error + 'static>(e: &E) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
