@@ -516,3 +516,37 @@ async fn a_lambda_event_from_a_foreign_origin_is_forbidden() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(read_ndjson(&spool).is_empty());
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+    /// Whatever the body, the answer is one of the SPEC's and the spool only ever holds whole events.
+    #[test]
+    fn any_body_gets_an_answer_from_the_spec_and_never_a_torn_spool(
+        raw in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600),
+        page in "\\PC{0,30}",
+        id in "[A-Za-z0-9_\\-]{0,70}",
+        cut in 0usize..400,
+    ) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let (app, spool) = app();
+        let mut near = examples("valid")[0].clone();
+        near["id"] = json!(id);
+        near["page"] = json!(format!("{ACME}{page}"));
+        let text = batch(&[near]);
+        let truncated = text.as_bytes()[..cut.min(text.len())].to_vec();
+        for body in [raw.clone(), truncated, text.into_bytes()] {
+            let (status, _, _) = rt.block_on(call(&app, post(Some(ACME), body)));
+            proptest::prop_assert!(
+                [202, 400, 413].contains(&status.as_u16()),
+                "answer {status}"
+            );
+        }
+        let stored = std::fs::read_to_string(&spool).unwrap_or_default();
+        for line in stored.lines() {
+            proptest::prop_assert!(serde_json::from_str::<Value>(line).is_ok());
+        }
+    }
+}

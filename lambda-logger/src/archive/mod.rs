@@ -285,6 +285,7 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy;
     use std::io::Read;
 
     fn ev(id: &str, brand: &str, received: u64) -> String {
@@ -421,6 +422,28 @@ mod tests {
         assert!(seen.is_empty());
         let again = plan_after(&[msg(1, ev("event0001", "acme", H17))], &seen);
         assert_eq!((again.duplicates, again.objects.len()), (0, 1));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// Any bodies: no panic, and every message is poison, a duplicate, or in exactly one object.
+        #[test]
+        fn every_message_is_accounted_for_whatever_its_body(
+            bodies in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::prelude::any::<String>(),
+                    (0u64..3, 0u64..100_000_000_000).prop_map(|(i, t)| ev(&format!("event000{i}"), "acme", H17 + t)),
+                ],
+                0..20,
+            ),
+        ) {
+            let messages: Vec<Message> = bodies.into_iter().enumerate().map(|(n, b)| msg(n, b)).collect();
+            let p = plan(&messages);
+            let in_objects: usize = p.objects.iter().map(|o| o.messages.len()).sum();
+            proptest::prop_assert_eq!(p.poison.len() + in_objects, messages.len());
+            let events: usize = p.objects.iter().map(|o| o.events).sum();
+            proptest::prop_assert_eq!(events + p.duplicates, in_objects);
+        }
     }
 
     #[test]
