@@ -1,4 +1,4 @@
-/** Types of the formroute client (hand-written; the package ships no TypeScript sources). */
+/** Types of the formroute client (hand-written; the package ships no TypeScript sources): the ESM API, the snippet's global `window.formroute`, and the `formroute:*` events. */
 
 /** A visitor's question. Missing values count as empty; numbers are taken as their text. */
 export interface Query {
@@ -26,33 +26,51 @@ export interface LoadOptions {
   artifactUrl?: string;
   /** The logger's `/v1/events` URL; without it no event is sent. */
   beaconUrl?: string;
-  /** Time allowed for fetching and checking the artifact, in ms (default 1500). */
+  /**
+   * The longest a visitor waits for the artifact after asking (submit, `go()`, `ready()`), in ms
+   * (default 1500). It never limits the download, which goes on in the background and is retried.
+   */
   timeoutMs?: number | string;
-  /** Where `unavailable` answers send the visitor (default: none, `fallback_url: null`). */
+  /**
+   * Where `unavailable` answers send the visitor (default: none, `fallback_url: null`). May use
+   * `{zip}`, `{product}`, `{language}`, `{brand}`, filled percent-encoded as in the brand's fallback.
+   */
   fallbackUrl?: string;
 }
 
-export interface Router {
-  /** Whether a usable artifact was loaded; if not, every answer is `unavailable`. */
-  ok: boolean;
-  /** The loaded artifact's CRC-32C in hex, its version id in events (`av`). */
-  version: string | undefined;
-  /** Resolves (and logs a `resolve` event). Never throws. */
-  resolve(q?: Query): Result;
-  /** Resolves, logs, sends waiting events, and navigates to the URL or fallback (if there is one). */
-  go(q?: Query): Result;
+/** Settings of a declarative form: LoadOptions from `data-*` attributes (the form's, else the snippet tag's), plus the message of a mistyped ZIP. */
+export interface FormSettings extends Partial<LoadOptions> {
+  /** `data-zip-message`: shown on the ZIP field when the ZIP is invalid or unknown (default "Please check this ZIP code."). */
+  zipMessage?: string;
 }
 
-/** Fetches and checks the brand's artifact. Never rejects. */
+export interface Router {
+  /** Whether a usable artifact is there (it may arrive after load() resolved); until then answers are `unavailable`. */
+  readonly ok: boolean;
+  /** The loaded artifact's CRC-32C in hex, its version id in events (`av`). */
+  readonly version: string | undefined;
+  /** Resolves now and logs a `resolve` event (`{ log: false }`: no event, e.g. for a preview while typing). Never throws. */
+  resolve(q?: Query, options?: { log?: boolean }): Result;
+  /** Waits until the artifact is usable (true), the download gave up (false) or `ms` passed (default: timeoutMs). Skips a wait between retries. */
+  ready(ms?: number): Promise<boolean>;
+  /**
+   * Waits at most `timeoutMs` for the artifact, resolves and logs (or takes an answer already computed,
+   * logging nothing more), fires the cancelable `formroute:resolve` on the window, sends waiting events,
+   * and navigates to the URL or fallback, if there is one and no listener canceled.
+   */
+  go(q?: Query | Result): Promise<Result>;
+}
+
+/** Starts (once per artifact URL and page) the brand's download; resolves once it is usable, gave up, or `timeoutMs` passed. Never rejects. */
 export function load(options: LoadOptions): Promise<Router>;
 
 /**
- * Wires every `<form data-formroute="BRAND">` under `root`: on submit, its `zip`, `product` and
- * `language` fields (else `<html lang>`) are resolved and the visitor sent on. Options come from
- * the form's `data-base`, `data-beacon-url`, `data-fallback-url`, `data-timeout-ms`,
- * `data-artifact-url`, else `defaults`.
+ * Wires every `<form data-formroute="BRAND">` under `root` (idempotent; forms added later work
+ * too): the artifact starts loading, and on submit the form's `zip`, `product` (or the clicked
+ * button's value) and `language` (else the nearest `lang`) are resolved and the visitor sent on.
+ * Settings come from the form's data attributes, else `defaults`, else the snippet's tag.
  */
-export function wire(root?: ParentNode, defaults?: Partial<LoadOptions>): void;
+export function wire(root?: ParentNode, defaults?: FormSettings): void;
 
 /** A parsed, checked artifact (FORMAT.md). */
 export interface Artifact {
@@ -62,46 +80,70 @@ export interface Artifact {
   resolve(q: Query): Result;
 }
 
-/** Parses and checks artifact bytes; throws `Error` ("corrupt artifact", or FORMAT.md's version message). */
+/** Parses and checks artifact bytes; throws `Error` ("corrupt artifact", or the format version's message, with `code: 'version'`). */
 export function parseArtifact(bytes: Uint8Array): Artifact;
 
 /** The artifact format version this client reads. */
 export const FORMAT_VERSION: 1;
 
-/** Builds a resolver over decoded tables (what parseArtifact uses). */
-export function resolver(
-  brand: string,
-  defaultLanguage: string,
-  fallbackUrl: string,
-  products: string[],
-  formTypes: string[],
-  languages: string[],
-  states: string[],
-  classes: number[][],
-  urls: (string | undefined)[],
-  cls: (zip: string) => number | undefined,
-): (q: Query) => Result;
+/** Every UTF-8 byte outside `A-Z a-z 0-9 - . _ ~` as `%XX` (Rust `template::percent_encode`). */
+export function percentEncode(value: string): string;
 
-/** Every UTF-8 byte outside `A-Z a-z 0-9 - . _ ~` as `%XX`. */
-export function percentEncode(s: string): string;
-
-/** Fills `{zip}`, `{state}`, `{product}`, `{language}`, `{brand}`, `{form_type}` with percent-encoded values. */
+/** Fills `{zip}`, `{state}`, `{product}`, `{language}`, `{brand}`, `{form_type}`, percent-encoding each value (Rust `template::fill`). */
 export function fill(template: string, values: Partial<Record<'zip' | 'state' | 'product' | 'language' | 'brand' | 'form_type', string>>): string;
 
-/** Opens an FST of the fst crate 0.4.7 (format 3, type 1) for lookups; `common` is its common-input table. */
-export function openFst(bytes: Uint8Array, common?: string): { get(key: string): number | undefined };
+/** `detail` of `formroute:ready` (on the window): the brand's artifact is usable. */
+export interface ReadyDetail {
+  brand: string;
+  /** ms since the download started. */
+  ms: number;
+  /** The artifact's version (`av` in events). */
+  av: string;
+  source?: 'network' | 'cache';
+}
 
-/** Reads FORMAT.md's MessagePack subset: `[uint, str, arr, end]`. */
-export function msgpackReader(bytes: Uint8Array): [() => number, () => string, () => number, () => void];
+/** `detail` of `formroute:error` (on the window): an attempt at the download failed. */
+export interface ErrorDetail {
+  brand: string;
+  error: 'network' | 'cors' | 'timeout' | 'http' | 'corrupt' | 'version' | 'brand';
+  /** Whether another attempt follows. */
+  retry: boolean;
+}
 
-/** CRC-32C of `bytes[start..end)`. */
-export function crc32c(bytes: Uint8Array, start: number, end: number): number;
+/** `detail` of `formroute:resolve` (on the form, bubbling; on the window for `go()`): cancel it to keep the visitor on the page. */
+export interface ResolveDetail {
+  brand: string;
+  result: Result;
+  /** What was asked (absent when `go()` got an answer already computed). */
+  query?: Query;
+}
 
-/** Events per beacon request (within SPEC's 100 events and 64 KiB). */
-export const PER_REQUEST: number;
+/** A command for the queue: called with the global once the snippet runs. */
+export type FormrouteCommand = (formroute: FormrouteGlobal) => void;
 
-/** A beacon queue for one brand's page (what load() uses). */
-export function beaconQueue(
-  url: string | undefined,
-  brand: string,
-): { add(type: 'resolve' | 'load' | 'error', fields: object): void; flush(): void };
+/** The snippet's global (`dist/formroute.min.js`). `load()` is in the ESM build. */
+export interface FormrouteGlobal {
+  wire: typeof wire;
+  /** Runs each command now (before the snippet, `window.formroute` is an array of them). */
+  push(...commands: FormrouteCommand[]): void;
+}
+
+declare global {
+  interface Window {
+    /** The snippet's global, or, before it ran, the page's queue: `window.formroute = window.formroute || []; formroute.push(f)`. */
+    formroute: FormrouteGlobal | FormrouteCommand[];
+  }
+  // eslint-disable-next-line no-var
+  var formroute: FormrouteGlobal | FormrouteCommand[];
+  interface WindowEventMap {
+    'formroute:ready': CustomEvent<ReadyDetail>;
+    'formroute:error': CustomEvent<ErrorDetail>;
+    'formroute:resolve': CustomEvent<ResolveDetail>;
+  }
+  interface HTMLElementEventMap {
+    'formroute:resolve': CustomEvent<ResolveDetail>;
+  }
+  interface DocumentEventMap {
+    'formroute:resolve': CustomEvent<ResolveDetail>;
+  }
+}

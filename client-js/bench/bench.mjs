@@ -1,4 +1,4 @@
-/** `npm run bench`: bytes on the wire per brand, artifact bytes to ready, heap after load and resolve() ns/op, beside the naive JSON map + rules a web developer would write, in one run. */
+/** `npm run bench`: bytes on the wire per brand, artifact bytes to ready, heap after load and resolve() ns/op, for format 1, format 2 and the naive JSON map + rules a web developer would write, in one run; plus the build time of the 200-brand synthetic database. */
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { parseArtifact } from '../src/artifact.js';
+import { parseArtifactV2 } from '../src/artifact_v2.js';
 import { parseCsv } from '../bin/csv.mjs';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -113,16 +114,12 @@ const say = (s) => {
   lines.push(s);
   console.log(s);
 };
-say(`node ${process.version}, ${zips.length} ZIPs; medians. Command: cd client-js && npm run bench`);
-say(`snippet dist/formroute.min.js: ${snippet.length} B raw, ${gz(snippet)} B gzip -9, ${br(snippet)} B brotli 11`);
-say('');
-say('brand     | artifact raw / gzip / brotli    | bytes->ready | heap after load | resolve() | naive JSON raw / brotli | JSON.parse | naive heap | naive resolve');
-for (const [brand, entry] of Object.entries(manifest.brands)) {
-  const bytes = new Uint8Array(readFileSync(join(out, entry.artifact)));
-  const ready = time(() => parseArtifact(bytes));
-  const mem = heap(() => parseArtifact(bytes.slice()));
-  const a = parseArtifact(bytes);
-  const products = entry.products;
+const pad = (v, n) => String(v).padStart(n);
+/** One table row: what a visitor downloads and what the page pays to read it and to answer. */
+function row(label, bytes, parse, products) {
+  const ready = time(() => parse(bytes));
+  const mem = heap(() => parse(bytes.slice()));
+  const a = parse(bytes);
   const langs = ['', 'en', 'es-MX'];
   const queries = Array.from({ length: 4096 }, (_, i) => ({
     zip: zips[(i * 7919) % zips.length],
@@ -130,17 +127,52 @@ for (const [brand, entry] of Object.entries(manifest.brands)) {
     language: langs[i % 3],
   }));
   const ns = nsPerOp((i) => a.resolve(queries[i & 4095]));
-
-  const rulesJson = naiveRules(brand);
-  const naiveBytes = Buffer.from(zipJson + rulesJson);
-  const parse = time(() => [JSON.parse(zipJson), JSON.parse(rulesJson)], 50);
-  const naiveMem = heap(() => [JSON.parse(zipJson), JSON.parse(rulesJson)], 5);
-  const nr = naiveResolve(JSON.parse(zipJson), JSON.parse(rulesJson));
-  const nns = nsPerOp((i) => nr(queries[i & 4095]));
   say(
-    `${brand.padEnd(9)} | ${String(bytes.length).padStart(6)} / ${String(gz(bytes)).padStart(6)} / ${String(br(bytes)).padStart(6)} B | ` +
-      `${ready.toFixed(3)} ms     | ${kb(mem).padStart(15)} | ${ns.toFixed(0).padStart(6)} ns | ` +
-      `${kb(naiveBytes.length)} / ${kb(br(naiveBytes))}  | ${parse.toFixed(2)} ms   | ${kb(naiveMem)}  | ${nns.toFixed(0)} ns`,
+    `${label.padEnd(22)} | ${pad(bytes.length, 7)} / ${pad(gz(bytes), 6)} / ${pad(br(bytes), 6)} B | ${ready.toFixed(3).padStart(8)} ms | ` +
+      `${kb(mem).padStart(10)} | ${ns.toFixed(0).padStart(5)} ns`,
   );
 }
+/** The rows of one build folder: format 1 and 2 of each brand (or of the one named), then the naive JSON. */
+function brands(out, data, only) {
+  const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+  for (const [brand, entry] of Object.entries(manifest.brands)) {
+    if (only && brand !== only) continue;
+    const file = (f) => new Uint8Array(readFileSync(join(out, f)));
+    row(`${brand} v1`, file(entry.artifact), parseArtifact, entry.products);
+    row(`${brand} v2`, file(entry.artifact_v2), parseArtifactV2, entry.products);
+    if (data !== join(ROOT, 'data')) continue;
+    const rulesJson = naiveRules(brand);
+    const naive = new Uint8Array(Buffer.from(zipJson + rulesJson));
+    const parseNaive = () => naiveResolve(JSON.parse(zipJson), JSON.parse(rulesJson));
+    row(`${brand} naive JSON`, naive, () => ({ resolve: parseNaive() }), entry.products);
+  }
+}
+
+say(`node ${process.version}, ${zips.length} ZIPs; medians. Command: cd client-js && npm run bench (binary: ${BIN})`);
+say(`snippet dist/formroute.min.js: ${snippet.length} B raw, ${gz(snippet)} B gzip -9, ${br(snippet)} B brotli 11`);
+say('');
+say('artifact               |     raw /   gzip / brotli   | bytes->ready |  heap     | resolve()');
+brands(out, join(ROOT, 'data'));
+
+// ---- The 200-brand synthetic database (builder/cli/examples/synth.rs): 10 products, overrides of
+// 2-5 digits. Build time (median of 3 runs of the binary above), and the largest brand's rows.
+const SYNTH = ['target/release/examples/synth', 'target/debug/examples/synth'].map((p) => join(ROOT, p)).find((p) => existsSync(p));
+if (SYNTH) {
+  const data = join(dir, 'synth');
+  const made = spawnSync(SYNTH, [data, '200', join(ROOT, 'data/zips.csv')], { encoding: 'utf8' });
+  if (made.status) throw Error(made.stderr);
+  const ms = [];
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now();
+    // (200 brands' coverage warnings overflow spawnSync's default 1 MiB buffer.)
+    const b = spawnSync(BIN, ['build', '--data', data, '--out', join(dir, 'synth-out')], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    if (b.status !== 0) throw Error(b.error || b.stderr);
+    ms.push(performance.now() - t);
+  }
+  const m = JSON.parse(readFileSync(join(dir, 'synth-out', 'manifest.json'), 'utf8'));
+  const largest = Object.entries(m.brands).sort((a, b) => b[1].artifact_v2_bytes - a[1].artifact_v2_bytes)[0][0];
+  say('');
+  say(`synthetic 200 brands: formroute build ${median(ms).toFixed(0)} ms (median of 3, formats 1 and 2); largest brand:`);
+  brands(join(dir, 'synth-out'), data, largest);
+} else say('(no synth example binary: cargo build --release -p formroute --example synth, for the 200-brand rows)');
 rmSync(dir, { recursive: true, force: true });

@@ -5,20 +5,22 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArtifact } from '../src/artifact.js';
+import { parseArtifactV2 } from '../src/artifact_v2.js';
 import { parseCsv } from './csv.mjs';
 
-const USAGE = `usage: resolve.mjs --artifacts DIR --brand B --zip Z --product P [--language L]
-       resolve.mjs --artifacts DIR --batch FILE     (CSV with header brand,zip,product,language; - reads stdin)`;
+const USAGE = `usage: resolve.mjs --artifacts DIR [--artifact-format N] --brand B --zip Z --product P [--language L]
+       resolve.mjs --artifacts DIR [--artifact-format N] --batch FILE     (CSV with header brand,zip,product,language; - reads stdin)
+       --artifact-format 1|2: the artifact format version to read (default: the newest built)`;
 
 /** A usage error: printed with the usage, exit status 2 (as clap does). */
 class UsageError extends Error {}
 
 /** Parses `--name value` and `--name=value`; values may start with `-` (as clap's allow_hyphen_values). */
 function parseArgs(argv) {
-  const known = ['artifacts', 'brand', 'zip', 'product', 'language', 'batch'];
+  const known = ['artifacts', 'brand', 'zip', 'product', 'language', 'batch', 'artifact-format'];
   const a = {};
   for (let i = 0; i < argv.length; i++) {
-    const m = /^--([a-z]+)(?:=(.*))?$/s.exec(argv[i]);
+    const m = /^--([a-z]+(?:-[a-z]+)*)(?:=(.*))?$/s.exec(argv[i]);
     if (!m || !known.includes(m[1])) throw new UsageError(`unexpected argument '${argv[i]}'`);
     if (m[1] in a) throw new UsageError(`--${m[1]} given twice`);
     const v = m[2] ?? argv[++i];
@@ -26,6 +28,8 @@ function parseArgs(argv) {
     a[m[1]] = v;
   }
   if (a.artifacts === undefined) throw new UsageError('--artifacts is required');
+  if (a['artifact-format'] !== undefined && !['1', '2'].includes(a['artifact-format']))
+    throw new UsageError(`--artifact-format ${a['artifact-format']}: expected 1 or 2`);
   if (a.batch !== undefined) {
     for (const k of ['brand', 'zip', 'product', 'language'])
       if (k in a) throw new UsageError(`--${k} cannot be used with --batch`);
@@ -37,11 +41,12 @@ function parseArgs(argv) {
 
 /**
  * Opens a build folder as the Rust ArtifactSet does: manifest.json (its format version must be 1),
- * then each brand's artifact, checked against the manifest's SHA-256 and by parseArtifact. A brand
- * whose artifact is unusable answers `unavailable` (with a warning on stderr).
+ * then each brand's artifact of format `format` (undefined: the newest listed, 2 when built),
+ * checked against the manifest's SHA-256 and by that version's reader. A brand whose artifact is
+ * unusable answers `unavailable` (with a warning on stderr).
  * @returns {Map<string, ReturnType<typeof parseArtifact> | null>}
  */
-function openSet(dir) {
+function openSet(dir, format) {
   const path = join(dir, 'manifest.json');
   let manifest;
   try {
@@ -55,12 +60,14 @@ function openSet(dir) {
     );
   const set = new Map();
   for (const [brand, entry] of Object.entries(manifest.brands || {})) {
-    const file = join(dir, entry.artifact);
+    const v2 = format !== '1' && entry.artifact_v2 !== undefined;
+    const file = join(dir, v2 ? entry.artifact_v2 : entry.artifact);
     try {
+      if (format === '2' && !v2) throw Error('the build has no format-version-2 artifact for this brand: rebuild with a builder that writes it');
       const bytes = readFileSync(file);
-      if (createHash('sha256').update(bytes).digest('hex') !== entry.artifact_sha256)
+      if (createHash('sha256').update(bytes).digest('hex') !== (v2 ? entry.artifact_v2_sha256 : entry.artifact_sha256))
         throw Error('SHA-256 does not match manifest.json: the file changed after the build');
-      set.set(brand, parseArtifact(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length)));
+      set.set(brand, (v2 ? parseArtifactV2 : parseArtifact)(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length)));
     } catch (e) {
       process.stderr.write(`resolve.mjs: warning: brand \`${brand}\` is unavailable (its queries answer \`unavailable\`): ${file}: ${e.message}\n`);
       set.set(brand, null);
@@ -92,7 +99,7 @@ function answer(set, brand, zip, product, language) {
 
 function main() {
   const args = parseArgs(process.argv.slice(2));
-  const set = openSet(args.artifacts);
+  const set = openSet(args.artifacts, args['artifact-format']);
   const out = [];
   if (args.batch === undefined) {
     out.push(line(answer(set, args.brand, args.zip, args.product, args.language ?? '')));

@@ -1,8 +1,8 @@
 /** Reads and checks an artifact file (`<brand>.<hash>.frt`, FORMAT.md): container, FST and rule tables, every index range-checked. */
 
-import { check } from './corrupt.js';
+import { corruptUnless } from './corrupt.js';
 import { crc32c } from './crc32c.js';
-import { openFst, uint as le } from './fst.js';
+import { openFst, uintLE } from './fst.js';
 import { reader } from './msgpack.js';
 import { resolver } from './resolve.js';
 
@@ -28,23 +28,26 @@ export const FORMAT_VERSION = 1;
  */
 export function parseArtifact(bytes) {
   const size = bytes.length;
-  check(size > 19);
-  const u32 = (at) => le(bytes, at, 4);
-  check(u32(0) === 0x41545246); // "FRTA"
-  const version = le(bytes, 4, 2);
-  if (version !== FORMAT_VERSION)
-    throw Error(
+  corruptUnless(size > 19);
+  const u32 = (at) => uintLE(bytes, at, 4);
+  corruptUnless(u32(0) === 0x41545246); // "FRTA"
+  const version = uintLE(bytes, 4, 2);
+  if (version !== FORMAT_VERSION) {
+    const e = Error(
       `artifact format version ${version} is not supported by this client (it reads version 1): update the formroute client, or rebuild the artifacts with a matching formroute builder`,
     );
-  check(!le(bytes, 6, 2));
-  const f = u32(8) + 16;
-  const end = f + u32(12);
-  check(size === end + 4);
-  const crc = crc32c(bytes, 0, end);
-  check(crc === u32(end));
-  const fst = openFst(bytes.subarray(16, f));
-  const [uint, str, arr, done] = reader(bytes.subarray(f, end));
-  check(arr() === 10);
+    e.code = 'version'; // the `error` a page logs (load.js)
+    throw e;
+  }
+  corruptUnless(!uintLE(bytes, 6, 2));
+  const tablesStart = u32(8) + 16;
+  const tablesEnd = tablesStart + u32(12);
+  corruptUnless(size === tablesEnd + 4);
+  const crc = crc32c(bytes, 0, tablesEnd);
+  corruptUnless(crc === u32(tablesEnd));
+  const fst = openFst(bytes.subarray(16, tablesStart));
+  const [uint, str, arr, done] = reader(bytes.subarray(tablesStart, tablesEnd));
+  corruptUnless(arr() === 10);
   const brand = str();
   str(); // the display name: not needed to resolve
   const defaultLanguage = str();
@@ -60,38 +63,38 @@ export function parseArtifact(bytes) {
   const formTypes = list(str);
   const languages = list(str);
   const states = list(str);
-  const np = products.length;
-  const nf = formTypes.length;
-  const nl = languages.length;
+  const productCount = products.length;
+  const formTypeCount = formTypes.length;
+  const languageCount = languages.length;
   // A uint below `n`.
   const index = (n) => {
     const v = uint();
-    check(v < n);
+    corruptUnless(v < n);
     return v;
   };
   // A class: [state index, then per product 0 (not served) or 1 + a form type index].
   const classes = list(() => {
-    let i = 0;
-    const c = list(() => index(i++ ? nf + 1 : states.length));
-    check(c.length === np + 1);
-    return c;
+    let field = 0;
+    const cls = list(() => index(field++ ? formTypeCount + 1 : states.length));
+    corruptUnless(cls.length === productCount + 1);
+    return cls;
   });
   const urls = [];
   list(() => {
-    check(arr() === 4);
-    urls[(index(np) * nf + index(nf)) * nl + index(nl)] = str();
+    corruptUnless(arr() === 4);
+    urls[(index(productCount) * formTypeCount + index(formTypeCount)) * languageCount + index(languageCount)] = str();
   });
   done();
-  const cls = (zip) => {
-    const c = fst.get(zip);
+  const classOf = (zip) => {
+    const cls = fst.get(zip);
     // Rust checks every FST value when it opens the file; walking 40,000 keys would cost the page
     // its 1 ms budget, so a value that is no class is refused here, when met.
-    check(!(c >= classes.length));
-    return c;
+    corruptUnless(!(cls >= classes.length));
+    return cls;
   };
   return {
     brand,
     version: crc.toString(16),
-    resolve: resolver(brand, defaultLanguage, fallbackUrl, products, formTypes, languages, states, classes, urls, cls),
+    resolve: resolver(brand, defaultLanguage, fallbackUrl, products, formTypes, languages, states, classes, urls, classOf),
   };
 }

@@ -1,11 +1,17 @@
-/** Beacon events (SPEC "Beacon events"): built per the shared schema, batched, sent with sendBeacon as text/plain JSON, flushed when the page hides. */
+/** Beacon events (SPEC "Beacon events", builder/core/src/beacon.rs): built per the shared schema, queued per logger URL, sent with sendBeacon as text/plain JSON, flushed when the page hides. */
 
 /**
- * Page-view id, random per page load: 128 random bits as four decimal u32s, 4 to 40 digits (fewer
- * than 8 only if all four are below 10: odds of 1 in 10^37). Event ids are `pv-N`, at most 64 characters.
+ * Page-view id, random per page view: 128 random bits as four decimal u32s, 4 to 40 digits (fewer
+ * than 8 only if all four are below 10: odds of 1 in 10^37). Event ids are `pv-N`, at most 64
+ * characters. A page restored from the back/forward cache is a new page view: a new id (renewPageView).
  */
-export const pv = crypto.getRandomValues(new Uint32Array(4)).join('');
-let seq = 0;
+export let pv;
+let sequence = 0;
+/** Starts a new page view: a new `pv`. */
+export const renewPageView = () => {
+  pv = crypto.getRandomValues(new Uint32Array(4)).join('');
+};
+renewPageView();
 
 /** At most `n` characters (code points, as the schema counts them; a cut surrogate pair is not valid JSON text for Rust). */
 export const cut = (s, n) => (s.length > n ? [...s].slice(0, n).join('') : s);
@@ -21,42 +27,57 @@ export const since = (t0) => performance.now() - t0;
  */
 export const PER_REQUEST = 16;
 
+// Waiting events by logger URL; one timer and one pair of page listeners for the whole page.
+const waiting = new Map();
+let timer;
+let listening;
+// From pagehide until the page is shown again: what fails now is the page going away, not worth an event.
+let leaving;
+
+const post = (url, body) => {
+  try {
+    // A string body goes as text/plain;charset=UTF-8: a "simple" request, no CORS preflight.
+    if (navigator.sendBeacon(url, body)) return;
+  } catch {}
+  fetch(url, { method: 'POST', body, keepalive: true }).catch(() => {});
+};
+
+/** Sends every waiting event now, at most PER_REQUEST per request. */
+export const flush = () => {
+  clearTimeout(timer);
+  timer = 0;
+  for (const [url, events] of waiting)
+    for (let i = 0; i < events.length; i += PER_REQUEST) post(url, JSON.stringify({ events: events.slice(i, i + PER_REQUEST) }));
+  waiting.clear();
+};
+
 /**
- * A queue of beacon events for one brand's page, posting to `url` (none: events are dropped): sent in batches 3 s after the
- * first waiting event, on `flush()`, and when the page is hidden or left.
- * @param {string} url the logger's `/v1/events` URL
+ * Queues one event of `type` for `brand`'s page to the logger at `url` (none: nothing is queued), with
+ * `fields` beyond the common id, type, ts, brand, page and pv. Sent 3 s after the first waiting
+ * event, on flush(), and when the page is hidden or left. Nothing is queued while the page is being left.
+ * @param {string | undefined} url the logger's `/v1/events` URL
  * @param {string} brand
+ * @param {'resolve' | 'load' | 'error'} type
+ * @param {object} fields
  */
-export function beaconQueue(url, brand) {
-  let q = [];
-  let timer;
-  const post = (body) => {
-    try {
-      // A string body goes as text/plain;charset=UTF-8: a "simple" request, no CORS preflight.
-      if (navigator.sendBeacon(url, body)) return;
-    } catch {}
-    fetch(url, { method: 'POST', body, keepalive: true }).catch(() => {});
-  };
-  // A timer left pending by an earlier flush finds the queue empty, or flushes early: both harmless.
-  const flush = () => {
-    timer = 0;
-    for (let i = 0; i < q.length; i += PER_REQUEST) post(JSON.stringify({ events: q.slice(i, i + PER_REQUEST) }));
-    q = [];
-  };
-  // Hidden (and, harmlessly, shown again) or left: send what waits, while the page still can.
-  addEventListener('pagehide', flush);
-  addEventListener('visibilitychange', flush);
-  return {
-    flush,
-    /**
-     * Queues one event of `type` with `fields` beyond the common id, type, ts, brand, page and pv.
-     * @param {'resolve' | 'load' | 'error'} type
-     * @param {object} fields
-     */
-    add(type, fields) {
-      if (!url) return;
-      q.push({ id: pv + '-' + ++seq, type, ts: Date.now(), brand: cut(brand, 64), page: cut(location.origin + location.pathname, 2048), pv, ...fields });
-      timer ||= setTimeout(flush, 3000);
-    },
-  };
-}
+export const log = (url, brand, type, fields) => {
+  if (!listening) {
+    listening = 1;
+    // Hidden (and, harmlessly, shown again) or left: send what waits, while the page still can.
+    addEventListener('visibilitychange', flush);
+    addEventListener('pagehide', () => {
+      leaving = 1;
+      flush();
+    });
+    addEventListener('pageshow', (e) => {
+      leaving = 0;
+      // Back from the back/forward cache: a new page view.
+      if (e.persisted) renewPageView();
+    });
+  }
+  if (!url || leaving) return;
+  let events = waiting.get(url);
+  if (!events) waiting.set(url, (events = []));
+  events.push({ id: pv + '-' + ++sequence, type, ts: Date.now(), brand: cut(brand, 64), page: cut(location.origin + location.pathname, 2048), pv, ...fields });
+  timer ||= setTimeout(flush, 3000);
+};

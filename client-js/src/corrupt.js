@@ -5,6 +5,6 @@
  * the version check, which needs the user to act, has its own message (artifact.js).
  * @param {unknown} ok
  */
-export const check = (ok) => {
+export const corruptUnless = (ok) => {
   if (!ok) throw Error('corrupt artifact');
 };

@@ -1,84 +1,199 @@
-/** The browser API: `load()` fetches and checks a brand's artifact within a time-out and returns a router whose `resolve`/`go` never throw. */
+/** The browser API: `load()` and the router. A brand's artifact is downloaded once per page, in the background, retried with backoff; answers wait at most `timeoutMs` after a visitor asks. */
 
 import { parseArtifact } from './artifact.js';
-import { check } from './corrupt.js';
-import { beaconQueue, cut, since } from './beacon.js';
+import { cut, flush, log, since } from './beacon.js';
+import { queryValues } from './resolve.js';
+import { fill } from './template.js';
+
+// Attempts at a download, at most, and the wait before the next after a failure: 1 s, 3 s, 9 s. A
+// visitor who submits during a wait starts the next attempt at once.
+const ATTEMPTS = 4;
+const retryMs = (failed) => 1000 * 3 ** (failed - 1);
+// An attempt that has not finished after this long (a stalled connection) is given up and retried.
+// Far beyond what the file takes on a slow phone (about 3 s at 400 kbps): it only catches hangs.
+const ATTEMPT_MS = 30000;
 
 /**
- * Loads `${base}/${brand}.frt` (or `artifactUrl`) and returns a router. Never rejects: on a network
- * error, a time-out (`timeoutMs`, default 1500), an HTTP error or an unusable file, the router
- * answers every query `{ ok: false, error: "unavailable", fallback_url: fallbackUrl ?? null }`.
- * @param {import('../index.d.ts').LoadOptions} o
- * @returns {Promise<import('../index.d.ts').Router>}
+ * Fires `formroute:NAME` (a CustomEvent with `detail`) on `target`, bubbling (so a form's reach the
+ * window). Returns false if a listener canceled it.
  */
-export async function load(o) {
-  const t0 = performance.now();
-  o = o || {};
+export const emit = (name, detail, target = self, cancelable = false) =>
+  target.dispatchEvent(new CustomEvent('formroute:' + name, { detail, bubbles: true, cancelable }));
+
+// The downloads of this page, by artifact URL: one per URL, whatever the forms and load() calls.
+const downloads = new Map();
+
+/**
+ * The download of `url` (`brand`'s artifact), started on first use; its `load` and `error` events go
+ * to the logger at `beaconUrl`, and `formroute:ready` / `formroute:error` to the window. `wait(ms)`
+ * resolves once the file is usable, the download gave up, or `ms` passed, whichever comes first;
+ * `kick()` (a visitor is waiting) skips a wait between attempts.
+ */
+function download(url, brand, beaconUrl) {
+  let d = downloads.get(url);
+  if (d) return d;
+  const started = performance.now();
+  let attempts = 0;
+  let retryNow;
+  let over;
+  const done = new Promise((ok) => (over = ok));
+  const attempt = async () => {
+    attempts++;
+    let error = 'network';
+    // Failures before the body is read are worth another attempt: the network, a hang, an HTTP error,
+    // a server answering without CORS headers (often a CDN's error page while a deploy lands). A
+    // damaged file, one of another format version or of another brand would come back the same.
+    let retry = attempts < ATTEMPTS;
+    try {
+      // (No time limit in browsers before 2022, which lack AbortSignal.timeout.)
+      const res = await fetch(url, { signal: AbortSignal.timeout?.(ATTEMPT_MS) });
+      error = 'http';
+      if (!res.ok) throw Error(res.status);
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      error = 'corrupt';
+      retry = 0;
+      const artifact = parseArtifact(bytes);
+      error = 'brand'; // a file of another brand is no answer for this one
+      if (artifact.brand != brand) throw Error(artifact.brand);
+      d.artifact = artifact;
+      // Where the bytes came from, by the fetch's Resource Timing entry: nothing transferred for a body
+      // => the HTTP cache; a 304 transfers its headers => network. A cross-origin file without
+      // Timing-Allow-Origin reports zeros, as does a missing entry: `source` is left out (unknown).
+      const timing = performance.getEntriesByName(res.url).pop();
+      const ready = { ms: since(started), av: artifact.version, source: timing?.decodedBodySize ? (timing.transferSize ? 'network' : 'cache') : undefined };
+      log(beaconUrl, brand, 'load', ready);
+      emit('ready', { brand, ...ready });
+    } catch (e) {
+      const ms = since(started);
+      if (e.code) error = e.code; // 'version' (artifact.js)
+      else if (e.name == 'TimeoutError') error = 'timeout';
+      // A fetch that fails as the network does, though a no-cors request to the same URL is answered:
+      // the server answered without CORS headers (a 403 or 404 error page, usually). The browser
+      // tells the page no more than that.
+      else if (error == 'network')
+        await fetch(url, { mode: 'no-cors', method: 'HEAD' }).then(
+          () => (error = 'cors'),
+          () => 0,
+        );
+      const report = () => {
+        log(beaconUrl, brand, 'error', { error, ms });
+        emit('error', { brand, error, retry: !!retry });
+        console.warn('formroute', brand, error, e);
+      };
+      if (retry) {
+        // Reported when the next attempt starts: a page being left also fails its downloads, and
+        // never gets that far.
+        const timer = setTimeout(
+          (retryNow = () => {
+            clearTimeout(timer);
+            retryNow = 0;
+            report();
+            attempt();
+          }),
+          retryMs(attempts),
+        );
+        timer.unref?.(); // in Node (the ESM build on a server), a retry does not keep the process alive
+        return;
+      }
+      report();
+    }
+    over();
+  };
+  downloads.set(
+    url,
+    (d = {
+      artifact: undefined,
+      wait: (ms) => Promise.race([done, new Promise((ok) => setTimeout(ok, ms))]),
+      kick: () => retryNow && retryNow(),
+    }),
+  );
+  attempt();
+  return d;
+}
+
+/**
+ * The core of a router for `options.brand`, at once: `resolve(query, { log })` and `ready(ms)` (see
+ * index.d.ts, Router). Its download starts now, or is the one already running for that artifact URL.
+ * @param {import('../index.d.ts').LoadOptions} options
+ */
+export function router(options) {
+  const o = options || {};
   const brand = '' + o.brand;
-  const b = beaconQueue(o.beaconUrl, brand);
-  const log = b.add;
-  let art;
-  let error = 'network';
-  try {
-    // The time-out covers the body too. (Browsers from 2022 on; before, AbortSignal.timeout is missing:
-    // the TypeError lands below, and the page gets its fallback.)
-    const res = await fetch(o.artifactUrl || (o.base || '.').replace(/\/?$/, '/') + brand + '.frt', {
-      signal: AbortSignal.timeout(+o.timeoutMs || 1500),
-    });
-    error = 'http';
-    if (!res.ok) throw Error(res.status);
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    error = 'corrupt';
-    const a = parseArtifact(bytes);
-    check(a.brand === brand); // a file of another brand is no answer for this one
-    art = a;
-    // Where the bytes came from, by the fetch's Resource Timing entry: nothing transferred for a body
-    // => the HTTP cache; a 304 transfers its headers => network. A cross-origin file without
-    // Timing-Allow-Origin reports zeros, as does a missing entry: `source` is left out (unknown).
-    const rt = performance.getEntriesByName(res.url).pop();
-    log('load', { ms: since(t0), av: a.version, source: rt?.decodedBodySize ? (rt.transferSize ? 'network' : 'cache') : undefined });
-  } catch (e) {
-    if (e.name === 'TimeoutError') error = 'timeout';
-    log('error', { error, ms: since(t0) });
-    console.warn('formroute', brand, error, e);
-  }
-  const router = {
-    ok: !!art,
-    version: art?.version,
-    resolve(q) {
-      const t = performance.now();
-      q = q || {};
-      let r;
+  const d = download(o.artifactUrl || ('' + (o.base || '.')).replace(/\/?$/, '/') + brand + '.frt', brand, o.beaconUrl);
+  return {
+    d,
+    brand,
+    ready(ms = +o.timeoutMs || 1500) {
+      d.kick();
+      return d.wait(ms).then(() => !!d.artifact);
+    },
+    resolve(query, options) {
+      const t0 = performance.now();
+      query = query || {};
+      let answer;
       try {
-        r = art.resolve(q);
+        answer = d.artifact.resolve(query);
       } catch {
-        // No artifact (or a value the file should not hold): nothing is resolved from it.
-        r = { ok: false, error: 'unavailable', fallback_url: o.fallbackUrl || null };
+        // No artifact (or a value the file should not hold): nothing is resolved from it. The page's
+        // fallback (SPEC: "the fallback URL that the page configured") gets its {zip}, {product},
+        // {language} and {brand} filled as the brand's would be, from what the query says (the
+        // language as asked, normalised: without the file, the brand's languages are unknown).
+        let url = null;
+        try {
+          url = o.fallbackUrl && fill('' + o.fallbackUrl, { ...queryValues(query), brand });
+        } catch {} // a value no URL can hold (a lone surrogate): no URL
+        answer = { ok: false, error: 'unavailable', fallback_url: url || null };
       }
       // At most 64 characters of a query value; `or` when it is missing.
-      const s = (v, or) => (v == null ? or : cut(String(v), 64));
+      const asked = (v, or) => (v == null ? or : cut('' + v, 64));
       // The event: what was asked, and the answer's ok, state, form_type, language (as language_used)
       // or error. JSON.stringify leaves out undefined fields: language when not asked, av without an artifact.
-      log('resolve', {
-        ...r,
-        url: undefined,
-        fallback_url: undefined,
-        zip: s(q.zip, ''),
-        product: s(q.product, ''),
-        language: s(q.language),
-        language_used: r.language,
-        ms: since(t),
-        av: art?.version,
-      });
-      return r;
-    },
-    go(q) {
-      const r = router.resolve(q);
-      const to = r.url || r.fallback_url; // an answer has one of the two
-      b.flush();
-      if (to) location.assign(to);
-      return r;
+      if (options?.log !== false)
+        log(o.beaconUrl, brand, 'resolve', {
+          ...answer,
+          url: undefined,
+          fallback_url: undefined,
+          zip: asked(query.zip, ''),
+          product: asked(query.product, ''),
+          language: asked(query.language),
+          language_used: answer.language,
+          ms: since(t0),
+          av: d.artifact?.version,
+        });
+      return answer;
     },
   };
-  return router;
+}
+
+/**
+ * Loads `${base}/${brand}.frt` (or `artifactUrl`) and resolves to its router once the file is usable,
+ * the download gave up, or `timeoutMs` passed. Never rejects. Until (or unless) a usable file
+ * arrives, the router answers `unavailable` with the page's `fallbackUrl` (or null). (ESM build only:
+ * a declarative page needs none of it.)
+ * @param {import('../index.d.ts').LoadOptions} options
+ * @returns {Promise<import('../index.d.ts').Router>}
+ */
+export async function load(options) {
+  const { d, brand, ready, resolve } = router(options);
+  const r = {
+    get ok() {
+      return !!d.artifact;
+    },
+    get version() {
+      return d.artifact?.version;
+    },
+    ready,
+    resolve,
+    async go(queryOrAnswer) {
+      const given = typeof queryOrAnswer?.ok == 'boolean';
+      if (!given) await ready();
+      const answer = given ? queryOrAnswer : resolve(queryOrAnswer);
+      const to = answer.url || answer.fallback_url; // one of the two, or neither (unavailable without a page fallback)
+      flush();
+      if (emit('resolve', { brand, result: answer, query: given ? undefined : queryOrAnswer }, self, true) && to) location.assign(to);
+      return answer;
+    },
+  };
+  await ready();
+  return r;
 }

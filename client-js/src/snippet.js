@@ -1,12 +1,29 @@
-/** Entry of the IIFE snippet: sets the global `formroute` ({ load, wire }) and wires declarative forms once the document is parsed. */
+/** Entry of the IIFE snippet: the global `formroute` ({ wire, push }; load() is in the ESM build), running commands queued before it, and wiring declarative forms once the document is parsed. */
 
-import { wire } from './dom.js';
-import { load } from './load.js';
+import { setSnippetSettings, wire } from './form.js';
 
-// Defaults for declarative forms are the snippet's own <script> data attributes (data-base,
-// data-beacon-url, data-fallback-url, data-timeout-ms); the base defaults to the snippet's folder.
-const s = document.currentScript || {};
-const go = () => wire(document, { base: (s.src || '').replace(/[^/]*$/, '') || '.', ...s.dataset });
-self.formroute = { load, wire };
-if (document.readyState === 'loading') addEventListener('DOMContentLoaded', go);
-else go();
+const queued = self.formroute;
+// A second copy of the snippet on the page finds the first one's global and does nothing (no double events).
+if (!queued?.wire) {
+  // Forms' settings default to the snippet's own <script> data attributes (data-base,
+  // data-beacon-url, data-fallback-url, data-timeout-ms, ...); the base defaults to the snippet's folder.
+  const script = document.currentScript;
+  setSnippetSettings({ base: script?.src.replace(/[^/]*$/, '') || '.', ...script?.dataset });
+  const api = {
+    wire,
+    /** Runs each command `f(formroute)` now (the async tag pattern: before the snippet, `formroute` is an array of them). */
+    push: (...commands) => {
+      for (const f of commands)
+        try {
+          f(api);
+        } catch (e) {
+          console.error(e);
+        }
+    },
+  };
+  self.formroute = api;
+  // Commands queued by the page before this script ran (window.formroute = window.formroute || []; formroute.push(f)).
+  if (Array.isArray(queued)) api.push(...queued);
+  if (document.readyState == 'loading') addEventListener('DOMContentLoaded', () => wire());
+  else wire();
+}

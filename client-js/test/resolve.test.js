@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { parseArtifact } from '../src/artifact.js';
-import { fill, percentEncode } from '../src/resolve.js';
+import { fill, percentEncode } from '../src/template.js';
 import { mini } from './helpers/artifact-writer.js';
 
 const a = parseArtifact(mini());
@@ -72,6 +72,8 @@ test('step 6: every value is percent-encoded, UTF-8 bytes in upper-case hex, onl
   assert.equal(percentEncode("aZ09-._~ !'()*/?&=+%é😀"), 'aZ09-._~%20%21%27%28%29%2A%2F%3F%26%3D%2B%25%C3%A9%F0%9F%98%80');
   assert.equal(r('x', '  a b&c=d  ').fallback_url, fb('', 'a%20b%26c%3Dd', 'en'));
   assert.equal(fill('{zip}{state}{nope}{ZIP}{form_type}{zip}', { zip: '1' }), '1{nope}{ZIP}1');
+  // fill percent-encodes what it puts in, as Rust's template::fill does.
+  assert.equal(fill('https://x.example/{language}/q?zip={zip}&p={product}', { zip: '1 0', product: 'a&b=ü', language: 'es' }), 'https://x.example/es/q?zip=1%200&p=a%26b%3D%C3%BC');
 });
 
 test('numbers are taken as their text', () => {

@@ -1,4 +1,4 @@
-/** Conformance: the Rust `formroute resolve` and `node client-js/bin/resolve.mjs` print byte-identical NDJSON for every ZIP x product x language of data/, plus hostile inputs. */
+/** Conformance: the Rust `formroute resolve` and `node client-js/bin/resolve.mjs` print byte-identical NDJSON for every ZIP x product x language of data/, plus hostile inputs, from format 2 and from format 1 (FORMAT.md). */
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -55,17 +55,24 @@ test('Rust and JavaScript resolvers print identical bytes for every query', { ti
   writeFileSync(queries, lines.join('\r\n') + '\r\n');
   t.diagnostic(`${n} data queries (${zips} ZIPs x products of each brand x ${languages + 1} languages) + ${extra} hostile = ${n + extra}`);
 
-  const [rust, js] = [join(dir, 'rust.ndjson'), join(dir, 'js.ndjson')];
-  const [r1, r2] = await Promise.all([
-    runTo(BIN, ['resolve', '--artifacts', out, '--batch', queries], rust),
-    runTo(process.execPath, [JS, '--artifacts', out, '--batch', queries], js),
-  ]);
-  assert.equal(r1.status, 0, r1.err);
-  assert.equal(r2.status, 0, r2.err);
-  const diff = await firstDiff(rust, js);
-  assert.equal(diff, null, JSON.stringify(diff));
-  const a = readFileSync(rust);
-  assert.ok(a.equals(readFileSync(js)), 'outputs differ in bytes');
+  // Format 2 (what the current snippet reads) and format 1 (what snippets cached in browsers read):
+  // Rust and JavaScript from each, and the two formats give the same answers.
+  const outs = {};
+  for (const format of ['2', '1']) {
+    const [rust, js] = [join(dir, `rust${format}.ndjson`), join(dir, `js${format}.ndjson`)];
+    const [r1, r2] = await Promise.all([
+      runTo(BIN, ['resolve', '--artifacts', out, '--artifact-format', format, '--batch', queries], rust),
+      runTo(process.execPath, [JS, '--artifacts', out, '--artifact-format', format, '--batch', queries], js),
+    ]);
+    assert.equal(r1.status, 0, r1.err);
+    assert.equal(r2.status, 0, r2.err);
+    const diff = await firstDiff(rust, js);
+    assert.equal(diff, null, `format ${format}: ${JSON.stringify(diff)}`);
+    outs[format] = readFileSync(rust);
+    assert.ok(outs[format].equals(readFileSync(js)), `format ${format}: outputs differ in bytes`);
+  }
+  assert.ok(outs['1'].equals(outs['2']), 'formats 1 and 2 answer differently');
+  const a = outs['2'];
   assert.equal(a.toString('latin1').split('\n').length - 1, n + extra);
   // The data queries exercise every outcome the data has.
   for (const kind of ['"ok":true', 'unknown_zip', 'not_served', 'invalid_zip', 'unknown_product', 'unknown_brand'])

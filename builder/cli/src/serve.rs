@@ -60,22 +60,40 @@ pub struct ServeArgs {
     pub poll_ms: u64,
 }
 
-/// One file as served: its bytes, gzip-compressed bytes and ETag.
+/// One file as served: its bytes, gzip-compressed bytes, brotli-compressed bytes (format-2
+/// artifacts, what browsers fetch) and ETag.
 struct Served {
     raw: Vec<u8>,
     gz: Vec<u8>,
+    br: Option<Vec<u8>>,
     etag: String,
 }
 
 impl Served {
-    fn new(raw: Vec<u8>) -> Served {
+    fn new(name: &str, raw: Vec<u8>) -> Served {
         let etag = formroute_core::compile::sha256_hex(&raw)[..16].to_string();
         Served {
             gz: gzip(&raw),
+            // The encodings `formroute publish` stores (FORMAT.md "Wire encodings"), so local
+            // figures equal production ones; brotli 11 only where browsers fetch, it is slow.
+            br: name.ends_with(".v2.frt").then(|| brotli(&raw)),
             raw,
             etag,
         }
     }
+}
+
+/// Brotli at quality 11, window 22: deterministic, the smallest a browser decodes.
+pub fn brotli(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let params = ::brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 22,
+        ..Default::default()
+    };
+    // Compressing from a slice into a Vec has no I/O errors.
+    let _ = ::brotli::BrotliCompress(&mut &bytes[..], &mut out, &params);
+    out
 }
 
 /// A successful build, as served.
@@ -87,6 +105,8 @@ struct Site {
     files: HashMap<String, Served>,
     /// Brand slug to its artifact file name.
     pointers: BTreeMap<String, String>,
+    /// Brand slug to its format-2 artifact file name (`/<brand>.v2.frt`).
+    pointers_v2: BTreeMap<String, String>,
     /// The coverage page of this build (`/coverage`).
     coverage_html: String,
     /// Shared with the lookup routes (`/v1/resolve`, `/v1/go`) of the mounted logger.
@@ -150,7 +170,7 @@ fn build(data: &Path, work: &Path, number: u64) -> Result<Site> {
     for (name, bytes) in &output.files {
         std::fs::write(dir.join(name), bytes)
             .with_context(|| format!("cannot write {}", dir.join(name).display()))?;
-        files.insert(name.clone(), Served::new(bytes.clone()));
+        files.insert(name.clone(), Served::new(name, bytes.clone()));
     }
     let set = ArtifactSet::open(&dir).with_context(|| format!("cannot open {}", dir.display()))?;
     let pointers = output
@@ -158,6 +178,12 @@ fn build(data: &Path, work: &Path, number: u64) -> Result<Site> {
         .brands
         .iter()
         .map(|(b, e)| (b.clone(), e.artifact.clone()))
+        .collect();
+    let pointers_v2 = output
+        .manifest
+        .brands
+        .iter()
+        .filter_map(|(b, e)| Some((b.clone(), e.artifact_v2.clone()?)))
         .collect();
     eprintln!(
         "formroute: build {number}: {} brand(s), {warnings} warning(s)",
@@ -176,6 +202,7 @@ fn build(data: &Path, work: &Path, number: u64) -> Result<Site> {
         coverage_html,
         files,
         pointers,
+        pointers_v2,
         set: Arc::new(set),
         id: formroute_core::publish_plan::build_id(&manifest_json),
         manifest_json,
@@ -358,13 +385,31 @@ fn not_found(what: &str) -> Response {
     )
 }
 
-/// A binary file with CDN headers: ETag, `If-None-Match` -> 304, gzip when accepted.
-fn binary(req: &HeaderMap, file: &Served, cache_control: &'static str) -> Response {
-    let gzip_ok = req
-        .get(header::ACCEPT_ENCODING)
+/// Whether `Accept-Encoding` names `coding` (without `q=0`).
+fn accepts(req: &HeaderMap, coding: &str) -> bool {
+    req.get(header::ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
-    let etag = if gzip_ok {
+        .is_some_and(|v| {
+            v.split(',').any(|e| {
+                let mut parts = e.split(';').map(str::trim);
+                parts.next() == Some(coding)
+                    && !parts.any(|p| {
+                        p.strip_prefix("q=")
+                            .and_then(|q| q.trim().parse::<f32>().ok())
+                            == Some(0.0)
+                    })
+            })
+        })
+}
+
+/// A binary file with CDN headers: ETag, `If-None-Match` -> 304, brotli (format-2 artifacts) or
+/// gzip when accepted, brotli first.
+fn binary(req: &HeaderMap, file: &Served, cache_control: &'static str) -> Response {
+    let br = file.br.as_ref().filter(|_| accepts(req, "br"));
+    let gzip_ok = br.is_none() && accepts(req, "gzip");
+    let etag = if br.is_some() {
+        format!("\"{}.br\"", file.etag)
+    } else if gzip_ok {
         format!("\"{}.gz\"", file.etag)
     } else {
         format!("\"{}\"", file.etag)
@@ -379,6 +424,11 @@ fn binary(req: &HeaderMap, file: &Served, cache_control: &'static str) -> Respon
             "application/octet-stream",
             Body::empty(),
         )
+    } else if let Some(br) = br {
+        let mut r = response(StatusCode::OK, "application/octet-stream", br.clone());
+        r.headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
+        r
     } else if gzip_ok {
         let mut r = response(StatusCode::OK, "application/octet-stream", file.gz.clone());
         r.headers_mut()
@@ -458,6 +508,13 @@ async fn top_level(
     UrlPath(file): UrlPath<String>,
     headers: HeaderMap,
 ) -> Response {
+    if let Some(brand) = file.strip_suffix(".v2.frt") {
+        let site = app.site();
+        return match site.pointers_v2.get(brand).and_then(|a| site.files.get(a)) {
+            Some(f) => binary(&headers, f, CACHE_POINTER),
+            None => not_found("no such brand (or no format-2 artifact) in the current build"),
+        };
+    }
     if let Some(brand) = file.strip_suffix(".frt") {
         let site = app.site();
         return match site.pointers.get(brand).and_then(|a| site.files.get(a)) {

@@ -576,3 +576,27 @@ fn keep_deletes_older_builds_and_files_no_kept_build_names() {
         }
     }
 }
+
+#[test]
+fn every_published_object_has_a_content_type_and_cache_control_and_the_history_is_no_store() {
+    let Some(url) = moto() else { return };
+    let m = Moto::new(url);
+    let bucket = m.bucket("headers");
+    publish(&m.url, &builds()[0], &bucket, &[]);
+    publish(&m.url, &builds()[1], &bucket, &[]); // rewrites pointers, manifest and history
+    let keys = m.listing(&bucket);
+    assert!(keys.contains_key("cdn/v1/builds/history.json"), "{keys:?}");
+    for key in keys.keys() {
+        let head = m.head(&bucket, key);
+        // S3 (and moto) give an object stored without a type `binary/octet-stream`.
+        let ctype = head.content_type().unwrap_or_default();
+        assert!(
+            !ctype.is_empty() && ctype != "binary/octet-stream",
+            "{key}: Content-Type {ctype:?}"
+        );
+        assert!(head.cache_control().is_some(), "{key} has no Cache-Control");
+    }
+    let history = m.head(&bucket, "cdn/v1/builds/history.json");
+    assert_eq!(history.cache_control(), Some("no-store"));
+    assert_eq!(history.content_type(), Some("application/json"));
+}

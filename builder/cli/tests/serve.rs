@@ -204,6 +204,42 @@ fn serve_answers_pages_artifacts_with_cdn_headers_dev_endpoints_and_beacons() {
         .unwrap();
     assert_eq!(unzipped, plain.body);
 
+    // The format-2 pointer: brotli for a client that accepts it, else gzip, else plain; one ETag each.
+    let v2 = get(addr, "/acme.v2.frt", &[]);
+    assert_eq!(v2.status, 200);
+    assert_eq!(v2.header("content-encoding"), None);
+    assert_eq!(
+        v2.body.len() as u64,
+        m["brands"]["acme"]["artifact_v2_bytes"].as_u64().unwrap()
+    );
+    let a2 = formroute_core::artifact::Artifact::from_bytes(&v2.body).expect("a valid artifact");
+    assert_eq!(a2.version, 2);
+    let br = get(
+        addr,
+        "/acme.v2.frt",
+        &[("Accept-Encoding", "gzip, deflate, br")],
+    );
+    assert_eq!(br.header("content-encoding"), Some("br"));
+    assert_eq!(br.header("vary"), Some("Accept-Encoding"));
+    let mut unbrotli = Vec::new();
+    brotli::BrotliDecompress(&mut &br.body[..], &mut unbrotli).unwrap();
+    assert_eq!(unbrotli, v2.body);
+    let gz2 = get(addr, "/acme.v2.frt", &[("Accept-Encoding", "gzip, br;q=0")]);
+    assert_eq!(gz2.header("content-encoding"), Some("gzip"));
+    assert!(br.body.len() < gz2.body.len() && gz2.body.len() < v2.body.len());
+    let etags: std::collections::BTreeSet<_> = [&v2, &br, &gz2]
+        .iter()
+        .map(|r| r.header("etag").unwrap().to_string())
+        .collect();
+    assert_eq!(etags.len(), 3, "{etags:?}");
+    let br_etag = br.header("etag").unwrap().to_string();
+    let again = get(
+        addr,
+        "/acme.v2.frt",
+        &[("Accept-Encoding", "br"), ("If-None-Match", &br_etag)],
+    );
+    assert_eq!(again.status, 304);
+
     // The hashed file: immutable, same bytes.
     let hashed = get(addr, &format!("/a/{artifact}"), &[]);
     assert_eq!(

@@ -27,8 +27,10 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const CACHE_IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// `Cache-Control` of pointers and the live manifest: short, and served stale while revalidating.
 pub const CACHE_POINTER: &str = "public, max-age=60, stale-while-revalidate=86400";
-/// `Cache-Control` of the bookkeeping file `builds/history.json` (never served to visitors).
-pub const CACHE_NONE: &str = "no-cache";
+/// `Cache-Control` of the bookkeeping file `builds/history.json`: the publisher's own state, not
+/// for visitors. `no-store` so that no cache (CDN, proxy, browser) keeps a copy even where it is
+/// reachable; the deploy stack's bucket policy also keeps CloudFront away from `builds/`.
+pub const CACHE_NONE: &str = "no-store";
 /// `Content-Type` of artifacts and explain files.
 pub const TYPE_BINARY: &str = "application/octet-stream";
 /// `Content-Type` of manifests and the history.

@@ -2,7 +2,7 @@
 
 /** Installs the fakes; returns what they recorded. `sendBeacon` answers `accept` (false: the queue is full). */
 export function fakePage({ accept = true } = {}) {
-  const rec = { beacons: [], fetches: [], assigned: [], listeners: {} };
+  const rec = { beacons: [], fetches: [], assigned: [], dispatched: [] };
   globalThis.location = {
     origin: 'https://www.acme.example',
     pathname: '/get-a-quote',
@@ -12,9 +12,13 @@ export function fakePage({ accept = true } = {}) {
     configurable: true,
     value: { sendBeacon: (url, body) => (rec.beacons.push({ url, body }), accept) },
   });
-  globalThis.addEventListener = (type, f) => (rec.listeners[type] ||= []).push(f);
-  globalThis.document = { hidden: false };
-  const realFetch = globalThis.fetch;
+  // The window: an EventTarget (page events and formroute:* events), as `self`.
+  const window = new EventTarget();
+  globalThis.self = globalThis;
+  globalThis.addEventListener = window.addEventListener.bind(window);
+  globalThis.removeEventListener = window.removeEventListener.bind(window);
+  globalThis.dispatchEvent = (e) => (rec.dispatched.push(e), window.dispatchEvent(e));
+  const realFetch = rec.fetch || globalThis.fetch;
   rec.fetch = realFetch;
   globalThis.fetch = (url, init) => {
     if (init && init.keepalive) {
@@ -23,9 +27,13 @@ export function fakePage({ accept = true } = {}) {
     }
     return realFetch(url, init);
   };
-  /** Fires a window event, as the browser does on leaving the page. */
-  rec.fire = (type) => (rec.listeners[type] || []).forEach((f) => f());
+  /** Fires a window event, as the browser does on leaving the page (`props`: e.g. { persisted: true }). */
+  rec.fire = (type, props) => window.dispatchEvent(Object.assign(new Event(type), props));
   /** Every event sent so far, from sendBeacon and fetch bodies. */
   rec.events = () => [...rec.beacons, ...rec.fetches].flatMap((b) => JSON.parse(b.body).events);
+  /** Forgets what was sent and navigated to. */
+  rec.clear = () => {
+    rec.beacons.length = rec.fetches.length = rec.assigned.length = rec.dispatched.length = 0;
+  };
   return rec;
 }
