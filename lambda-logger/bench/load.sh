@@ -40,7 +40,7 @@ with open(sys.argv[1], "w") as out:
 PY
 
 start_logger() { # sink args...
-  "$bin" serve --listen 127.0.0.1:0 --artifacts "$work/build" "$@" 2> "$work/log" &
+  "$bin" serve --listen 127.0.0.1:0 --artifacts "$work/build" --rate-limit 0 "$@" 2> "$work/log" &
   for _ in $(seq 100); do grep -q "listening on" "$work/log" 2>/dev/null && break; sleep 0.05; done
   base=$(grep -o 'http://[0-9.:]*' "$work/log" | tail -1)
   url=$base/v1/events
@@ -70,4 +70,18 @@ if [ -n "${FORMROUTE_MOTO_URL:-}" ]; then
   q=$(python3 -c "import boto3;print(boto3.client('sqs',endpoint_url='$FORMROUTE_MOTO_URL').create_queue(QueueName='bench-$$')['QueueUrl'])")
   start_logger --queue-url "$q"
   run "sqs-moto" -t1 -c16 -d"${secs}s"
+  kill %1; wait %1 2>/dev/null || true
+  # The refresh's cost: lookups from a build published on S3 (moto), revalidated at most every
+  # 30 s (so never during the run) against every request (a conditional GET answered 304 each time).
+  b=bench-$$
+  python3 -c "import boto3;boto3.client('s3',endpoint_url='$FORMROUTE_MOTO_URL').create_bucket(Bucket='$b')"
+  "$formroute" publish --artifacts "$work/build" --bucket "$b" --prefix routes >/dev/null 2>&1
+  for r in 30 0; do
+    "$bin" serve --listen 127.0.0.1:0 --artifacts "s3://$b/routes" --refresh-secs $r --spool "$work/s3.ndjson" 2> "$work/log" &
+    for _ in $(seq 100); do grep -q "listening on" "$work/log" 2>/dev/null && break; sleep 0.05; done
+    grep "build " "$work/log" >&2 || true
+    base=$(grep -o 'http://[0-9.:]*' "$work/log" | tail -1)
+    SCRIPT=get.lua run "resolve-s3-refresh$r-c1" -t1 -c1 -d"${secs}s"
+    kill %1; wait %1 2>/dev/null || true
+  done
 fi

@@ -1,13 +1,25 @@
-//! The beacon route `/v1/events`: CORS, body limits, validation, enrichment and the SPEC answers (202, 400, 403, 413, 503, 204).
+//! The beacon route `/v1/events`: CORS, body limits, validation, rate limit, enrichment and the SPEC answers (202, 400, 403, 408, 413, 415, 429, 503, 204).
 //!
 //! Order of the checks, each answering at once: no `Origin`, or one that is no brand's: 403;
-//! body over 64 KiB: 413; body not `{"events":[...]}` JSON: 400; an event naming a brand that
-//! does not list the origin: 403; then each event is validated on its own, the valid ones are
-//! enriched and stored, and the answer is 202 with the counts, or 503 if storing failed.
-//! Answers never contain what the visitor sent, apart from the allowed origin.
+//! a `Content-Type` other than `text/plain` or `application/json` (parameters such as
+//! `charset` allowed; none at all counts as other): 415; body over 64 KiB: 413; body not sent
+//! within the body time-out: 408; body not `{"events":[...]}` JSON: 400; an event naming a brand
+//! that does not list the origin: 403; the visitor's network over its rate limit: 429 with
+//! `Retry-After`; then each event is validated on its own (its `page` must be on the request's
+//! `Origin`), the valid ones are enriched and stored, and the answer is 202 with the counts, or
+//! 503 if storing failed. Answers never contain what the visitor sent, apart from the allowed
+//! origin.
+//!
+//! The visitor's address and country: `CloudFront-Viewer-Address` and `-Country` are believed
+//! only when the logger is told it sits behind CloudFront *and* the request proves it came
+//! through it, by an `X-Formroute-Origin-Verify` header equal to the secret the stack gives both
+//! CloudFront and the function (`FORMROUTE_ORIGIN_SECRET`). Otherwise the address is the
+//! connection's (or the platform's source IP) and no country is stored. See README.md, "Threat
+//! model", for what this does and does not prove.
 
 use crate::artifacts::{Build, Store};
-use crate::enrich::enrich;
+use crate::enrich::{enrich, truncate_ip};
+use crate::ratelimit::{Limiter, RateLimit};
 use crate::{origins::Origins, sink::Sink};
 use axum::body::{to_bytes, Body};
 use axum::extract::{ConnectInfo, Request, State};
@@ -16,11 +28,16 @@ use axum::response::Response;
 use axum::routing::any;
 use axum::Router;
 use formroute_events::event::MAX_BODY_BYTES;
-use formroute_events::{parse_batch, BatchError, LoggedEvent};
+use formroute_events::{parse_batch, BatchError, EventError, LoggedEvent};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// The header CloudFront adds to every request it sends to the logger, with the shared secret.
+pub const ORIGIN_VERIFY_HEADER: &str = "x-formroute-origin-verify";
+/// Longest time a client may take to send a body, unless [`Logger::with_body_timeout`] says otherwise.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The route SPEC fixes for beacons.
 pub const ROUTE: &str = "/v1/events";
@@ -41,6 +58,9 @@ pub struct Logger {
     store: Arc<Store>,
     sink: Sink,
     trust_cloudfront: bool,
+    origin_secret: Option<String>,
+    limiter: Limiter,
+    body_timeout: Duration,
     fallback_url: Option<String>,
     next_id: AtomicU64,
     started: u64,
@@ -62,10 +82,44 @@ impl Logger {
             store,
             sink,
             trust_cloudfront,
+            origin_secret: None,
+            limiter: Limiter::new(Some(RateLimit::default())),
+            body_timeout: DEFAULT_BODY_TIMEOUT,
             fallback_url: None,
             next_id: AtomicU64::new(0),
             started: now_ms(),
         }
+    }
+
+    /// The secret CloudFront sends in [`ORIGIN_VERIFY_HEADER`]: with `trust_cloudfront`, the
+    /// viewer headers are believed only on requests that carry it. Without it (or empty) they
+    /// never are.
+    pub fn with_origin_secret(mut self, secret: Option<String>) -> Logger {
+        self.origin_secret = secret.filter(|s| !s.is_empty());
+        self
+    }
+
+    /// The per-network rate limit of beacon events (default [`RateLimit::default`]; `None`: off).
+    pub fn with_rate_limit(mut self, limit: Option<RateLimit>) -> Logger {
+        self.limiter = Limiter::new(limit);
+        self
+    }
+
+    /// Longest time a client may take to send its body (408 after it).
+    pub fn with_body_timeout(mut self, timeout: Duration) -> Logger {
+        self.body_timeout = timeout;
+        self
+    }
+
+    /// True when CloudFront's viewer headers of a request with `headers` are to be believed:
+    /// behind CloudFront, with a secret, and the request carries it.
+    pub fn viewer_headers_trusted(&self, headers: &HeaderMap) -> bool {
+        let (true, Some(secret)) = (self.trust_cloudfront, self.origin_secret.as_deref()) else {
+            return false;
+        };
+        headers
+            .get(ORIGIN_VERIFY_HEADER)
+            .is_some_and(|v| same_secret(v.as_bytes(), secret.as_bytes()))
     }
 
     /// Where `/v1/go` sends visitors when no build is loaded (`FORMROUTE_FALLBACK_URL`).
@@ -96,10 +150,6 @@ impl Logger {
 
     pub(crate) fn fallback_url(&self) -> Option<&str> {
         self.fallback_url.as_deref()
-    }
-
-    pub(crate) fn trust_cloudfront(&self) -> bool {
-        self.trust_cloudfront
     }
 
     pub(crate) fn local_request_id(&self) -> String {
@@ -145,12 +195,24 @@ fn error(status: StatusCode, origin: Option<&HeaderValue>, what: &str) -> Respon
     answer(status, origin, Some(format!("{{\"error\":\"{what}\"}}")))
 }
 
+/// Compares in time that depends only on the lengths, so the secret cannot be guessed byte by byte.
+fn same_secret(given: &[u8], secret: &[u8]) -> bool {
+    given.len() == secret.len()
+        && given
+            .iter()
+            .zip(secret)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+/// The visitor's address: from `CloudFront-Viewer-Address` when `viewer_trusted` (see
+/// [`Logger::viewer_headers_trusted`]), else the platform's source IP or the connection's peer.
 pub(crate) fn client_ip(
     req: &Request,
     facts: Option<&RequestFacts>,
-    trust_cloudfront: bool,
+    viewer_trusted: bool,
 ) -> Option<IpAddr> {
-    if trust_cloudfront {
+    if viewer_trusted {
         // `CloudFront-Viewer-Address: 198.51.100.7:46532` or `[2001:db8::1]:46532`.
         let viewer = req
             .headers()
@@ -171,6 +233,21 @@ pub(crate) fn client_ip(
 
 pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// `text/plain` or `application/json`, whatever their parameters (`;charset=UTF-8`).
+fn acceptable_content_type(headers: &HeaderMap) -> bool {
+    header_str(headers, "content-type").is_some_and(|ct| {
+        let media = ct.split(';').next().unwrap_or("").trim();
+        media.eq_ignore_ascii_case("text/plain") || media.eq_ignore_ascii_case("application/json")
+    })
+}
+
+/// True when `page` is `origin` or a path on it (`https://a.example` holds `https://a.example/x`,
+/// not `https://a.example.evil/` nor `https://a.example:8443/`).
+fn page_on_origin(page: &str, origin: &str) -> bool {
+    page.strip_prefix(origin)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 async fn events(State(logger): State<Arc<Logger>>, req: Request) -> Response {
@@ -227,20 +304,39 @@ async fn events(State(logger): State<Arc<Logger>>, req: Request) -> Response {
             "body over 65536 bytes",
         );
     }
+    if !acceptable_content_type(req.headers()) {
+        return error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            allow,
+            "content-type must be text/plain or application/json",
+        );
+    }
     let facts = req.extensions().get::<RequestFacts>().cloned();
-    let ip = client_ip(&req, facts.as_ref(), logger.trust_cloudfront);
+    let viewer_trusted = logger.viewer_headers_trusted(req.headers());
+    let ip = client_ip(&req, facts.as_ref(), viewer_trusted);
     let request_id = facts
         .and_then(|f| f.request_id)
         .unwrap_or_else(|| logger.local_request_id());
     let headers = req.headers().clone();
-    let body = match to_bytes(req.into_body(), MAX_BODY_BYTES).await {
-        Ok(b) => b,
-        Err(_) => {
+    let body = match tokio::time::timeout(
+        logger.body_timeout,
+        to_bytes(req.into_body(), MAX_BODY_BYTES),
+    )
+    .await
+    {
+        Ok(Ok(b)) => b,
+        Ok(Err(_)) => {
             return error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 allow,
                 "body over 65536 bytes",
             )
+        }
+        Err(_) => {
+            let mut res = error(StatusCode::REQUEST_TIMEOUT, allow, "body not sent in time");
+            res.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return res;
         }
     };
     let batch = match parse_batch(&body) {
@@ -267,16 +363,43 @@ async fn events(State(logger): State<Arc<Logger>>, req: Request) -> Response {
             "origin not allowed for a brand of the batch",
         );
     }
+    let network = ip.map_or_else(|| "unknown".to_owned(), truncate_ip);
+    if let Err(wait) = logger
+        .limiter
+        .take(&network, batch.events.len(), Instant::now())
+    {
+        let mut res = error(
+            StatusCode::TOO_MANY_REQUESTS,
+            allow,
+            "too many events from this network, try again later",
+        );
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+        return res;
+    }
     let meta = enrich(
         now_ms(),
         request_id,
-        header_str(&headers, "cloudfront-viewer-country"),
+        header_str(&headers, "cloudfront-viewer-country").filter(|_| viewer_trusted),
         header_str(&headers, "user-agent"),
         ip,
     );
-    let rejected = batch.rejected();
-    let accepted: Vec<LoggedEvent> = batch
+    // CORS is not authentication, but a browser cannot lie about its `Origin`: an event whose
+    // page is not on it was not sent by that page.
+    let events: Vec<_> = batch
         .events
+        .into_iter()
+        .map(|e| match e {
+            Ok(ev) if !page_on_origin(&ev.page, &origin_str) => Err(EventError::Invalid {
+                field: "page",
+                rule: "must be on the request's Origin",
+            }),
+            other => other,
+        })
+        .collect();
+    let rejected = events.iter().filter(|e| e.is_err()).count();
+    let accepted: Vec<LoggedEvent> = events
         .into_iter()
         .filter_map(Result::ok)
         .map(|event| LoggedEvent {

@@ -117,17 +117,21 @@ struct Seen {
     headers: HeaderMap,
     path: String,
     ip: Option<std::net::IpAddr>,
+    /// CloudFront's viewer headers may be believed (see [`Logger::viewer_headers_trusted`]).
+    viewer_trusted: bool,
     request_id: String,
 }
 
 impl Seen {
     fn of(logger: &Logger, req: &Request) -> Seen {
         let facts = req.extensions().get::<RequestFacts>().cloned();
-        let ip = client_ip(req, facts.as_ref(), logger.trust_cloudfront());
+        let viewer_trusted = logger.viewer_headers_trusted(req.headers());
+        let ip = client_ip(req, facts.as_ref(), viewer_trusted);
         Seen {
             headers: req.headers().clone(),
             path: req.uri().path().to_owned(),
             ip,
+            viewer_trusted,
             request_id: facts
                 .and_then(|f| f.request_id)
                 .unwrap_or_else(|| logger.local_request_id()),
@@ -229,6 +233,7 @@ fn server_event(seen: Seen, q: &Query, answer: &Resolution, ms: f64, build: &str
         headers,
         path,
         ip,
+        viewer_trusted,
         request_id,
     } = seen;
     let headers = &headers;
@@ -274,7 +279,7 @@ fn server_event(seen: Seen, q: &Query, answer: &Resolution, ms: f64, build: &str
     let meta = enrich(
         received,
         request_id,
-        header_str(headers, "cloudfront-viewer-country"),
+        header_str(headers, "cloudfront-viewer-country").filter(|_| viewer_trusted),
         header_str(headers, "user-agent"),
         ip,
     );

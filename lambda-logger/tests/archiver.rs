@@ -412,3 +412,16 @@ fn the_archiver_behind_the_lambda_runtime_reports_only_the_poison_message_as_fai
     assert_eq!(r["totals"]["loads"], 3);
     assert!(lambda.function_running(), "the function exited");
 }
+
+#[test]
+fn the_archivers_help_says_what_it_is() {
+    let out = Command::new(env!("CARGO_BIN_EXE_lambda-archiver"))
+        .arg("--help")
+        .env_remove("AWS_LAMBDA_RUNTIME_API")
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{help}");
+    assert!(help.contains("archives queued beacon events"), "{help}");
+    assert!(!help.contains("beacon endpoint"), "{help}");
+}

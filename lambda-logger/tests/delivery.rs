@@ -94,9 +94,14 @@ fn assert_queue_holds_exactly(queued: &[(Value, String, String)], sent: &[Value]
 }
 
 fn proxy(moto: &str, mode: &str) -> (Proc, String) {
+    delayed_proxy(moto, mode, 0.0)
+}
+
+/// The faulty proxy answering every `SendMessageBatch` `delay` seconds after forwarding it.
+fn delayed_proxy(moto: &str, mode: &str, delay: f64) -> (Proc, String) {
     let mut cmd = Command::new("python3");
     cmd.arg(fixtures().join("../faulty_sqs.py"))
-        .args([moto, mode]);
+        .args([moto, mode, &delay.to_string()]);
     let (p, line) = start(cmd, "port ", true);
     (
         p,
@@ -196,6 +201,81 @@ fn a_queue_that_keeps_failing_entries_gives_503_and_queues_the_others_once() {
     assert_eq!(status, 503);
     // Entry "0" (the first event) never got through; the other nine are there, once each.
     assert_queue_holds_exactly(&drain(&rt, &moto, &queue), &events[1..]);
+}
+
+#[test]
+fn an_entry_missing_from_the_queues_answer_counts_as_not_queued() {
+    let Some(moto) = moto_url("an_entry_missing_from_the_queues_answer") else {
+        return;
+    };
+    let rt = runtime();
+    let queue = new_queue(&rt, &moto, "missing");
+    let (_missing, missing_url) = proxy(&moto, "missing");
+    let mut env = AWS_ENV.to_vec();
+    env.push(("AWS_ENDPOINT_URL", &missing_url));
+    let (_logger, base) = start_logger(&["--queue-url", &queue], &env);
+    let events = numbered_events("missing_", 10);
+    let (status, body) = post_events(&base, ACME, &events);
+    assert_eq!(
+        status, 503,
+        "an event that is not on the queue was acknowledged: {body}"
+    );
+    assert_queue_holds_exactly(&drain(&rt, &moto, &queue), &events[1..]);
+}
+
+#[test]
+fn a_queue_that_takes_the_events_but_answers_late_gets_each_event_once() {
+    let Some(moto) = moto_url("a_queue_that_answers_late") else {
+        return;
+    };
+    let rt = runtime();
+    let queue = new_queue(&rt, &moto, "late");
+    // Forwarded at once, answered 10 s later: longer than one call may wait.
+    let (_late, late_url) = delayed_proxy(&moto, "pass", 10.0);
+    let mut env = AWS_ENV.to_vec();
+    env.push(("AWS_ENDPOINT_URL", &late_url));
+    let (logger, base) = start_logger(&["--queue-url", &queue], &env);
+    let events = numbered_events("late_", 10);
+    let started = Instant::now();
+    let (status, _) = post_events(&base, ACME, &events);
+    let took = started.elapsed();
+    // The logger cannot know the events are queued: 503, and the client will send them again.
+    assert_eq!(status, 503);
+    assert!(took < Duration::from_secs(6), "took {took:?}");
+    // What it must not do is send them a second time itself: once each on the queue.
+    assert_eq!(proxy_stats(&late_url)["batch_calls"], 1);
+    assert_queue_holds_exactly(&drain(&rt, &moto, &queue), &events);
+    assert!(
+        logger
+            .stderr
+            .lock()
+            .unwrap()
+            .contains("may be on the queue"),
+        "the unknown outcome is not logged"
+    );
+}
+
+#[test]
+fn retries_against_a_slow_failing_queue_stop_within_the_time_budget() {
+    let Some(moto) = moto_url("retries_against_a_slow_failing_queue") else {
+        return;
+    };
+    let rt = runtime();
+    let queue = new_queue(&rt, &moto, "slow-broken");
+    // Every call takes 1.5 s (under the 2 s a call may wait) and fails entry "0": five tries
+    // and their pauses take over 9 s, about the function's whole 10 s time-out.
+    let (_slow, slow_url) = delayed_proxy(&moto, "broken", 1.5);
+    let mut env = AWS_ENV.to_vec();
+    env.push(("AWS_ENDPOINT_URL", &slow_url));
+    let (_logger, base) = start_logger(&["--queue-url", &queue], &env);
+    let started = Instant::now();
+    let (status, _) = post_events(&base, ACME, &numbered_events("slow_", 10));
+    let took = started.elapsed();
+    assert_eq!(status, 503);
+    assert!(
+        took < Duration::from_secs(6),
+        "the request took {took:?}, over its 5 s budget"
+    );
 }
 
 #[test]

@@ -6,7 +6,7 @@ use axum::body::{to_bytes, Body};
 use axum::extract::ConnectInfo;
 use axum::http::{Request, Response, StatusCode};
 use common::*;
-use lambda_logger::{lambda, router, spool::SpoolSink, Logger, Origins, Sink};
+use lambda_logger::{lambda, router, spool::SpoolSink, Logger, Origins, RateLimit, Sink};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -277,16 +277,186 @@ async fn robots_countries_and_ipv6_are_enriched_without_full_addresses() {
     let mut req = post(Some(ACME), batch(&examples("valid")[..1]));
     req.headers_mut()
         .insert("user-agent", "Googlebot/2.1".parse().unwrap());
-    req.headers_mut()
-        .insert("cloudfront-viewer-country", "FR".parse().unwrap());
     req.extensions_mut().insert(ConnectInfo::<SocketAddr>(
         "[2001:db8:aa:bb::7]:443".parse().unwrap(),
     ));
     assert_eq!(call(&app, req).await.0, StatusCode::ACCEPTED);
     let logged = &read_ndjson(&spool)[0];
     assert_eq!(logged["bot"], true);
-    assert_eq!(logged["country"], "FR");
     assert_eq!(logged["ip_prefix"], "2001:db8:aa::/48");
+}
+
+/// A logger behind CloudFront (`FORMROUTE_TRUST_CLOUDFRONT=1`) whose origin secret is `SECRET`.
+fn app_behind_cloudfront(spool: &std::path::Path) -> axum::Router {
+    let origins = Origins::load(&artifacts()).unwrap();
+    let sink = Sink::Spool(SpoolSink::open(spool).unwrap());
+    let logger = Logger::new(origins, sink, true).with_origin_secret(Some(SECRET.into()));
+    router(Arc::new(logger))
+}
+
+const SECRET: &str = "s3cr3tOriginVerifyValue0123456789abcdef";
+
+fn with_viewer_headers(mut req: Request<Body>, verify: Option<&str>) -> Request<Body> {
+    let h = req.headers_mut();
+    h.insert("cloudfront-viewer-country", "FR".parse().unwrap());
+    h.insert(
+        "cloudfront-viewer-address",
+        "198.51.100.7:46532".parse().unwrap(),
+    );
+    if let Some(v) = verify {
+        h.insert("x-formroute-origin-verify", v.parse().unwrap());
+    }
+    req
+}
+
+#[tokio::test]
+async fn viewer_headers_a_visitor_sets_are_ignored_without_the_origin_secret() {
+    // Run locally: never believed, whatever the visitor sends.
+    let (app, spool) = app();
+    let req = with_viewer_headers(
+        post(Some(ACME), batch(&examples("valid")[..1])),
+        Some(SECRET),
+    );
+    assert_eq!(call(&app, req).await.0, StatusCode::ACCEPTED);
+    // Behind CloudFront, straight to the function URL: no header, or a wrong one.
+    let cf_spool = temp_path("cf.ndjson");
+    let cf = app_behind_cloudfront(&cf_spool);
+    for verify in [None, Some("guess"), Some(&SECRET[..SECRET.len() - 1])] {
+        let req = with_viewer_headers(post(Some(ACME), batch(&examples("valid")[..1])), verify);
+        assert_eq!(call(&cf, req).await.0, StatusCode::ACCEPTED);
+    }
+    for logged in read_ndjson(&spool).iter().chain(&read_ndjson(&cf_spool)) {
+        assert_eq!(logged.get("country"), None, "the visitor chose the country");
+        assert_eq!(
+            logged["ip_prefix"], "203.0.113.0/24",
+            "the visitor chose the address"
+        );
+    }
+    assert_eq!(read_ndjson(&cf_spool).len(), 3);
+}
+
+#[tokio::test]
+async fn viewer_headers_are_believed_on_requests_carrying_the_origin_secret() {
+    let spool = temp_path("cf-ok.ndjson");
+    let cf = app_behind_cloudfront(&spool);
+    let req = with_viewer_headers(
+        post(Some(ACME), batch(&examples("valid")[..1])),
+        Some(SECRET),
+    );
+    assert_eq!(call(&cf, req).await.0, StatusCode::ACCEPTED);
+    let logged = &read_ndjson(&spool)[0];
+    assert_eq!(logged["country"], "FR");
+    assert_eq!(logged["ip_prefix"], "198.51.100.0/24");
+}
+
+#[tokio::test]
+async fn events_whose_page_is_not_on_the_requests_origin_are_rejected() {
+    let (app, spool) = app();
+    let good = examples("valid")[0].clone();
+    let mut pages = Vec::new();
+    for page in [
+        "https://www.solar.example/get-a-quote",
+        "https://www.acme.example.evil.example/",
+        "https://www.acme.example:8443/",
+        "http://www.acme.example/",
+        "https://evil.example/https://www.acme.example/",
+    ] {
+        let mut e = good.clone();
+        e["id"] = json!(format!("forged_{}", pages.len()));
+        e["page"] = json!(page);
+        pages.push(e);
+    }
+    let mut all = vec![good.clone()];
+    all.extend(pages);
+    let (status, _, body) = call(&app, post(Some(ACME), batch(&all))).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(body, r#"{"accepted":1,"rejected":5}"#);
+    let stored = read_ndjson(&spool);
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0]["id"], good["id"]);
+}
+
+#[tokio::test]
+async fn a_network_over_its_rate_limit_gets_429_with_retry_after_and_nothing_stored() {
+    let spool = temp_path("limited.ndjson");
+    let origins = Origins::load(&artifacts()).unwrap();
+    let sink = Sink::Spool(SpoolSink::open(&spool).unwrap());
+    let logger = Logger::new(origins, sink, false).with_rate_limit(Some(RateLimit {
+        events_per_sec: 1.0,
+        burst: 100.0,
+    }));
+    let app = router(Arc::new(logger));
+    let events = numbered_events("flood_", 100);
+    let (status, _, _) = call(&app, post(Some(ACME), batch(&events[..60]))).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let (status, _, _) = call(&app, post(Some(ACME), batch(&events[60..100]))).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    // The burst is spent: the next batch from the same /24 waits, another network does not.
+    let (status, res, _) = call(&app, post(Some(ACME), batch(&events[..10]))).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(header(&res, "access-control-allow-origin"), Some(ACME));
+    let wait: u64 = header(&res, "retry-after").unwrap().parse().unwrap();
+    assert!((9..=11).contains(&wait), "Retry-After: {wait}");
+    assert_eq!(read_ndjson(&spool).len(), 100);
+    let mut other = post(Some(ACME), batch(&events[..1]));
+    other.extensions_mut().insert(ConnectInfo::<SocketAddr>(
+        "198.51.100.9:5555".parse().unwrap(),
+    ));
+    assert_eq!(call(&app, other).await.0, StatusCode::ACCEPTED);
+}
+
+#[tokio::test]
+async fn the_default_rate_limit_stops_a_flood_from_one_network() {
+    let (app, spool) = app();
+    let events = numbered_events("flood_", 100);
+    let mut statuses = std::collections::BTreeMap::new();
+    // 200 requests of 100 events at once: 20,000 events from one address.
+    for _ in 0..200 {
+        let (status, _, _) = call(&app, post(Some(ACME), batch(&events))).await;
+        *statuses.entry(status.as_u16()).or_insert(0) += 1;
+    }
+    let stored = read_ndjson(&spool).len();
+    assert!(
+        statuses.get(&429).copied().unwrap_or(0) >= 170,
+        "{statuses:?}"
+    );
+    assert!(stored <= 3000, "{stored} events stored from one network");
+}
+
+#[tokio::test]
+async fn only_text_plain_and_json_bodies_are_read() {
+    let (app, spool) = app();
+    let body = batch(&examples("valid")[..1]);
+    for (ct, want) in [
+        (Some("text/plain;charset=UTF-8"), StatusCode::ACCEPTED),
+        (Some("application/json"), StatusCode::ACCEPTED),
+        (
+            Some("Application/JSON; charset=utf-8"),
+            StatusCode::ACCEPTED,
+        ),
+        (
+            Some("application/x-www-form-urlencoded"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            Some("multipart/form-data; boundary=x"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (Some("text/plainx"), StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        (None, StatusCode::UNSUPPORTED_MEDIA_TYPE),
+    ] {
+        let mut req = post(Some(ACME), body.clone());
+        match ct {
+            Some(ct) => req
+                .headers_mut()
+                .insert("content-type", ct.parse().unwrap()),
+            None => req.headers_mut().remove("content-type"),
+        };
+        let (status, res, _) = call(&app, req).await;
+        assert_eq!(status, want, "{ct:?}");
+        assert_eq!(header(&res, "access-control-allow-origin"), Some(ACME));
+    }
+    assert_eq!(read_ndjson(&spool).len(), 3);
 }
 
 fn lambda_fixture(name: &str) -> lambda_http::Request {
@@ -317,7 +487,8 @@ async fn a_function_url_event_with_a_base64_body_is_accepted_and_enriched_from_i
     assert_logged_as_sent(logged, &sent);
     assert_eq!(logged["ip_prefix"], "198.51.100.0/24");
     assert_eq!(logged["request_id"], "6d8d4f57-2a33-4c2b-9e8f-0c1f1e2a3b4c");
-    assert_eq!(logged["country"], "US");
+    // Its CloudFront-Viewer-Country comes without the origin secret: not believed.
+    assert_eq!(logged.get("country"), None);
     assert_eq!(logged["bot"], false);
 }
 
@@ -344,4 +515,38 @@ async fn a_lambda_event_from_a_foreign_origin_is_forbidden() {
     let (status, _) = call_lambda(app, req).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(read_ndjson(&spool).is_empty());
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+    /// Whatever the body, the answer is one of the SPEC's and the spool only ever holds whole events.
+    #[test]
+    fn any_body_gets_an_answer_from_the_spec_and_never_a_torn_spool(
+        raw in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600),
+        page in "\\PC{0,30}",
+        id in "[A-Za-z0-9_\\-]{0,70}",
+        cut in 0usize..400,
+    ) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let (app, spool) = app();
+        let mut near = examples("valid")[0].clone();
+        near["id"] = json!(id);
+        near["page"] = json!(format!("{ACME}{page}"));
+        let text = batch(&[near]);
+        let truncated = text.as_bytes()[..cut.min(text.len())].to_vec();
+        for body in [raw.clone(), truncated, text.into_bytes()] {
+            let (status, _, _) = rt.block_on(call(&app, post(Some(ACME), body)));
+            proptest::prop_assert!(
+                [202, 400, 413].contains(&status.as_u16()),
+                "answer {status}"
+            );
+        }
+        let stored = std::fs::read_to_string(&spool).unwrap_or_default();
+        for line in stored.lines() {
+            proptest::prop_assert!(serde_json::from_str::<Value>(line).is_ok());
+        }
+    }
 }

@@ -282,6 +282,7 @@ fn a_rebuilt_folder_is_picked_up_within_the_refresh_time() {
     let nova_event = || {
         let mut e = numbered_events("nova_", 1).remove(0);
         e["brand"] = "nova".into();
+        e["page"] = format!("{NOVA_ORIGIN}/quote").into();
         e
     };
     assert_eq!(post_events(&base, NOVA_ORIGIN, &[nova_event()]).0, 403);

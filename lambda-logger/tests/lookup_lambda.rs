@@ -59,6 +59,7 @@ fn builds() -> (PathBuf, PathBuf) {
 fn nova_event(n: usize) -> serde_json::Value {
     let mut e = numbered_events(&format!("nova_{n}_"), 1).remove(0);
     e["brand"] = "nova".into();
+    e["page"] = format!("{NOVA_ORIGIN}/quote").into();
     e
 }
 

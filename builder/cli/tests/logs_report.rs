@@ -369,3 +369,27 @@ const { chromium } = require(process.argv[1]);
     assert!(got["h1"].as_str().unwrap().contains("report"), "{got}");
     assert!(got["width"].as_f64().unwrap() > 300.0, "{got}");
 }
+
+#[test]
+fn an_event_sent_again_in_the_next_hour_of_the_same_day_counts_once() {
+    // The page's retry after a 503: same id, received an hour later, in the next partition.
+    let root = scratch("logs-cross-hour");
+    let first = ok("retried0001", "acme", H17, "auto", "NY", "standard", 1.0);
+    let mut again = first.clone();
+    again["received"] = json!(H17 + HOUR);
+    write_part(&root, "acme", H17, "a.ndjson", &[first.to_string()]);
+    write_part(&root, "acme", H17 + HOUR, "b.ndjson", &[again.to_string()]);
+    // The next day is another window: an id seen then is another event.
+    let mut next_day = first.clone();
+    next_day["received"] = json!(H17 + 24 * HOUR);
+    write_part(
+        &root,
+        "acme",
+        H17 + 24 * HOUR,
+        "c.ndjson",
+        &[next_day.to_string()],
+    );
+    let r = report_json(&root, &[]);
+    assert_eq!(r["input"]["duplicates"], 1);
+    assert_eq!(r["totals"]["resolves"], 2);
+}

@@ -285,7 +285,11 @@ fn serve_answers_pages_artifacts_with_cdn_headers_dev_endpoints_and_beacons() {
 
     // A beacon from the demo page's own origin lands in the spool file.
     let origin = format!("http://{addr}");
-    let body = br#"{"events":[{"id":"serve-test-1","type":"load","ts":1700000000000,"brand":"acme","page":"http://127.0.0.1/","pv":"pageview-1","ms":2}]}"#;
+    // The page is on that origin, as a real page's `location.origin + pathname` is.
+    let body = format!(
+        r#"{{"events":[{{"id":"serve-test-1","type":"load","ts":1700000000000,"brand":"acme","page":"{origin}/","pv":"pageview-1","ms":2}}]}}"#
+    );
+    let body = body.as_bytes();
     let beacon = http(
         addr,
         "POST",

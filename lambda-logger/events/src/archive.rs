@@ -63,6 +63,15 @@ impl<'a> Partition<'a> {
         )
     }
 
+    /// `brand=B/dt=YYYY-MM-DD`: the partition's brand and day, without the hour.
+    pub fn day_folder(&self) -> String {
+        format!(
+            "brand={}/dt={}",
+            self.brand,
+            format_day(self.hour_start_ms.div_euclid(DAY_MS))
+        )
+    }
+
     /// `events/brand=B/dt=YYYY-MM-DD/hour=HH`: the folder under the archive's prefix.
     pub fn dir(&self) -> String {
         format!("{EVENTS_DIR}/{}", self.folder())
@@ -175,6 +184,7 @@ mod tests {
     fn a_partition_is_written_and_read_back_the_same() {
         let p = Partition::of("acme", T0);
         assert_eq!(p.dir(), "events/brand=acme/dt=2026-07-25/hour=17");
+        assert_eq!(p.day_folder(), "brand=acme/dt=2026-07-25");
         let key = format!("s3/{}/{}", p.dir(), object_name(5, &mut [2, 1]));
         assert_eq!(Partition::parse(&key), Some(p));
         assert_eq!(Partition::parse("plain/file.ndjson"), None);

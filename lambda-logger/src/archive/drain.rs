@@ -1,7 +1,7 @@
 //! `lambda-archiver drain`: the archiver run locally, reading a queue itself (receive, write, then delete what was written).
 
 use super::store::Store;
-use super::{plan, Message};
+use super::{plan_after, Message, Seen};
 use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
 use aws_sdk_sqs::Client;
 use std::collections::HashMap;
@@ -17,8 +17,8 @@ pub struct DrainOptions {
     /// Longest time spent gathering one batch.
     pub batch_time: Duration,
     /// Visibility timeout asked for on receive, seconds: a batch must be written and deleted
-    /// within it, else its messages come back (and are archived again, harmlessly: the report
-    /// drops duplicate ids within a partition).
+    /// within it, else its messages come back (and are dropped as already archived, or
+    /// archived again, harmlessly: the report drops duplicate ids within a brand's day).
     pub visibility_timeout: i32,
     /// Long-poll wait of each receive, seconds (0 to 20).
     pub wait_seconds: i32,
@@ -81,6 +81,7 @@ pub async fn drain(
     opts: &DrainOptions,
 ) -> Result<DrainStats, DrainError> {
     let mut stats = DrainStats::default();
+    let mut seen = Seen::default();
     loop {
         let started = Instant::now();
         let mut messages = Vec::new();
@@ -117,11 +118,12 @@ pub async fn drain(
             }
         }
         if !messages.is_empty() {
-            let plan = plan(&messages);
+            let plan = plan_after(&messages, &seen);
             for (id, why) in &plan.poison {
                 eprintln!("archiver: message {id} is poison ({why}); left on the queue for its dead-letter queue");
             }
             let written = store.put_all(&plan).await;
+            seen.record(&plan, &written);
             let failed: std::collections::HashSet<String> =
                 plan.failed_messages(&written).into_iter().collect();
             let done: Vec<&Message> = messages
@@ -235,12 +237,14 @@ pub async fn drain_spool(
         })
         .collect();
     let mut stats = DrainStats::default();
+    let mut seen = Seen::default();
     for chunk in messages.chunks(batch.max(1)) {
-        let plan = plan(chunk);
+        let plan = plan_after(chunk, &seen);
         for (id, why) in &plan.poison {
             eprintln!("lambda-archiver: {}: {id}: skipped: {why}", path.display());
         }
         let written = store.put_all(&plan).await;
+        seen.record(&plan, &written);
         stats.batches += 1;
         stats.messages += chunk.len() as u64;
         stats.duplicates += plan.duplicates as u64;

@@ -1,13 +1,15 @@
 //! The archiver on AWS Lambda: one SQS event-source batch in, partial batch failures (`ReportBatchItemFailures`) out.
 
 use super::store::Store;
-use super::{plan, Message};
+use super::{plan_after, Message, Seen};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use std::sync::Mutex;
 
 /// Archives one batch. Returns the messages to retry: poison ones (the redrive policy moves them
 /// to the dead-letter queue after `maxReceiveCount` receives) and those of objects that could
 /// not be written. Every other message of the batch is done, whatever happened to those.
-pub async fn handle(store: &Store, event: SqsEvent) -> SqsBatchResponse {
+/// `seen` is what this (warm) instance archived before: copies of those events are dropped.
+pub async fn handle(store: &Store, seen: &Mutex<Seen>, event: SqsEvent) -> SqsBatchResponse {
     let messages: Vec<Message> = event
         .records
         .into_iter()
@@ -16,11 +18,15 @@ pub async fn handle(store: &Store, event: SqsEvent) -> SqsBatchResponse {
             body: r.body.unwrap_or_default(),
         })
         .collect();
-    let plan = plan(&messages);
+    // A poisoned lock only means an earlier batch panicked mid-record; the ids are still usable.
+    let plan = plan_after(&messages, &seen.lock().unwrap_or_else(|p| p.into_inner()));
     for (id, why) in &plan.poison {
         eprintln!("archiver: message {id} is poison ({why}); it goes back to the queue, then to the dead-letter queue");
     }
     let written = store.put_all(&plan).await;
+    seen.lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .record(&plan, &written);
     let events: usize = plan
         .objects
         .iter()
@@ -66,8 +72,10 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("archiver-unit-{}", std::process::id()));
         let store = Store::Dir(dir.clone());
         let good = r#"{"id":"event0001","type":"load","ts":1,"brand":"acme","page":"https://a.example/","pv":"pv00000001","ms":3,"received":1785000000000,"request_id":"r","ua":"","bot":true}"#;
+        let seen = Mutex::new(Seen::default());
         let resp = handle(
             &store,
+            &seen,
             sqs_event(&[("m1", good), ("m2", "{oops"), ("m3", good)]),
         )
         .await;
@@ -80,6 +88,11 @@ mod tests {
         let part = dir.join("events/brand=acme/dt=2026-07-25/hour=17");
         let files: Vec<_> = std::fs::read_dir(&part).expect("partition").collect();
         assert_eq!(files.len(), 1);
+        // The same event in a later batch, received an hour later: not archived again.
+        let retried = good.replace("1785000000000", "1785003600000");
+        let resp = handle(&store, &seen, sqs_event(&[("m4", &retried)])).await;
+        assert!(resp.batch_item_failures.is_empty());
+        assert!(!dir.join("events/brand=acme/dt=2026-07-25/hour=18").exists());
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -90,7 +103,8 @@ mod tests {
         std::fs::write(&blocker, b"x").expect("blocker");
         let store = Store::Dir(blocker.clone());
         let good = r#"{"id":"event0001","type":"load","ts":1,"brand":"acme","page":"https://a.example/","pv":"pv00000001","ms":3,"received":1785000000000,"request_id":"r","ua":"","bot":true}"#;
-        let resp = handle(&store, sqs_event(&[("m1", good), ("m2", "[]")])).await;
+        let seen = Mutex::new(Seen::default());
+        let resp = handle(&store, &seen, sqs_event(&[("m1", good), ("m2", "[]")])).await;
         let mut failed: Vec<&str> = resp
             .batch_item_failures
             .iter()

@@ -13,6 +13,12 @@
 //! in the batch are dropped (their message still succeeds). Each object remembers every message
 //! that contributed to it, its duplicates included, so when an object cannot be written exactly
 //! those messages are retried ([`Plan::failed_messages`]) and the rest of the batch goes on.
+//!
+//! Across batches, a process remembers the ids it has archived, by brand and day ([`Seen`]):
+//! a later copy is dropped even when it lands in another partition of the same day (a client's
+//! retry after a 503 is received later, maybe in the next hour). That memory is per process and
+//! bounded, so it is best effort (two archiver instances, or a restart, do not share it); the
+//! report drops duplicates by id across all partitions of a brand's day in any case.
 
 pub mod drain;
 #[cfg(feature = "lambda")]
@@ -20,7 +26,7 @@ pub mod lambda;
 pub mod store;
 
 use flate2::write::GzEncoder;
-use formroute_events::archive::{fnv_hash, object_name, Partition};
+use formroute_events::archive::{fnv_hash, object_name, Partition, DAY_MS};
 use formroute_events::event::MAX_TS;
 use formroute_events::spec;
 use serde::Deserialize;
@@ -57,6 +63,10 @@ pub struct Object {
     pub events: usize,
     /// Every message whose event is in it, duplicates included (to retry if it is not written).
     pub messages: Vec<String>,
+    /// The day (days since the epoch, UTC) of its partition.
+    pub day: i64,
+    /// [`Seen`] keys of its events, recorded once it is written.
+    pub seen_keys: Vec<u64>,
 }
 
 /// What to do with one batch.
@@ -67,8 +77,63 @@ pub struct Plan {
     /// Messages that are not events, with why: reported failed, so the redrive policy
     /// dead-letters them.
     pub poison: Vec<(String, &'static str)>,
-    /// Events dropped because their id was already in the batch.
+    /// Events dropped because their id was already in the batch, or already archived by this
+    /// process for the same brand and day (their messages succeed).
     pub duplicates: usize,
+}
+
+/// Most event ids a [`Seen`] holds (about 20 MB); past it the oldest days are forgotten.
+pub const MAX_SEEN_IDS: usize = 1_000_000;
+
+/// Event ids this process has archived, by day: see the module documentation.
+#[derive(Debug, Default)]
+pub struct Seen {
+    days: BTreeMap<i64, HashSet<u64>>,
+    ids: usize,
+}
+
+impl Seen {
+    fn key(brand: &str, id: &str) -> u64 {
+        let mut b = Vec::with_capacity(brand.len() + id.len() + 1);
+        b.extend_from_slice(brand.as_bytes());
+        b.push(0);
+        b.extend_from_slice(id.as_bytes());
+        fnv_hash(&b)
+    }
+
+    fn contains(&self, day: i64, key: u64) -> bool {
+        self.days.get(&day).is_some_and(|d| d.contains(&key))
+    }
+
+    /// Remembers the events of the objects that were written (`written[i]` for object `i`).
+    pub fn record(&mut self, plan: &Plan, written: &[bool]) {
+        for (o, ok) in plan.objects.iter().zip(written) {
+            if *ok {
+                let day = self.days.entry(o.day).or_default();
+                for k in &o.seen_keys {
+                    if day.insert(*k) {
+                        self.ids += 1;
+                    }
+                }
+            }
+        }
+        while self.ids > MAX_SEEN_IDS {
+            let Some((_, oldest)) = self.days.pop_first() else {
+                break;
+            };
+            self.ids -= oldest.len();
+        }
+    }
+
+    /// Ids held.
+    pub fn len(&self) -> usize {
+        self.ids
+    }
+
+    /// True when no id is held.
+    pub fn is_empty(&self) -> bool {
+        self.ids == 0
+    }
 }
 
 impl Plan {
@@ -104,11 +169,18 @@ fn check(body: &str) -> Result<Keyed<'_>, &'static str> {
 
 /// Groups a batch into per-partition objects (see the module documentation).
 pub fn plan(messages: &[Message]) -> Plan {
+    plan_after(messages, &Seen::default())
+}
+
+/// [`plan`], also dropping the events `seen` holds for their brand and day.
+pub fn plan_after(messages: &[Message], earlier: &Seen) -> Plan {
     struct Part {
         lines: Vec<u8>,
         ids: Vec<u64>,
         first: u64,
         messages: Vec<String>,
+        day: i64,
+        seen_keys: Vec<u64>,
     }
     let mut parts: BTreeMap<String, Part> = BTreeMap::new();
     // Event id -> partition of its first copy, so a duplicate's message joins that object.
@@ -124,6 +196,12 @@ pub fn plan(messages: &[Message]) -> Plan {
             }
         };
         let dir = Partition::of(&k.brand, k.received as i64).dir();
+        let day = (k.received as i64).div_euclid(DAY_MS);
+        let seen_key = Seen::key(&k.brand, &k.id);
+        if earlier.contains(day, seen_key) {
+            out.duplicates += 1;
+            continue;
+        }
         if !seen.insert(k.id.to_string()) {
             out.duplicates += 1;
             if let Some(p) = where_.get(k.id.as_ref()).and_then(|d| parts.get_mut(d)) {
@@ -137,8 +215,11 @@ pub fn plan(messages: &[Message]) -> Plan {
             ids: Vec::new(),
             first: k.received,
             messages: Vec::new(),
+            day,
+            seen_keys: Vec::new(),
         });
         p.first = p.first.min(k.received);
+        p.seen_keys.push(seen_key);
         p.ids.push(fnv_hash(k.id.as_bytes()));
         append_line(&mut p.lines, &m.body);
         p.messages.push(m.id.clone());
@@ -150,6 +231,8 @@ pub fn plan(messages: &[Message]) -> Plan {
             gz: gzip(&p.lines),
             events: p.ids.len(),
             messages: p.messages,
+            day: p.day,
+            seen_keys: p.seen_keys,
         });
     }
     out
@@ -184,6 +267,7 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy;
     use std::io::Read;
 
     fn ev(id: &str, brand: &str, received: u64) -> String {
@@ -287,6 +371,64 @@ mod tests {
         let c = plan(&[msg(1, ev("event0001", "acme", H17))]);
         assert_eq!(a.objects[0].key, b.objects[0].key);
         assert_ne!(a.objects[0].key, c.objects[0].key);
+    }
+
+    #[test]
+    fn a_copy_archived_earlier_the_same_day_is_dropped_from_a_later_batch_in_another_hour() {
+        let mut seen = Seen::default();
+        let first = plan_after(&[msg(1, ev("event0001", "acme", H17))], &seen);
+        // Written: remembered.
+        seen.record(&first, &[true]);
+        let retry = ev("event0001", "acme", H17 + 3_600_000);
+        let later = plan_after(
+            &[msg(2, retry.clone()), msg(3, ev("event0002", "acme", H17))],
+            &seen,
+        );
+        assert_eq!(later.duplicates, 1);
+        assert_eq!(later.objects.len(), 1);
+        assert!(later.objects[0].key.contains("hour=17"));
+        // Its message is done (not retried).
+        assert!(later.failed_messages(&[true]).is_empty());
+        // Another brand or another day is another event.
+        let other_day = plan_after(
+            &[msg(4, ev("event0001", "acme", H17 + DAY_MS as u64))],
+            &seen,
+        );
+        assert_eq!(other_day.duplicates, 0);
+        let other_brand = plan_after(&[msg(5, ev("event0001", "solar", H17))], &seen);
+        assert_eq!(other_brand.duplicates, 0);
+    }
+
+    #[test]
+    fn an_object_that_was_not_written_is_not_remembered() {
+        let mut seen = Seen::default();
+        let first = plan_after(&[msg(1, ev("event0001", "acme", H17))], &seen);
+        seen.record(&first, &[false]);
+        assert!(seen.is_empty());
+        let again = plan_after(&[msg(1, ev("event0001", "acme", H17))], &seen);
+        assert_eq!((again.duplicates, again.objects.len()), (0, 1));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// Any bodies: no panic, and every message is poison, a duplicate, or in exactly one object.
+        #[test]
+        fn every_message_is_accounted_for_whatever_its_body(
+            bodies in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::prelude::any::<String>(),
+                    (0u64..3, 0u64..100_000_000_000).prop_map(|(i, t)| ev(&format!("event000{i}"), "acme", H17 + t)),
+                ],
+                0..20,
+            ),
+        ) {
+            let messages: Vec<Message> = bodies.into_iter().enumerate().map(|(n, b)| msg(n, b)).collect();
+            let p = plan(&messages);
+            let in_objects: usize = p.objects.iter().map(|o| o.messages.len()).sum();
+            proptest::prop_assert_eq!(p.poison.len() + in_objects, messages.len());
+            let events: usize = p.objects.iter().map(|o| o.events).sum();
+            proptest::prop_assert_eq!(events + p.duplicates, in_objects);
+        }
     }
 
     #[test]

@@ -54,7 +54,7 @@ fn is_archive_name(name: &str) -> bool {
         .any(|s| name.ends_with(s))
 }
 
-/// One input file: where it is, its size, and its dedupe window (partition).
+/// One input file: where it is, its size, and its dedupe window (its brand and day).
 struct Item {
     name: String,
     bytes: u64,
@@ -68,7 +68,9 @@ fn keep_item(filter: &Filter, name: String, bytes: u64) -> Option<Item> {
             if !filter.may_keep_partition(p.brand, p.hour_start_ms) {
                 return None;
             }
-            Some(p.folder())
+            // One window per brand and day, across its hours: a page's retry after a 503 is
+            // received later, maybe in the next hour's partition, with the same event ids.
+            Some(p.day_folder())
         }
         None => None,
     };

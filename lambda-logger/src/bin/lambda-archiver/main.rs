@@ -12,9 +12,9 @@ use lambda_logger::archive::store::Store;
 use std::process::ExitCode;
 use std::time::Duration;
 
-/// lambda-archiver: queued beacon events to gzipped NDJSON partitions (events/brand=B/dt=D/hour=H/).
+/// lambda-archiver: archives queued beacon events as gzipped NDJSON partitions (events/brand=B/dt=D/hour=H/), on AWS Lambda (SQS-triggered) or locally with `drain`.
 #[derive(Parser)]
-#[command(name = "lambda-archiver", version, about)]
+#[command(name = "lambda-archiver", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -87,9 +87,11 @@ async fn on_lambda() -> Result<()> {
         .context("FORMROUTE_ARCHIVE_TO (s3://BUCKET/PREFIX) is not set")?;
     let store = Store::from_target(&target).await?;
     let store = &store;
+    // What this warm instance archived, so later copies of those events are dropped.
+    let seen = &std::sync::Mutex::new(lambda_logger::archive::Seen::default());
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<aws_lambda_events::event::sqs::SqsEvent>| async move {
-            Ok::<_, lambda_runtime::Error>(lambda_logger::archive::lambda::handle(store, event.payload).await)
+            Ok::<_, lambda_runtime::Error>(lambda_logger::archive::lambda::handle(store, seen, event.payload).await)
         },
     ))
     .await
