@@ -43,17 +43,9 @@ fn ms_label(v: Option<f64>) -> String {
     v.map_or_else(|| "–".to_string(), |x| format!("{x:.1} ms"))
 }
 
-/// Thousands separators for counts.
+/// Thousands separators for counts (one home: `formroute_core::coverage::thousands`).
 fn num(n: u64) -> String {
-    let s = n.to_string();
-    let mut o = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            o.push(',');
-        }
-        o.push(c);
-    }
-    o
+    formroute_core::coverage::thousands(n)
 }
 
 /// A colour from light to dark blue for `t` in 0..=1.
