@@ -59,7 +59,8 @@ echo "tests: cargo test" >&2
 # a separate `cargo build` would compile the AWS stack twice, with and without the dev-dependencies' features.
 # `fault-injection` compiles the test-only "kill the publish before write N" hook into the test
 # binary (tests/publish.rs); release builds never have it.
-cargo test --locked --features formroute/fault-injection
+# `--include-ignored`: CI runs every test, the ignored ones (they name what they need) too.
+cargo test --locked --features formroute/fault-injection -- --include-ignored
 cargo test --locked -p formroute-zipgen   # not a default member: it embeds the whole ZIP source
 
 # ---- The archive as SQL users read it (DuckDB; the binaries `cargo test` built) ---------------
