@@ -27,16 +27,16 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::Hasher;
 
 /// Most brands tracked one by one; further ones are folded into [`OTHER`].
-pub const MAX_BRANDS: usize = 1000;
+pub(crate) const MAX_BRANDS: usize = 1000;
 /// Label of the row that collects what did not fit a bounded table.
-pub const OTHER: &str = "(other)";
+pub(crate) const OTHER: &str = "(other)";
 /// Default capacity of the bounded tables (distinct keys kept exactly per brand).
-pub const DEFAULT_TOP_K: usize = 2000;
+pub(crate) const DEFAULT_TOP_K: usize = 2000;
 /// Distinct page views held exactly, over all brands (8 bytes and some each); past it the
 /// counts of page views and visitors become estimates (within about 2 %).
-pub const DISTINCT_BUDGET: usize = 4_000_000;
+pub(crate) const DISTINCT_BUDGET: usize = 4_000_000;
 /// The failed lookups that are demand the brand could not meet (as opposed to typos).
-pub const UNMET_REASONS: [&str; 3] = ["not_served", "unavailable", "unknown_zip"];
+pub(crate) const UNMET_REASONS: [&str; 3] = ["not_served", "unavailable", "unknown_zip"];
 
 /// A string field of an event line; borrowed from the line when it has no escapes.
 type Text<'a> = Option<Cow<'a, str>>;
@@ -47,55 +47,55 @@ type Text<'a> = Option<Cow<'a, str>>;
 /// so every renderer treats them as hostile text.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct EventView<'a> {
+pub(crate) struct EventView<'a> {
     /// Unique event id (the dedupe key).
     #[serde(borrow)]
-    pub id: Text<'a>,
+    pub(crate) id: Text<'a>,
     /// `resolve`, `load` or `error`.
     #[serde(rename = "type", borrow)]
-    pub kind: Text<'a>,
+    pub(crate) kind: Text<'a>,
     /// Visitor's clock, ms since the epoch.
-    pub ts: Option<f64>,
+    pub(crate) ts: Option<f64>,
     /// Logger's receive time, ms since the epoch (the archive partitions by it).
-    pub received: Option<f64>,
+    pub(crate) received: Option<f64>,
     /// Brand slug.
     #[serde(borrow)]
-    pub brand: Text<'a>,
+    pub(crate) brand: Text<'a>,
     /// Page-view id: one per page load.
     #[serde(borrow)]
-    pub pv: Text<'a>,
+    pub(crate) pv: Text<'a>,
     /// ZIP as typed.
     #[serde(borrow)]
-    pub zip: Text<'a>,
+    pub(crate) zip: Text<'a>,
     /// Product as asked.
     #[serde(borrow)]
-    pub product: Text<'a>,
+    pub(crate) product: Text<'a>,
     /// The answer's `ok`.
-    pub ok: Option<bool>,
+    pub(crate) ok: Option<bool>,
     /// State, when ok.
     #[serde(borrow)]
-    pub state: Text<'a>,
+    pub(crate) state: Text<'a>,
     /// Form type, when ok.
     #[serde(borrow)]
-    pub form_type: Text<'a>,
+    pub(crate) form_type: Text<'a>,
     /// Failure reason, when not ok.
     #[serde(borrow)]
-    pub error: Text<'a>,
+    pub(crate) error: Text<'a>,
     /// Time to resolve, or to load for `load`.
-    pub ms: Option<f64>,
+    pub(crate) ms: Option<f64>,
     /// Version (or hash) of the artifact the page used, when the client sends it.
     #[serde(borrow)]
-    pub av: Text<'a>,
+    pub(crate) av: Text<'a>,
     /// Where a load came from: `network`, `cache` (or `server` on the logger's own lookups).
     #[serde(borrow)]
-    pub source: Text<'a>,
+    pub(crate) source: Text<'a>,
     /// Logger's bot flag.
-    pub bot: Option<bool>,
+    pub(crate) bot: Option<bool>,
 }
 
 impl EventView<'_> {
     /// The time the report files the event under: the logger's receive time, else the visitor's.
-    pub fn time_ms(&self) -> Option<i64> {
+    pub(crate) fn time_ms(&self) -> Option<i64> {
         self.received
             .or(self.ts)
             .filter(|t| t.is_finite())
@@ -105,19 +105,19 @@ impl EventView<'_> {
 
 /// What to keep.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Filter {
+pub(crate) struct Filter {
     /// Keep events at or after this time (ms since the epoch).
-    pub since_ms: Option<i64>,
+    pub(crate) since_ms: Option<i64>,
     /// Keep events strictly before this time.
-    pub until_ms: Option<i64>,
+    pub(crate) until_ms: Option<i64>,
     /// Keep only these brands (empty: all).
-    pub brands: Vec<String>,
+    pub(crate) brands: Vec<String>,
 }
 
 impl Filter {
     /// Whether an event filed at `time` for `brand` is kept (events without a time pass
     /// only when no time bound is set).
-    pub fn keeps(&self, brand: &str, time: Option<i64>) -> bool {
+    pub(crate) fn keeps(&self, brand: &str, time: Option<i64>) -> bool {
         if !self.brands.is_empty() && !self.brands.iter().any(|b| b == brand) {
             return false;
         }
@@ -129,7 +129,7 @@ impl Filter {
 
     /// Whether an archive partition (`brand`, hour starting at `hour_start_ms`) can hold kept
     /// events, so a reader may skip the whole object without opening it.
-    pub fn may_keep_partition(&self, brand: &str, hour_start_ms: i64) -> bool {
+    pub(crate) fn may_keep_partition(&self, brand: &str, hour_start_ms: i64) -> bool {
         if !self.brands.is_empty() && !self.brands.iter().any(|b| b == brand) {
             return false;
         }
@@ -139,10 +139,10 @@ impl Filter {
 }
 
 /// The state of a five-digit ZIP for a brand, from a build's artifacts (`--artifacts`).
-pub struct StateLookup(pub Box<StateFn>);
+pub(crate) struct StateLookup(pub(crate) Box<StateFn>);
 
 /// (brand, five-digit ZIP) -> the ZIP's USPS state code, if known.
-pub type StateFn = dyn Fn(&str, &[u8; 5]) -> Option<&'static str>;
+pub(crate) type StateFn = dyn Fn(&str, &[u8; 5]) -> Option<&'static str>;
 
 impl std::fmt::Debug for StateLookup {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -242,7 +242,7 @@ fn key_hash(tag: u8, day: i64, parts: &[&str]) -> u64 {
 
 /// The streaming aggregation: feed it lines, then [`finish`](Aggregator::finish).
 #[derive(Debug)]
-pub struct Aggregator {
+pub(crate) struct Aggregator {
     filter: Filter,
     include_bots: bool,
     states_of: Option<StateLookup>,
@@ -271,7 +271,7 @@ pub struct Aggregator {
 
 impl Aggregator {
     /// An empty aggregation keeping what `filter` keeps; bounded tables hold `top_k` keys per brand.
-    pub fn new(filter: Filter, top_k: usize) -> Self {
+    pub(crate) fn new(filter: Filter, top_k: usize) -> Self {
         Aggregator {
             filter,
             include_bots: false,
@@ -299,13 +299,13 @@ impl Aggregator {
     }
 
     /// Counts events the logger flagged `bot` too (left out by default).
-    pub fn include_bots(mut self, yes: bool) -> Self {
+    pub(crate) fn include_bots(mut self, yes: bool) -> Self {
         self.include_bots = yes;
         self
     }
 
     /// Maps the ZIPs of failed lookups to states with `lookup`, from the build at `artifacts`.
-    pub fn with_states(mut self, artifacts: String, lookup: StateLookup) -> Self {
+    pub(crate) fn with_states(mut self, artifacts: String, lookup: StateLookup) -> Self {
         self.artifacts = Some(artifacts);
         self.states_of = Some(lookup);
         self
@@ -319,19 +319,19 @@ impl Aggregator {
     }
 
     /// The filter (the reader skips partitions with it).
-    pub fn filter(&self) -> &Filter {
+    pub(crate) fn filter(&self) -> &Filter {
         &self.filter
     }
 
     /// Non-blank lines read so far (for progress displays).
-    pub fn lines_read(&self) -> u64 {
+    pub(crate) fn lines_read(&self) -> u64 {
         self.lines
     }
 
     /// Notes that a new input file starts, in dedupe window `key` (its brand and day,
     /// `brand=B/dt=D`; `None` for files outside the partitioned layout, which all share one
     /// window). The window's remembered ids and page views are forgotten when the key changes.
-    pub fn start_window(&mut self, key: Option<&str>) {
+    pub(crate) fn start_window(&mut self, key: Option<&str>) {
         self.files += 1;
         if self.window_key.as_deref() != key {
             self.window.clear();
@@ -342,7 +342,7 @@ impl Aggregator {
 
     /// Reads one NDJSON line (without or with its `\n`). Blank lines are skipped; lines that are
     /// not a JSON event object count as malformed.
-    pub fn add_line(&mut self, line: &[u8]) {
+    pub(crate) fn add_line(&mut self, line: &[u8]) {
         let line = line.trim_ascii();
         if line.is_empty() {
             return;
@@ -355,7 +355,7 @@ impl Aggregator {
     }
 
     /// Counts one event (after the filter, the dedupe window and the bot rule).
-    pub fn add_event(&mut self, ev: &EventView<'_>) {
+    pub(crate) fn add_event(&mut self, ev: &EventView<'_>) {
         let Some(brand) = ev.brand.as_deref() else {
             self.malformed += 1;
             return;
@@ -509,7 +509,7 @@ impl Aggregator {
     }
 
     /// The report; `table_limit` caps the rows of the long tables (unknown ZIPs, states, products).
-    pub fn finish(self, table_limit: usize) -> Report {
+    pub(crate) fn finish(self, table_limit: usize) -> Report {
         let mut brands: Vec<(Box<str>, BrandAgg)> = self.brands.into_iter().collect();
         brands.sort_by(|a, b| a.0.cmp(&b.0));
 
@@ -748,7 +748,7 @@ fn rate(part: u64, whole: u64) -> f64 {
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` (UTC, whole seconds) of a time in ms since the epoch.
-pub fn format_time(ms: i64) -> String {
+pub(crate) fn format_time(ms: i64) -> String {
     let days = ms.div_euclid(DAY_MS);
     let s = ms.rem_euclid(DAY_MS) / 1000;
     format!(
@@ -763,11 +763,11 @@ pub fn format_time(ms: i64) -> String {
 /// Errors of [`parse_time`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{0}` is not a time: use YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS]Z or ms since the epoch")]
-pub struct TimeError(pub String);
+pub(crate) struct TimeError(pub(crate) String);
 
 /// Parses a `--since`/`--until` bound: `YYYY-MM-DD` (midnight UTC), `YYYY-MM-DDTHH:MM[:SS]`
 /// with an optional `Z` (UTC), or an integer of ms since the epoch.
-pub fn parse_time(text: &str) -> Result<i64, TimeError> {
+pub(crate) fn parse_time(text: &str) -> Result<i64, TimeError> {
     let err = || TimeError(text.to_string());
     let t = text.trim();
     if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {

@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hash};
 
 /// Number of buckets of a [`Histogram`].
-pub const HIST_BUCKETS: usize = 1100;
+pub(crate) const HIST_BUCKETS: usize = 1100;
 /// Lower edge of the first log bucket, in milliseconds; smaller values count in bucket 0.
 const HIST_MIN_MS: f64 = 0.01;
 /// Ratio between the edges of consecutive buckets: 2 % wide, so the midpoint is within 1 %.
@@ -26,7 +26,7 @@ pub(crate) type FnvBuild = BuildHasherDefault<Fnv>;
 
 /// A fixed-size log-bucket histogram of millisecond values: p50/p95 in constant memory.
 #[derive(Debug, Clone)]
-pub struct Histogram {
+pub(crate) struct Histogram {
     buckets: Box<[u64; HIST_BUCKETS]>,
     count: u64,
     min: f64,
@@ -46,16 +46,16 @@ impl Default for Histogram {
 
 /// Percentiles of a time in ms (within 1 %, see [`Histogram`]).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Timing {
-    pub count: u64,
-    pub p50: Option<f64>,
-    pub p95: Option<f64>,
-    pub max: Option<f64>,
+pub(crate) struct Timing {
+    pub(crate) count: u64,
+    pub(crate) p50: Option<f64>,
+    pub(crate) p95: Option<f64>,
+    pub(crate) max: Option<f64>,
 }
 
 impl Histogram {
     /// Records one value; negative, infinite and NaN values are ignored (returns false).
-    pub fn record(&mut self, ms: f64) -> bool {
+    pub(crate) fn record(&mut self, ms: f64) -> bool {
         if !ms.is_finite() || ms < 0.0 {
             return false;
         }
@@ -74,7 +74,7 @@ impl Histogram {
     }
 
     /// Adds every value of `other`.
-    pub fn merge(&mut self, other: &Histogram) {
+    pub(crate) fn merge(&mut self, other: &Histogram) {
         for (a, b) in self.buckets.iter_mut().zip(other.buckets.iter()) {
             *a += b;
         }
@@ -85,7 +85,7 @@ impl Histogram {
 
     /// The `q`-quantile (0 < q <= 1), nearest-rank, as its bucket's geometric midpoint clamped
     /// to the exact min and max: within 1 % of the true value. `None` when empty.
-    pub fn quantile(&self, q: f64) -> Option<f64> {
+    pub(crate) fn quantile(&self, q: f64) -> Option<f64> {
         if self.count == 0 {
             return None;
         }
@@ -106,7 +106,7 @@ impl Histogram {
     }
 
     /// The summary printed in reports.
-    pub fn summary(&self) -> Timing {
+    pub(crate) fn summary(&self) -> Timing {
         let round = |v: Option<f64>| v.map(|x| (x * 100.0).round() / 100.0);
         Timing {
             count: self.count,
@@ -126,7 +126,7 @@ impl Histogram {
 /// most that often. This is the "frequent items with pruning" scheme (Misra-Gries family): for
 /// the heavy hitters a report shows (top states, top unknown ZIPs) the bound is small.
 #[derive(Debug, Clone)]
-pub struct BoundedCounter<K = Box<str>> {
+pub(crate) struct BoundedCounter<K = Box<str>> {
     map: HashMap<K, u64, FnvBuild>,
     capacity: usize,
     error_bound: u64,
@@ -134,7 +134,7 @@ pub struct BoundedCounter<K = Box<str>> {
 
 impl<K: Hash + Eq + Ord + Clone> BoundedCounter<K> {
     /// A counter keeping `capacity` keys (at least 1) after a prune.
-    pub fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize) -> Self {
         BoundedCounter {
             map: HashMap::default(),
             capacity: capacity.max(1),
@@ -143,7 +143,7 @@ impl<K: Hash + Eq + Ord + Clone> BoundedCounter<K> {
     }
 
     /// Counts `key` once; the key is only copied when it is new.
-    pub fn add<Q>(&mut self, key: &Q)
+    pub(crate) fn add<Q>(&mut self, key: &Q)
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized + ToKey<K>,
@@ -152,7 +152,7 @@ impl<K: Hash + Eq + Ord + Clone> BoundedCounter<K> {
     }
 
     /// Counts `key` `n` times.
-    pub fn add_n<Q>(&mut self, key: &Q, n: u64)
+    pub(crate) fn add_n<Q>(&mut self, key: &Q, n: u64)
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized + ToKey<K>,
@@ -165,7 +165,7 @@ impl<K: Hash + Eq + Ord + Clone> BoundedCounter<K> {
     }
 
     /// Counts an owned `key` `n` times.
-    pub fn add_owned(&mut self, key: K, n: u64) {
+    pub(crate) fn add_owned(&mut self, key: K, n: u64) {
         if let Some(c) = self.map.get_mut(&key) {
             *c += n;
             return;
@@ -191,12 +191,12 @@ impl<K: Hash + Eq + Ord + Clone> BoundedCounter<K> {
     }
 
     /// Largest amount by which any reported count may be too low (0: exact).
-    pub fn error_bound(&self) -> u64 {
+    pub(crate) fn error_bound(&self) -> u64 {
         self.error_bound
     }
 
     /// Entries by count, largest first, then by key; at most `limit`.
-    pub fn top(&self, limit: usize) -> Vec<(K, u64)> {
+    pub(crate) fn top(&self, limit: usize) -> Vec<(K, u64)> {
         let mut v: Vec<(K, u64)> = self.map.iter().map(|(k, c)| (k.clone(), *c)).collect();
         v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         v.truncate(limit);
@@ -211,7 +211,7 @@ impl<K: Hash + Eq + Ord + Clone> BoundedCounter<K> {
 }
 
 /// The owned key a borrowed one stands for (`&str` for `Box<str>`).
-pub trait ToKey<K> {
+pub(crate) trait ToKey<K> {
     /// The owned copy.
     fn to_key(&self) -> K;
 }
@@ -223,7 +223,7 @@ impl ToKey<Box<str>> for str {
 }
 
 /// Registers of a [`Distinct`] sketch: 2^14, so the standard error is 1.04 / 128 = 0.8 %.
-pub const HLL_REGISTERS: usize = 1 << HLL_BITS;
+pub(crate) const HLL_REGISTERS: usize = 1 << HLL_BITS;
 const HLL_BITS: u32 = 14;
 
 /// A count of distinct 64-bit hashes: exact while it may, then a HyperLogLog sketch.
@@ -232,7 +232,7 @@ const HLL_BITS: u32 = 14;
 /// hash); when the budget is spent, the set that asks for more turns into a sketch of
 /// [`HLL_REGISTERS`] bytes, so memory stays bounded by the budget plus 16 KiB per counter.
 #[derive(Debug, Clone)]
-pub enum Distinct {
+pub(crate) enum Distinct {
     /// Every hash seen.
     Exact(HashSet<u64, FnvBuild>),
     /// One register per hash bucket: the longest run of leading zeros seen, plus one.
@@ -266,7 +266,7 @@ fn sketch_add(registers: &mut [u8], hash: u64) {
 
 impl Distinct {
     /// Notes one hash, drawing on `budget` while exact.
-    pub fn insert(&mut self, hash: u64, budget: &mut usize) {
+    pub(crate) fn insert(&mut self, hash: u64, budget: &mut usize) {
         match self {
             Distinct::Exact(set) => {
                 if !set.contains(&hash) {
@@ -290,13 +290,13 @@ impl Distinct {
     }
 
     /// Whether [`Distinct::count`] is exact.
-    pub fn is_exact(&self) -> bool {
+    pub(crate) fn is_exact(&self) -> bool {
         matches!(self, Distinct::Exact(_))
     }
 
     /// The number of distinct hashes (estimated once a sketch: HyperLogLog with the small-range
     /// correction of Flajolet et al.).
-    pub fn count(&self) -> u64 {
+    pub(crate) fn count(&self) -> u64 {
         match self {
             Distinct::Exact(set) => set.len() as u64,
             Distinct::Sketch(registers) => {

@@ -19,7 +19,7 @@ use std::io::Write;
 const CELL_WIDTH: usize = 256;
 
 /// The header row.
-pub const HEADER: [&str; 6] = ["table", "brand", "day", "key", "detail", "value"];
+pub(crate) const HEADER: [&str; 6] = ["table", "brand", "day", "key", "detail", "value"];
 
 /// A text cell as written: display-safe, then `'`-prefixed if a spreadsheet would take it for a formula.
 pub(crate) fn text_cell(s: &str) -> Cow<'_, str> {
@@ -71,7 +71,7 @@ impl<W: Write> Rows<W> {
 /// Long-format CSV: one number per row, `table,brand,day,key,detail,value`; `brand` is `*` for
 /// totals, `day` is empty except in the `days` table (`key` the figure) and the `day_products`
 /// table (`key` the product, `detail` the figure).
-pub fn write_csv(r: &Report, out: &mut impl Write) -> Result<()> {
+pub(crate) fn write_csv(r: &Report, out: &mut impl Write) -> Result<()> {
     let mut w = Rows {
         w: csv::Writer::from_writer(out),
     };

@@ -49,7 +49,7 @@ svg text{font-family:inherit}
 footer{color:var(--mute);font-size:12px;text-align:center}
 "#;
 
-pub use crate::tilemap::esc;
+pub(crate) use crate::tilemap::esc;
 
 /// A time in ms for an HTML cell: one decimal and the unit, `–` when there is none.
 fn ms_label(v: Option<f64>) -> String {
@@ -323,7 +323,7 @@ fn section(s: &mut String, title: &str, note: &str, body: &str) {
 }
 
 /// The whole page; `top` caps the rows of long tables and charts.
-pub fn render(r: &Report, top: usize) -> String {
+pub(crate) fn render(r: &Report, top: usize) -> String {
     let top = top.max(1);
     let st = &STYLE;
     let t = &r.totals;

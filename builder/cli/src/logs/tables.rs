@@ -13,26 +13,26 @@ use formroute_core::coverage::plural;
 #[derive(Clone, Copy)]
 pub(crate) struct Style {
     /// A count (`1234` or `1,234`).
-    pub count: fn(u64) -> String,
+    pub(crate) count: fn(u64) -> String,
     /// A time in ms, `None` when there is none.
-    pub ms: fn(Option<f64>) -> String,
+    pub(crate) ms: fn(Option<f64>) -> String,
     /// Most characters of a visitor's value in one cell.
-    pub width: usize,
+    pub(crate) width: usize,
 }
 
 impl Style {
     /// A visitor-supplied value, display-safe and cut to the style's width.
-    pub fn text(&self, s: &str) -> String {
+    pub(crate) fn text(&self, s: &str) -> String {
         display_safe(s, self.width).into_owned()
     }
 }
 
 /// One table: column heads (with whether the column is numeric) and rows of cells.
 pub(crate) struct Table {
-    pub head: Vec<(&'static str, bool)>,
-    pub rows: Vec<Vec<String>>,
+    pub(crate) head: Vec<(&'static str, bool)>,
+    pub(crate) rows: Vec<Vec<String>>,
     /// Rows before `--top` cut the table.
-    pub total: usize,
+    pub(crate) total: usize,
 }
 
 impl Table {
@@ -48,7 +48,7 @@ impl Table {
     }
 
     /// ` (top 15 of 40)` when `--top` cut rows, else nothing.
-    pub fn cut_note(&self) -> String {
+    pub(crate) fn cut_note(&self) -> String {
         if self.rows.len() < self.total {
             format!(" (top {} of {})", self.rows.len(), self.total)
         } else {

@@ -65,7 +65,7 @@ fn table(out: &mut String, title: &str, t: &Table) {
 }
 
 /// The terminal report.
-pub fn render_tables(r: &Report, top: usize) -> String {
+pub(crate) fn render_tables(r: &Report, top: usize) -> String {
     let top = top.max(1);
     let st = &STYLE;
     let mut o = String::new();
