@@ -41,6 +41,14 @@ fn says_once(stderr: &str, causes: &[&str]) {
     }
 }
 
+/// `formroute resolve` of one query against the build in `dir`, which must fail; its stderr.
+fn resolve_fails(dir: &Path) -> String {
+    let query = ["--brand", "acme", "--zip", "10001", "--product", "auto"];
+    let mut args = vec!["resolve", "--artifacts", path(dir)];
+    args.extend(query);
+    fails(&args, &[])
+}
+
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -77,20 +85,7 @@ fn a_data_folder_that_is_a_file_names_the_read_error_once() {
 #[test]
 fn a_folder_without_a_manifest_names_the_missing_file_once() {
     let empty = scratch("no-manifest");
-    let stderr = fails(
-        &[
-            "resolve",
-            "--artifacts",
-            path(&empty),
-            "--brand",
-            "acme",
-            "--zip",
-            "10001",
-            "--product",
-            "auto",
-        ],
-        &[],
-    );
+    let stderr = resolve_fails(&empty);
     says_once(&stderr, &["manifest.json", "No such file or directory"]);
 }
 
@@ -98,20 +93,7 @@ fn a_folder_without_a_manifest_names_the_missing_file_once() {
 fn a_manifest_that_is_not_json_says_why_once() {
     let dir = scratch("bad-manifest");
     std::fs::write(dir.join("manifest.json"), "{\"format_version\": 1,").unwrap();
-    let stderr = fails(
-        &[
-            "resolve",
-            "--artifacts",
-            path(&dir),
-            "--brand",
-            "acme",
-            "--zip",
-            "10001",
-            "--product",
-            "auto",
-        ],
-        &[],
-    );
+    let stderr = resolve_fails(&dir);
     says_once(&stderr, &["is not a valid manifest", "EOF while parsing"]);
 }
 
@@ -122,20 +104,7 @@ fn a_manifest_of_another_format_version_gives_the_version_message_once() {
     assert!(manifest.contains("\"format_version\": 1,"), "{manifest}");
     let manifest = manifest.replace("\"format_version\": 1,", "\"format_version\": 9,");
     std::fs::write(dir.join("manifest.json"), manifest).unwrap();
-    let stderr = fails(
-        &[
-            "resolve",
-            "--artifacts",
-            path(&dir),
-            "--brand",
-            "acme",
-            "--zip",
-            "10001",
-            "--product",
-            "auto",
-        ],
-        &[],
-    );
+    let stderr = resolve_fails(&dir);
     says_once(
         &stderr,
         &[&formroute_core::artifact::unsupported_version(

@@ -1,7 +1,7 @@
 //! `lambda-archiver drain`: the archiver run locally, reading a queue itself (receive, write, then delete what was written).
 
 use super::store::Store;
-use super::{plan_after, Message, Seen};
+use super::{plan_after, Message, Plan, Seen};
 use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
 use aws_sdk_sqs::Client;
 use std::collections::HashMap;
@@ -45,6 +45,25 @@ pub struct DrainStats {
     pub failed_objects: u64,
     /// Messages deleted from the queue once their events were written.
     pub deleted: u64,
+}
+
+impl DrainStats {
+    /// Counts one batch of `messages` messages, planned as `plan`, whose objects were written
+    /// where `written` says so (as [`Store::put_all`] returns).
+    fn add_batch(&mut self, messages: usize, plan: &Plan, written: &[bool]) {
+        self.batches += 1;
+        self.messages += messages as u64;
+        self.duplicates += plan.duplicates as u64;
+        self.poison += plan.poison.len() as u64;
+        for (o, ok) in plan.objects.iter().zip(written) {
+            if *ok {
+                self.objects += 1;
+                self.events += o.events as u64;
+            } else {
+                self.failed_objects += 1;
+            }
+        }
+    }
 }
 
 /// A queue that cannot be read or cleaned.
@@ -135,18 +154,7 @@ pub async fn drain(
                 .filter(|m| !failed.contains(&m.id))
                 .collect();
             stats.deleted += delete(sqs, &opts.queue_url, &done, &handles).await?;
-            stats.batches += 1;
-            stats.messages += messages.len() as u64;
-            stats.duplicates += plan.duplicates as u64;
-            stats.poison += plan.poison.len() as u64;
-            for (o, w) in plan.objects.iter().zip(&written) {
-                if *w {
-                    stats.objects += 1;
-                    stats.events += o.events as u64;
-                } else {
-                    stats.failed_objects += 1;
-                }
-            }
+            stats.add_batch(messages.len(), &plan, &written);
             eprintln!(
                 "archiver: batch {}: {} messages, {} objects written to {}, {} failed",
                 stats.batches,
@@ -257,18 +265,7 @@ pub async fn drain_spool(
         }
         let written = store.put_all(&plan).await;
         seen.record(&plan, &written);
-        stats.batches += 1;
-        stats.messages += chunk.len() as u64;
-        stats.duplicates += plan.duplicates as u64;
-        stats.poison += plan.poison.len() as u64;
-        for (o, ok) in plan.objects.iter().zip(&written) {
-            if *ok {
-                stats.objects += 1;
-                stats.events += o.events as u64;
-            } else {
-                stats.failed_objects += 1;
-            }
-        }
+        stats.add_batch(chunk.len(), &plan, &written);
     }
     if stats.failed_objects > 0 {
         return Err(SpoolDrainError::Write {
