@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import test from 'node:test';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { parseArtifactV2 } from '../src/artifact_v2.js';
-import { BIN, SLOW, missing, quotePage, startSite } from './helpers/browser.js';
+import { BIN, CHROMIUM, SLOW, missing, quotePage, startSite } from './helpers/browser.js';
 
 const schema = JSON.parse(readFileSync(new URL('../schema/event.schema.json', import.meta.url)));
 const valid = new Ajv2020({ strict: false, allErrors: true }).compile(schema);
@@ -72,8 +72,8 @@ test('the snippet in Chromium', { skip: missing, timeout: 240_000 }, async (t) =
   await part('1. slow phone (400 kbps, 400 ms RTT) with other content on the page: a visitor who submits once the file is there lands on the form', async () => {
     const expected = answer('acme', '10001', 'auto', 'en');
     const tab = await site.tab(SLOW);
-    // 400 KB of the page's other content, fetched beside the artifact: its download takes longer than the 1.5 s time-out.
-    const other = '<script>for (let i = 0; i < 4; i++) fetch("/filler/100.bin?" + i);</script>';
+    // 500 KB of the page's other content, fetched beside the artifact (format 2: about 10 KB gzip): its download takes longer than the 1.5 s time-out.
+    const other = '<script>for (let i = 0; i < 5; i++) fetch("/filler/100.bin?" + i);</script>';
     await tab.goto(site.page(quotePage({ head: other })), { waitUntil: 'commit' });
     await tab.fill('input[name=zip]', '10001');
     const download = await tab.waitForFunction(() => performance.getEntriesByType('resource').find((e) => e.name.endsWith('/acme.v2.frt') && e.responseEnd > 0), null, { timeout: 15000 });
@@ -334,6 +334,71 @@ test('the snippet in Chromium', { skip: missing, timeout: 240_000 }, async (t) =
       await tab.context().close();
     } finally {
       serve.kill();
+    }
+  });
+
+  await part('staging: a page on https://staging.acme.example logs through `formroute serve --allow-origin`, and is refused without it', async () => {
+    const root = new URL('../../', import.meta.url).pathname;
+    // `formroute serve` (artifacts, snippet, logger) on a free port, with `args`; its spool file's events.
+    const serve = async (args) => {
+      const work = mkdtempSync(join(tmpdir(), 'formroute-staging-'));
+      const spool = join(work, 'events.ndjson');
+      const child = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--data', join(root, 'data'), '--client', join(root, 'client-js/dist'), '--work', work, '--spool', spool, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      const url = await new Promise((ok, fail) => {
+        child.stdout.on('data', (d) => /http:\/\/\S+/.test(d) && ok(/http:\/\/\S+/.exec(d)[0]));
+        child.on('exit', (code) => fail(Error(`formroute serve exited with ${code}: ${stderr}`)));
+      });
+      const logged = () => (existsSync(spool) ? readFileSync(spool, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
+      return { url, logged, stderr: () => stderr, stop: () => child.kill() };
+    };
+    const expected = answer('acme', '10001', 'auto', 'en');
+    // The staging site's page, served by the browser context's routing; snippet, artifact and logger from `formroute serve`.
+    // A browser of its own: an https page reaching loopback services needs Chromium's local-network
+    // checks off (as tests/e2e/system.test.mjs does), which the other parts must not have.
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-features=LocalNetworkAccessChecks,PrivateNetworkAccessSendPreflights,PrivateNetworkAccessRespectPreflightResults,BlockInsecurePrivateNetworkRequests'],
+    });
+    t.after(() => browser.close());
+    const visit = async (logger) => {
+      const ctx = await browser.newContext();
+      const beacons = [];
+      ctx.on('request', (r) => r.url().endsWith('/v1/events') && beacons.push(r.method()));
+      const page = quotePage({ artifacts: logger.url }).replace('src="/formroute.min.js"', `src="${logger.url}formroute.min.js"`).replace('data-beacon-url="/v1/events"', `data-beacon-url="${logger.url}v1/events"`);
+      await ctx.route('https://staging.acme.example/**', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: page }));
+      await ctx.route('https://quotes.partner-auto.example/**', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<p>form' }));
+      const tab = await ctx.newPage();
+      await tab.goto('https://staging.acme.example/quote');
+      await tab.fill('input[name=zip]', '10001');
+      await Promise.all([tab.waitForURL(expected.url), submit(tab)]);
+      for (let i = 0; i < 50 && beacons.length < 1; i++) await sleep(100);
+      await ctx.close();
+      return beacons;
+    };
+    const refusing = await serve([]);
+    try {
+      assert.ok((await visit(refusing)).length > 0, 'the page sent its beacons');
+      await sleep(300);
+      assert.deepEqual(refusing.logged(), [], 'refused: the origin is in no brand\'s origins');
+    } finally {
+      refusing.stop();
+    }
+    const staging = await serve(['--allow-origin', 'https://staging.acme.example']);
+    try {
+      assert.match(staging.stderr(), /also accepting beacons for every brand from https:\/\/staging\.acme\.example \(--allow-origin\)/);
+      assert.ok((await visit(staging)).length > 0, 'the page sent its beacons');
+      for (let i = 0; i < 50 && staging.logged().length < 2; i++) await sleep(100);
+      const got = staging.logged();
+      assert.deepEqual(got.map((e) => [e.type, e.page]).sort(), [
+        ['load', 'https://staging.acme.example/quote'],
+        ['resolve', 'https://staging.acme.example/quote'],
+      ]);
+    } finally {
+      staging.stop();
     }
   });
 

@@ -1,10 +1,11 @@
 //! The beacon route `/v1/events`: CORS, body limits, validation, rate limit, enrichment and the SPEC answers (202, 400, 403, 408, 413, 415, 429, 503, 204).
 //!
-//! Order of the checks, each answering at once: no `Origin`, or one that is no brand's: 403;
+//! Order of the checks, each answering at once: no `Origin`, or one that is no brand's (nor one
+//! given by `--allow-origin`, [`Logger::with_extra_origins`]): 403;
 //! a `Content-Type` other than `text/plain` or `application/json` (parameters such as
 //! `charset` allowed; none at all counts as other): 415; body over 64 KiB: 413; body not sent
 //! within the body time-out: 408; body not `{"events":[...]}` JSON: 400; an event naming a brand
-//! that does not list the origin: 403; the visitor's network over its rate limit: 429 with
+//! that does not list the origin (an `--allow-origin` origin counts for every brand): 403; the visitor's network over its rate limit: 429 with
 //! `Retry-After`; then each event is validated on its own (its `page` must be on the request's
 //! `Origin`), the valid ones are enriched and stored, and the answer is 202 with the counts, or
 //! 503 if storing failed. Answers never contain what the visitor sent, apart from the allowed
@@ -20,7 +21,10 @@
 use crate::artifacts::{Build, Store};
 use crate::enrich::{enrich, truncate_ip};
 use crate::ratelimit::{Limiter, RateLimit};
-use crate::{origins::Origins, sink::Sink};
+use crate::{
+    origins::{ExtraOrigins, Origins},
+    sink::Sink,
+};
 use axum::body::{to_bytes, Body};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -62,6 +66,7 @@ pub struct Logger {
     limiter: Limiter,
     body_timeout: Duration,
     fallback_url: Option<String>,
+    extra_origins: ExtraOrigins,
     next_id: AtomicU64,
     started: u64,
 }
@@ -86,6 +91,7 @@ impl Logger {
             limiter: Limiter::new(Some(RateLimit::default())),
             body_timeout: DEFAULT_BODY_TIMEOUT,
             fallback_url: None,
+            extra_origins: ExtraOrigins::default(),
             next_id: AtomicU64::new(0),
             started: now_ms(),
         }
@@ -120,6 +126,12 @@ impl Logger {
         headers
             .get(ORIGIN_VERIFY_HEADER)
             .is_some_and(|v| same_secret(v.as_bytes(), secret.as_bytes()))
+    }
+
+    /// Origins accepted for every brand besides the build's (`--allow-origin`), whatever build is loaded.
+    pub fn with_extra_origins(mut self, extra: ExtraOrigins) -> Logger {
+        self.extra_origins = extra;
+        self
     }
 
     /// Where `/v1/go` sends visitors when no build is loaded (`FORMROUTE_FALLBACK_URL`).
@@ -263,7 +275,10 @@ async fn events(State(logger): State<Arc<Logger>>, req: Request) -> Response {
     let origin = req
         .headers()
         .get(header::ORIGIN)
-        .filter(|o| o.to_str().is_ok_and(|o| origins.is_brand_origin(o)))
+        .filter(|o| {
+            o.to_str()
+                .is_ok_and(|o| origins.is_allowed_origin(o, &logger.extra_origins))
+        })
         .cloned();
     let Some(origin) = origin else {
         return error(StatusCode::FORBIDDEN, None, "origin not allowed");
@@ -356,7 +371,11 @@ async fn events(State(logger): State<Arc<Logger>>, req: Request) -> Response {
             )
         }
     };
-    if batch.brands.iter().any(|b| !origins.allows(b, &origin_str)) {
+    if batch
+        .brands
+        .iter()
+        .any(|b| !origins.allows_with(b, &origin_str, &logger.extra_origins))
+    {
         return error(
             StatusCode::FORBIDDEN,
             allow,

@@ -26,6 +26,6 @@ pub mod sqs;
 
 pub use artifacts::{Build, Location, Store};
 pub use handler::{router, Logger, RequestFacts, ROUTE};
-pub use origins::Origins;
+pub use origins::{ExtraOrigins, Origins};
 pub use ratelimit::RateLimit;
 pub use sink::{Sink, SinkError};

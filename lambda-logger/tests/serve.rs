@@ -124,3 +124,76 @@ fn ctrl_c_stops_the_server_within_its_shutdown_deadline() {
     }
     assert!(logger.stderr.lock().unwrap().contains("stopping"));
 }
+
+/// One valid `load` event of `brand` from a page on `origin`.
+fn staging_event(brand: &str, origin: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": format!("staging_{brand}"), "type": "load", "ts": 1767225600000u64,
+        "brand": brand, "page": format!("{origin}/get-a-quote"), "pv": "pv_staging", "ms": 3
+    })
+}
+
+#[test]
+fn a_staging_origin_is_refused_without_allow_origin_and_accepted_for_every_brand_with_it() {
+    const STAGING: &str = "https://staging.acme.example";
+    let (_plain, addr) = logger(&[], None);
+    let (status, body) = post_events(
+        &format!("http://{addr}"),
+        STAGING,
+        &[staging_event("acme", STAGING)],
+    );
+    assert_eq!(status, 403, "{body}");
+
+    // Given as a URL with a trailing slash and capitals, as people paste it.
+    let (with, addr) = logger(
+        &[
+            "--allow-origin",
+            "https://Staging.Acme.example/",
+            "--allow-origin",
+            "http://localhost:5173",
+        ],
+        None,
+    );
+    assert!(
+        with.stderr.lock().unwrap().contains(
+            "lambda-logger: also accepting beacons for every brand from http://localhost:5173, https://staging.acme.example (--allow-origin)"
+        ),
+        "{}",
+        with.stderr.lock().unwrap()
+    );
+    for brand in ["acme", "solar"] {
+        let (status, body) = post_events(
+            &format!("http://{addr}"),
+            STAGING,
+            &[staging_event(brand, STAGING)],
+        );
+        assert_eq!(status, 202, "{brand}: {body}");
+        assert_eq!(body, r#"{"accepted":1,"rejected":0}"#, "{brand}");
+    }
+    // Still no brand that the build does not have.
+    let (status, _) = post_events(
+        &format!("http://{addr}"),
+        STAGING,
+        &[staging_event("nobrand", STAGING)],
+    );
+    assert_eq!(status, 403);
+}
+
+#[test]
+fn an_allow_origin_that_is_no_origin_stops_the_server_saying_what_to_give() {
+    let out = Command::new(env!("CARGO_BIN_EXE_lambda-logger"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--artifacts"])
+        .arg(artifacts())
+        .arg("--spool")
+        .arg(temp_path("bad-origin.ndjson"))
+        .args(["--allow-origin", "https://staging.acme.example/quote"])
+        .env_remove("AWS_LAMBDA_RUNTIME_API")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--allow-origin https://staging.acme.example/quote: not an origin: give scheme://host[:port]"),
+        "{err}"
+    );
+}

@@ -7,6 +7,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// A running `formroute serve`, stopped when dropped.
@@ -14,6 +15,8 @@ struct Server {
     child: Child,
     addr: String,
     work: PathBuf,
+    /// What it printed on stderr so far (also passed on to the test's stderr).
+    stderr: Arc<Mutex<String>>,
 }
 
 impl Drop for Server {
@@ -25,6 +28,10 @@ impl Drop for Server {
 }
 
 fn start(name: &str, data: &Path, client: &Path) -> Server {
+    start_with(name, data, client, &[])
+}
+
+fn start_with(name: &str, data: &Path, client: &Path, extra: &[&str]) -> Server {
     let work = std::env::temp_dir().join(format!(
         "formroute-serve-test-{}-{name}",
         std::process::id()
@@ -44,10 +51,19 @@ fn start(name: &str, data: &Path, client: &Path) -> Server {
         .arg(&work)
         .arg("--client")
         .arg(client)
+        .args(extra)
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let stderr = Arc::new(Mutex::new(String::new()));
+    let (log, err) = (stderr.clone(), child.stderr.take().unwrap());
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            eprintln!("{line}");
+            log.lock().unwrap().push_str(&(line + "\n"));
+        }
+    });
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
@@ -59,7 +75,12 @@ fn start(name: &str, data: &Path, client: &Path) -> Server {
         .and_then(|s| s.strip_suffix('/'))
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
         .to_string();
-    Server { child, addr, work }
+    Server {
+        child,
+        addr,
+        work,
+        stderr,
+    }
 }
 
 struct Reply {
@@ -362,4 +383,142 @@ fn serve_rebuilds_on_change_and_keeps_the_last_good_build_when_one_fails() {
         .text()
         .contains("<title>auto in FL (1,495 ZIPs, served): agent 1,495</title>"));
     let _ = std::fs::remove_dir_all(&data);
+}
+
+#[test]
+fn serve_sends_the_client_files_compressed_with_a_strong_etag_cors_and_a_pointer_lifetime() {
+    let server = start(
+        "snippet",
+        &repo().join("data"),
+        &repo().join("client-js/dist"),
+    );
+    let addr = server.addr.as_str();
+    for file in ["formroute.min.js", "formroute.esm.js"] {
+        let path = format!("/{file}");
+        let committed = std::fs::read(repo().join("client-js/dist").join(file)).unwrap();
+        let plain = get(addr, &path, &[]);
+        let br = get(addr, &path, &[("Accept-Encoding", "gzip, deflate, br")]);
+        let gz = get(addr, &path, &[("Accept-Encoding", "gzip")]);
+        assert_eq!(plain.body, committed, "{file}");
+        assert_eq!(plain.header("content-encoding"), None);
+        assert_eq!(br.header("content-encoding"), Some("br"), "{file}");
+        let mut unbrotli = Vec::new();
+        brotli::BrotliDecompress(&mut &br.body[..], &mut unbrotli).unwrap();
+        assert_eq!(unbrotli, committed);
+        assert_eq!(gz.header("content-encoding"), Some("gzip"));
+        let mut unzipped = Vec::new();
+        flate2::read::GzDecoder::new(&gz.body[..])
+            .read_to_end(&mut unzipped)
+            .unwrap();
+        assert_eq!(unzipped, committed);
+        assert!(br.body.len() < gz.body.len() && gz.body.len() < plain.body.len());
+        for r in [&plain, &br, &gz] {
+            assert_eq!(r.status, 200);
+            assert_eq!(
+                r.header("content-type"),
+                Some("text/javascript; charset=utf-8")
+            );
+            // Importable (the ESM build) and timed (Resource Timing) from any page.
+            assert_eq!(r.header("access-control-allow-origin"), Some("*"));
+            assert_eq!(r.header("timing-allow-origin"), Some("*"));
+            assert_eq!(r.header("vary"), Some("Accept-Encoding"));
+            assert_eq!(
+                r.header("cache-control"),
+                Some("public, max-age=60, stale-while-revalidate=86400")
+            );
+        }
+        // Strong ETags (no W/), one per encoding; If-None-Match gives 304 for that encoding only.
+        let etags: std::collections::BTreeSet<_> = [&plain, &br, &gz]
+            .iter()
+            .map(|r| r.header("etag").unwrap().to_string())
+            .collect();
+        assert_eq!(etags.len(), 3, "{etags:?}");
+        assert!(etags.iter().all(|e| e.starts_with('"')), "{etags:?}");
+        let br_etag = br.header("etag").unwrap();
+        let again = get(
+            addr,
+            &path,
+            &[("Accept-Encoding", "br"), ("If-None-Match", br_etag)],
+        );
+        assert_eq!(again.status, 304);
+        assert!(again.body.is_empty());
+        assert_eq!(
+            get(addr, &path, &[("If-None-Match", br_etag)]).status,
+            200,
+            "another encoding's ETag does not match"
+        );
+    }
+}
+
+/// A beacon of `brand` from a page on `origin`, posted to `addr`: the status.
+fn beacon_from(addr: &str, origin: &str, brand: &str) -> Reply {
+    let body = format!(
+        r#"{{"events":[{{"id":"staging-{brand}","type":"load","ts":1700000000000,"brand":"{brand}","page":"{origin}/quote","pv":"pageview-s","ms":2}}]}}"#
+    );
+    http(
+        addr,
+        "POST",
+        "/v1/events",
+        &[("Origin", origin), ("Content-Type", "text/plain")],
+        body.as_bytes(),
+    )
+}
+
+#[test]
+fn serve_refuses_a_staging_origin_unless_allow_origin_names_it_then_accepts_it_for_every_brand() {
+    const STAGING: &str = "https://staging.acme.example";
+    let plain = start(
+        "no-allow",
+        &repo().join("data"),
+        &repo().join("client-js/dist"),
+    );
+    assert_eq!(beacon_from(&plain.addr, STAGING, "acme").status, 403);
+    drop(plain);
+
+    let server = start_with(
+        "allow",
+        &repo().join("data"),
+        &repo().join("client-js/dist"),
+        &[
+            "--allow-origin",
+            "https://staging.acme.example/",
+            "--allow-origin",
+            "http://localhost:5173",
+        ],
+    );
+    for brand in ["acme", "lakeside", "solis"] {
+        let r = beacon_from(&server.addr, STAGING, brand);
+        assert_eq!(r.status, 202, "{brand}: {}", r.text());
+        assert_eq!(r.text(), r#"{"accepted":1,"rejected":0}"#);
+    }
+    assert_eq!(beacon_from(&server.addr, STAGING, "nobrand").status, 403);
+    assert_eq!(
+        beacon_from(&server.addr, "https://evil.example", "acme").status,
+        403
+    );
+    assert!(
+        server.stderr.lock().unwrap().contains(
+            "formroute: also accepting beacons for every brand from http://localhost:5173, https://staging.acme.example (--allow-origin)"
+        ),
+        "{}",
+        server.stderr.lock().unwrap()
+    );
+}
+
+#[test]
+fn serve_with_an_allow_origin_that_is_no_origin_stops_saying_what_to_give() {
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(repo().join("data"))
+        .args(["--allow-origin", "staging.acme.example"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "--allow-origin staging.acme.example: not an origin: give scheme://host[:port]"
+        ),
+        "{err}"
+    );
 }

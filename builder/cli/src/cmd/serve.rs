@@ -5,7 +5,8 @@
 //! ```text
 //! /                         the demo page (builder/cli/src/demo/, compiled in)
 //! /example.html             the minimal page a website team copies (declarative form)
-//! /formroute.min.js         the client snippet, from --client (client-js/dist), else the copy compiled in
+//! /formroute.min.js         the client snippet (and /formroute.esm.js, the ESM build), from --client
+//!                           (client-js/dist), else the copy compiled in: brotli/gzip, ETag, CORS
 //! /<brand>.frt              the brand's live artifact: short TTL, ETag, 304
 //! /a/<brand>.<hash>.frt     content-addressed files: immutable
 //! /manifest.json            the live manifest
@@ -29,12 +30,12 @@ use formroute_core::layout::{CACHE_IMMUTABLE, CACHE_POINTER};
 use formroute_core::load::{Sources, FILES};
 use formroute_core::manifest::{Manifest, MANIFEST_FILE};
 use formroute_core::resolve::ArtifactSet;
-use lambda_logger::{spool::SpoolSink, Build, Logger, Origins, Sink, Store};
+use lambda_logger::{spool::SpoolSink, Build, ExtraOrigins, Logger, Origins, Sink, Store};
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
 /// Arguments of `formroute serve`.
@@ -58,10 +59,14 @@ pub(crate) struct ServeArgs {
     /// How often to look for changes in the data folder, in milliseconds.
     #[arg(long, default_value_t = 500)]
     pub(crate) poll_ms: u64,
+    /// Also accept beacons from this origin, for every brand, without changing brands.csv (a
+    /// staging or local copy of a brand's site, e.g. https://staging.acme.example). Repeatable.
+    #[arg(long = "allow-origin", value_name = "URL")]
+    pub(crate) allow_origin: Vec<String>,
 }
 
 /// One file as served: its bytes, gzip-compressed bytes, brotli-compressed bytes (format-2
-/// artifacts, what browsers fetch) and ETag.
+/// artifacts and the client files, what browsers fetch) and ETag.
 struct Served {
     raw: Vec<u8>,
     gz: Vec<u8>,
@@ -76,7 +81,7 @@ impl Served {
             gz: gzip(&raw),
             // The encodings `formroute publish` stores (FORMAT.md "Wire encodings"), so local
             // figures equal production ones; brotli 11 only where browsers fetch, it is slow.
-            br: name.ends_with(".v2.frt").then(|| brotli(&raw)),
+            br: (name.ends_with(".v2.frt") || name.ends_with(".js")).then(|| brotli(&raw)),
             raw,
             etag,
         }
@@ -118,6 +123,8 @@ struct Site {
 struct App {
     site: RwLock<Arc<Site>>,
     client: PathBuf,
+    /// The client files as last served (compressed once per content, not per request).
+    client_files: Mutex<HashMap<String, Arc<Served>>>,
 }
 
 impl App {
@@ -224,6 +231,8 @@ pub(crate) fn run(args: ServeArgs) -> Result<ExitCode> {
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {
+    // A mistyped origin stops the server before anything else: it would accept nothing.
+    let extra = ExtraOrigins::parse(&args.allow_origin)?;
     let work = match &args.work {
         Some(w) => w.clone(),
         None => std::env::temp_dir().join(format!("formroute-serve-{}", std::process::id())),
@@ -255,10 +264,15 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let sink =
         SpoolSink::open(&spool).with_context(|| format!("cannot open {}", spool.display()))?;
     let store = Arc::new(Store::fixed(lookup_build(&site, &local)));
-    let logger = Arc::new(Logger::with_store(store, Sink::Spool(sink), false));
+    if let Some(line) = extra.describe() {
+        eprintln!("formroute: {line}");
+    }
+    let logger =
+        Arc::new(Logger::with_store(store, Sink::Spool(sink), false).with_extra_origins(extra));
     let app = Arc::new(App {
         site: RwLock::new(Arc::new(site)),
         client: args.client.clone(),
+        client_files: Mutex::new(HashMap::new()),
     });
 
     // Rebuild on change, keeping the last good build when one fails.
@@ -396,6 +410,19 @@ fn accepts(req: &HeaderMap, coding: &str) -> bool {
 /// A binary file with CDN headers: ETag, `If-None-Match` -> 304, brotli (format-2 artifacts) or
 /// gzip when accepted, brotli first.
 fn binary(req: &HeaderMap, file: &Served, cache_control: &'static str) -> Response {
+    with_cdn_headers(req, file, "application/octet-stream", cache_control)
+}
+
+/// `file` as a CDN sends it: in the smallest encoding `Accept-Encoding` allows (brotli when the
+/// file has one, else gzip, else the bytes), with a strong ETag per encoding (`If-None-Match` ->
+/// 304), `Vary: Accept-Encoding`, `cache_control`, and `Access-Control-Allow-Origin: *` plus
+/// `Timing-Allow-Origin: *` (readable, and timed, from any page).
+fn with_cdn_headers(
+    req: &HeaderMap,
+    file: &Served,
+    content_type: &'static str,
+    cache_control: &'static str,
+) -> Response {
     let br = file.br.as_ref().filter(|_| accepts(req, "br"));
     let gzip_ok = br.is_none() && accepts(req, "gzip");
     let etag = if br.is_some() {
@@ -410,23 +437,19 @@ fn binary(req: &HeaderMap, file: &Served, cache_control: &'static str) -> Respon
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
     let mut res = if matches {
-        response(
-            StatusCode::NOT_MODIFIED,
-            "application/octet-stream",
-            Body::empty(),
-        )
+        response(StatusCode::NOT_MODIFIED, content_type, Body::empty())
     } else if let Some(br) = br {
-        let mut r = response(StatusCode::OK, "application/octet-stream", br.clone());
+        let mut r = response(StatusCode::OK, content_type, br.clone());
         r.headers_mut()
             .insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
         r
     } else if gzip_ok {
-        let mut r = response(StatusCode::OK, "application/octet-stream", file.gz.clone());
+        let mut r = response(StatusCode::OK, content_type, file.gz.clone());
         r.headers_mut()
             .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         r
     } else {
-        response(StatusCode::OK, "application/octet-stream", file.raw.clone())
+        response(StatusCode::OK, content_type, file.raw.clone())
     };
     let h = res.headers_mut();
     h.insert(
@@ -515,20 +538,36 @@ async fn top_level(
     }
     if file.starts_with("formroute.") && file.ends_with(".js") && !file.contains("..") {
         let path = app.client.join(&file);
-        let body = match tokio::fs::read(&path).await {
-            Ok(bytes) => Body::from(bytes),
+        // Read on every request, so that `npm run build` shows at once.
+        let raw = match tokio::fs::read(&path).await {
+            Ok(bytes) => bytes,
             // Not there (serve started outside the repository): the committed build, embedded.
             Err(_) => match embedded_client(&file) {
-                Some(bytes) => Body::from(bytes),
+                Some(bytes) => bytes.to_vec(),
                 None => return not_found(&format!("{} is missing", path.display())),
             },
         };
-        let mut res = response(StatusCode::OK, "text/javascript; charset=utf-8", body);
-        res.headers_mut().insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static(CACHE_POINTER),
+        let served = {
+            let mut cache = app.client_files.lock().unwrap_or_else(|p| p.into_inner());
+            match cache.get(&file) {
+                Some(s) if s.raw == raw => s.clone(),
+                _ => {
+                    let s = Arc::new(Served::new(&file, raw));
+                    cache.insert(file.clone(), s.clone());
+                    s
+                }
+            }
+        };
+        // The unversioned snippet URL is a pointer, like `<brand>.v2.frt`: a new release reaches
+        // visitors within a minute of the artifacts it reads, a returning visitor never waits for
+        // the revalidation (stale-while-revalidate), and revalidating costs a 304 (the ETag).
+        // (`formroute.<hash>.min.js`, which `formroute publish` uploads, is the immutable one.)
+        return with_cdn_headers(
+            &headers,
+            &served,
+            "text/javascript; charset=utf-8",
+            CACHE_POINTER,
         );
-        return res;
     }
     not_found("not found")
 }

@@ -4,7 +4,7 @@ use anyhow::{Context, Result};
 use axum::extract::ConnectInfo;
 use lambda_logger::artifacts::{Location, Store, DEFAULT_REFRESH_SECS};
 use lambda_logger::sqs::{RetryPolicy, SqsSink};
-use lambda_logger::{router, spool::SpoolSink, Logger, RateLimit, Sink};
+use lambda_logger::{router, spool::SpoolSink, ExtraOrigins, Logger, RateLimit, Sink};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -46,6 +46,10 @@ pub(crate) struct Args {
     /// Events one network may send at once after a quiet spell.
     #[arg(long, default_value_t = RateLimit::default().burst)]
     rate_burst: f64,
+    /// Also accept beacons from this origin, for every brand, without changing brands.csv (a
+    /// staging or local copy of a brand's site, e.g. https://staging.acme.example). Repeatable.
+    #[arg(long = "allow-origin", value_name = "URL")]
+    allow_origin: Vec<String>,
     /// On Ctrl-C (or SIGTERM), longest wait for requests in flight, in seconds, before exiting.
     #[arg(long, default_value_t = 5)]
     shutdown_secs: u64,
@@ -65,6 +69,7 @@ pub(crate) fn run(args: Args) -> Result<()> {
 
 async fn serve(args: Args) -> Result<()> {
     let location = Location::parse(&args.artifacts)?;
+    let extra = ExtraOrigins::parse(&args.allow_origin)?;
     let fallback = crate::on_lambda::fallback_url(args.fallback_url.clone())?;
     let sink = match (&args.spool, &args.queue_url) {
         (Some(path), _) => Sink::Spool(
@@ -87,12 +92,16 @@ async fn serve(args: Args) -> Result<()> {
     }
     let logger = Logger::with_store(Arc::new(store), sink, false)
         .with_fallback_url(fallback)
+        .with_extra_origins(extra.clone())
         .with_body_timeout(Duration::from_secs(args.read_timeout_secs.max(1)))
         .with_rate_limit((args.rate_limit > 0.0).then_some(RateLimit {
             events_per_sec: args.rate_limit,
             burst: args.rate_burst,
         }));
     let app = router(Arc::new(logger));
+    if let Some(line) = extra.describe() {
+        eprintln!("lambda-logger: {line}");
+    }
     // Tests and scripts read this line to find the port.
     eprintln!(
         "lambda-logger: listening on http://{addr}{}",
