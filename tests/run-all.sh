@@ -76,4 +76,4 @@ if ! git diff --quiet -- client-js/dist; then
   echo "tests: client-js/dist differs from the committed snippet: commit the output of 'npm run build'" >&2
   [ -n "${CI:-}" ] && exit 1
 fi
-node --test client-js/test/ tests/conformance/ tests/e2e/
+node --test client-js/test/ tests/conformance/ tests/deploy/ tests/e2e/
