@@ -8,12 +8,12 @@
 //! recompiles the binary when `client-js/dist` changes.
 
 /// `client-js/dist/formroute.min.js`, the snippet (IIFE).
-pub const SNIPPET: &[u8] = include_bytes!("../../../client-js/dist/formroute.min.js");
+pub(crate) const SNIPPET: &[u8] = include_bytes!("../../../client-js/dist/formroute.min.js");
 /// `client-js/dist/formroute.esm.js`, the ESM build.
-pub const ESM: &[u8] = include_bytes!("../../../client-js/dist/formroute.esm.js");
+pub(crate) const ESM: &[u8] = include_bytes!("../../../client-js/dist/formroute.esm.js");
 
 /// A client file of `client-js/dist` by name (`formroute.min.js`, `formroute.esm.js`).
-pub fn embedded(file: &str) -> Option<&'static [u8]> {
+pub(crate) fn embedded(file: &str) -> Option<&'static [u8]> {
     match file {
         "formroute.min.js" => Some(SNIPPET),
         "formroute.esm.js" => Some(ESM),

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 /// Gzip with the best compression and no timestamp, so the same bytes give the same object.
-pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+pub(crate) fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut enc = flate2::GzBuilder::new()
         .mtime(0)
         .write(Vec::new(), flate2::Compression::best());
@@ -13,7 +13,7 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
 }
 
 /// Brotli at quality 11, window 22: deterministic, the smallest a browser decodes.
-pub fn brotli(bytes: &[u8]) -> Vec<u8> {
+pub(crate) fn brotli(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     let params = ::brotli::enc::BrotliEncoderParams {
         quality: 11,

@@ -16,9 +16,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-fn moto() -> Option<String> {
+/// The moto server's URL; its absence fails the test with the command that starts it.
+fn moto() -> String {
     match std::env::var("FORMROUTE_MOTO_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
+        Ok(url) if !url.is_empty() => url,
         _ => panic!(
             "FORMROUTE_MOTO_URL is not set: run `bash tests/run-all.sh`, or start \
              `target/test-venv/bin/moto_server -H 127.0.0.1 -p 5101` and export \
@@ -309,7 +310,7 @@ impl Moto {
 
 #[test]
 fn publish_puts_immutable_hashed_files_then_short_lived_pointers_and_manifest() {
-    let Some(url) = moto() else { return };
+    let url = moto();
     let m = Moto::new(url);
     let bucket = m.bucket("objects");
     let dir = &builds()[0];
@@ -414,7 +415,7 @@ fn publish_puts_immutable_hashed_files_then_short_lived_pointers_and_manifest() 
 
 #[test]
 fn publishing_an_unchanged_build_again_uploads_nothing() {
-    let Some(url) = moto() else { return };
+    let url = moto();
     let m = Moto::new(url);
     let bucket = m.bucket("unchanged");
     let dir = &builds()[0];
@@ -429,7 +430,7 @@ fn publishing_an_unchanged_build_again_uploads_nothing() {
 
 #[test]
 fn dry_run_prints_the_plan_and_changes_nothing() {
-    let Some(url) = moto() else { return };
+    let url = moto();
     let m = Moto::new(url);
     let bucket = m.bucket("dryrun");
     let dir = builds()[0].to_str().unwrap();
@@ -479,7 +480,7 @@ fn dry_run_prints_the_plan_and_changes_nothing() {
 
 #[test]
 fn invalidations_name_only_the_pointers_that_changed() {
-    let Some(url) = moto() else { return };
+    let url = moto();
     let m = Moto::new(url);
     let bucket = m.bucket("invalidate");
     let dist = m.distribution("invalidate");
@@ -556,7 +557,7 @@ fn assert_live_and_whole(m: &Moto, bucket: &str, prefix: &str, old: &Path, new: 
     ignore = "needs the test-only hook: cargo test -p formroute --features fault-injection (tests/run-all.sh does)"
 )]
 fn a_publish_killed_at_any_step_leaves_the_live_version_working() {
-    let Some(url) = moto() else { return };
+    let url = moto();
     let m = Moto::new(url);
     let bucket = m.bucket("killed");
     let [old, new, _] = builds();
@@ -609,7 +610,7 @@ fn a_publish_killed_at_any_step_leaves_the_live_version_working() {
 
 #[test]
 fn rollback_repoints_a_brand_or_all_and_invalidates_what_changed() {
-    let Some(url) = moto() else { return };
+    let url = moto();
     let m = Moto::new(url);
     let bucket = m.bucket("rollback");
     let dist = m.distribution("rollback");
@@ -686,7 +687,7 @@ fn rollback_repoints_a_brand_or_all_and_invalidates_what_changed() {
 
 #[test]
 fn keep_deletes_older_builds_and_files_no_kept_build_names() {
-    let Some(url) = moto() else { return };
+    let url = moto();
     let m = Moto::new(url);
     let bucket = m.bucket("keep");
     let [b0, b1, b2] = builds();
@@ -713,7 +714,7 @@ fn keep_deletes_older_builds_and_files_no_kept_build_names() {
 
 #[test]
 fn keep_format_none_publishes_format_2_only_and_leaves_the_v1_pointers_frozen() {
-    let Some(url) = moto() else { return };
+    let url = moto();
     let m = Moto::new(url);
     let bucket = m.bucket("keepformat");
     let [b0, b1, _] = builds();
@@ -751,7 +752,7 @@ fn keep_format_none_publishes_format_2_only_and_leaves_the_v1_pointers_frozen() 
 
 #[test]
 fn publish_prints_the_snippet_tag_pinned_by_its_integrity() {
-    let Some(url) = moto() else { return };
+    let url = moto();
     let m = Moto::new(url);
     let bucket = m.bucket("snippet");
     let dir = &builds()[0];
@@ -778,7 +779,7 @@ fn publish_prints_the_snippet_tag_pinned_by_its_integrity() {
 
 #[test]
 fn every_published_object_has_a_content_type_and_cache_control_and_the_history_is_no_store() {
-    let Some(url) = moto() else { return };
+    let url = moto();
     let m = Moto::new(url);
     let bucket = m.bucket("headers");
     publish(&m.url, &builds()[0], &bucket, &[]);

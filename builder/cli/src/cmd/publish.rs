@@ -19,33 +19,33 @@ use std::process::ExitCode;
 
 /// Arguments of `formroute publish`.
 #[derive(Debug, clap::Args)]
-pub struct PublishArgs {
+pub(crate) struct PublishArgs {
     /// Build output folder (written by `formroute build`).
     #[arg(long)]
-    pub artifacts: PathBuf,
+    pub(crate) artifacts: PathBuf,
     /// S3 bucket.
     #[arg(long)]
-    pub bucket: String,
+    pub(crate) bucket: String,
     /// Key prefix inside the bucket (the CDN base path of the artifacts).
     #[arg(long, default_value = "")]
-    pub prefix: String,
+    pub(crate) prefix: String,
     /// CloudFront distribution whose cache is invalidated for the pointers that change.
     #[arg(long)]
-    pub distribution: Option<String>,
+    pub(crate) distribution: Option<String>,
     /// Print the plan and change nothing.
     #[arg(long)]
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
     /// How many published builds to keep (for rollback); older ones are deleted.
     #[arg(long, default_value_t = DEFAULT_KEEP, value_parser = parse_keep)]
-    pub keep: usize,
+    pub(crate) keep: usize,
     /// Which older artifact format is still published beside format 2: `1` (the default: the v1
     /// snippets cached in browsers keep resolving from `<brand>.frt`) or `none` (format 2 only;
     /// the `<brand>.frt` pointers then stay frozen at the last build that kept format 1).
     #[arg(long, value_enum, default_value = "1")]
-    pub keep_format: KeepFormat,
+    pub(crate) keep_format: KeepFormat,
     /// The CDN base URL pages load from (the stack's `CdnBaseUrl`), for the `<script>` tag printed.
     #[arg(long, value_name = "URL")]
-    pub cdn_base: Option<String>,
+    pub(crate) cdn_base: Option<String>,
 }
 
 /// `--keep`: a whole number of at least 1.
@@ -57,7 +57,7 @@ fn parse_keep(s: &str) -> std::result::Result<usize, String> {
 }
 
 /// Reads and checks a build folder: the manifest and every file it names, byte for byte.
-pub fn read_build(dir: &Path) -> Result<(Manifest, Vec<u8>)> {
+pub(crate) fn read_build(dir: &Path) -> Result<(Manifest, Vec<u8>)> {
     let path = dir.join(MANIFEST_FILE);
     let bytes = std::fs::read(&path).with_context(|| {
         format!(
@@ -118,7 +118,7 @@ pub fn read_build(dir: &Path) -> Result<(Manifest, Vec<u8>)> {
 }
 
 /// Runs `formroute publish`.
-pub fn run(args: PublishArgs) -> Result<ExitCode> {
+pub(crate) fn run(args: PublishArgs) -> Result<ExitCode> {
     aws::runtime()?
         .block_on(publish(args))
         .map(|()| ExitCode::SUCCESS)

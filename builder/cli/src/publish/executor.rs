@@ -12,7 +12,11 @@ use formroute_core::manifest::Manifest;
 use std::path::Path;
 
 /// Reads everything the plans need under the layout's prefix.
-pub async fn read_remote(s3: &aws_sdk_s3::Client, bucket: &str, layout: &Layout) -> Result<Remote> {
+pub(crate) async fn read_remote(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    layout: &Layout,
+) -> Result<Remote> {
     let mut remote = Remote::default();
     for dir in [layout.hashed_dir(), layout.builds_dir()] {
         remote.keys.extend(list_keys(s3, bucket, &dir).await?);
@@ -119,7 +123,7 @@ impl<'a> Executor<'a> {
     }
 
     /// Carries out one step.
-    pub async fn run(&mut self, step: &Step) -> Result<()> {
+    pub(crate) async fn run(&mut self, step: &Step) -> Result<()> {
         #[cfg(feature = "fault-injection")]
         if self.fail_after == Some(self.done) {
             eprintln!(
@@ -217,7 +221,7 @@ impl<'a> Executor<'a> {
 /// Carries out `plan` (publish or rollback): its writes in order, then one CloudFront
 /// invalidation of what changed (with a distribution, when anything did), then its deletes.
 /// `dir` is the build folder uploads are read from. Returns the invalidation id.
-pub async fn carry_out(
+pub(crate) async fn carry_out(
     aws: &Aws,
     bucket: &str,
     dir: Option<&Path>,
@@ -247,23 +251,28 @@ pub async fn carry_out(
 
 /// The end of `publish` and `rollback`, shared: the dry run's plan on stdout, or the plan carried
 /// out and its summary line on stdout.
-pub struct Finish<'a> {
+pub(crate) struct Finish<'a> {
     /// `publishing` or `rolling back to`, for the progress line.
-    pub verb: &'a str,
+    pub(crate) verb: &'a str,
     /// The build folder uploads are read from (none for a rollback).
-    pub dir: Option<&'a Path>,
+    pub(crate) dir: Option<&'a Path>,
     /// The bucket.
-    pub bucket: &'a str,
+    pub(crate) bucket: &'a str,
     /// `--distribution`.
-    pub distribution: Option<&'a str>,
+    pub(crate) distribution: Option<&'a str>,
     /// `--dry-run`.
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
 }
 
 impl Finish<'_> {
     /// Prints or carries out `plan`; `extra`'s keys are added to the summary line. Returns
     /// whether the plan was carried out (`false` for a dry run).
-    pub async fn run(&self, aws: &Aws, plan: &Plan, extra: serde_json::Value) -> Result<bool> {
+    pub(crate) async fn run(
+        &self,
+        aws: &Aws,
+        plan: &Plan,
+        extra: serde_json::Value,
+    ) -> Result<bool> {
         if self.dry_run {
             let text = plan.render();
             if self.distribution.is_some() || plan.invalidate.is_empty() {

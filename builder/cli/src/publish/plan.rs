@@ -18,21 +18,21 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// What is under the prefix now, as the command found it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Remote {
+pub(crate) struct Remote {
     /// Every key under `P/a/` and `P/builds/`.
-    pub keys: BTreeSet<String>,
+    pub(crate) keys: BTreeSet<String>,
     /// Each existing pointer (`P/<brand>.frt`, `.v2.frt`, `.v2.frt.br`, `P/formroute.min.js`,
     /// `P/formroute.esm.js`), by key, to the hashed file it copies (its metadata); an empty
     /// string when the pointer has no such metadata (then it is always rewritten).
-    pub pointers: BTreeMap<String, String>,
+    pub(crate) pointers: BTreeMap<String, String>,
     /// The live `manifest.json` bytes, if any.
-    pub manifest: Option<Vec<u8>>,
+    pub(crate) manifest: Option<Vec<u8>>,
     /// The history (empty if there is none yet).
-    pub history: History,
+    pub(crate) history: History,
     /// Records of the builds in the history that could be read, by build id.
-    pub records: BTreeMap<String, Manifest>,
+    pub(crate) records: BTreeMap<String, Manifest>,
     /// The exact bytes of those records (a rollback of all brands restores them as they were).
-    pub record_bytes: BTreeMap<String, Vec<u8>>,
+    pub(crate) record_bytes: BTreeMap<String, Vec<u8>>,
 }
 
 /// `--keep-format`: whether format-1 files and `<brand>.frt` pointers are still published.
@@ -43,7 +43,7 @@ pub struct Remote {
 /// `<brand>.frt` pointers are neither rewritten nor deleted: they stay frozen at the last build
 /// that kept format 1, so old snippets keep resolving, from older data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum KeepFormat {
+pub(crate) enum KeepFormat {
     /// Publish format 1 beside format 2 (the default).
     #[default]
     #[value(name = "1")]
@@ -55,7 +55,7 @@ pub enum KeepFormat {
 
 /// One write or delete, in the order it must happen.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
+pub(crate) enum Step {
     /// Upload a file of the local build folder.
     Upload {
         /// Destination key.
@@ -113,7 +113,7 @@ impl Step {
     }
 
     /// One line for `--dry-run` and progress output.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Step::Upload {
                 key,
@@ -132,19 +132,19 @@ impl Step {
 
 /// What a publish or rollback will do.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// The build being published, or rolled back to.
-    pub build: String,
+    pub(crate) build: String,
     /// Writes, in order. Deletes are in [`Plan::cleanup`], done after the invalidation.
-    pub steps: Vec<Step>,
+    pub(crate) steps: Vec<Step>,
     /// Hashed files or records already present, not uploaded again.
-    pub skipped: Vec<String>,
+    pub(crate) skipped: Vec<String>,
     /// CDN paths to invalidate once the writes are done (only what changed).
-    pub invalidate: Vec<String>,
+    pub(crate) invalidate: Vec<String>,
     /// Deletes of builds beyond `--keep` and of files no kept build names, done last.
-    pub cleanup: Vec<Step>,
+    pub(crate) cleanup: Vec<Step>,
     /// What the user should know about this plan (printed on stderr, and by `--dry-run`).
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 impl Plan {
@@ -155,7 +155,7 @@ impl Plan {
     }
 
     /// The plan as text, one step a line, for `--dry-run`.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut out = format!("build {}\n", self.build);
         for note in &self.notes {
             out.push_str(&format!("note     {note}\n"));
@@ -187,7 +187,7 @@ impl Plan {
 
 /// A plan could not be made.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum PlanError {
+pub(crate) enum PlanError {
     /// `--to` names a build that is not kept under the prefix.
     #[error("build {0} is not among the kept builds under this prefix (see builds/history.json)")]
     UnknownBuild(String),
@@ -339,7 +339,7 @@ fn client_pointers(layout: &Layout, manifest: &Manifest) -> Vec<(String, Target)
 }
 
 /// The publish plan of the local build (`manifest` with its exact bytes `manifest_bytes`).
-pub fn plan_publish(
+pub(crate) fn plan_publish(
     layout: &Layout,
     manifest: &Manifest,
     manifest_bytes: &[u8],
@@ -477,7 +477,7 @@ fn repoint(
 
 /// Deletes of records of builds beyond the last `keep` of `history`, and of hashed files that
 /// neither a kept build nor the `live` manifest names. Orphans of a killed publish go too.
-pub fn cleanup(
+pub(crate) fn cleanup(
     layout: &Layout,
     keys: &BTreeSet<String>,
     history: &History,
@@ -509,7 +509,7 @@ pub fn cleanup(
 
 /// Which brands a rollback re-points.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Selection {
+pub(crate) enum Selection {
     /// Every brand: the live state becomes exactly the target build.
     All,
     /// These brands only; the others stay as they are.
@@ -534,7 +534,7 @@ impl Selection {
 /// never published, [`PlanError::NoFormat2`]); the format-1 pointer goes to the target's format-1
 /// file when it is in the bucket, else it stays as it is (a note says so). `--all` also puts the
 /// client pointers on the target's client files when they are there.
-pub fn plan_rollback(
+pub(crate) fn plan_rollback(
     layout: &Layout,
     remote: &Remote,
     selection: &Selection,
