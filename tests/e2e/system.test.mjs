@@ -110,7 +110,7 @@ test('build, publish to S3, page resolves from there and redirects, beacon lands
   await Promise.all([tab.waitForURL((u) => !u.href.endsWith('/quote'), { timeout: 10_000 }), tab.click('button')]);
   assert.equal(tab.url(), expected.url);
   assert.deepEqual(errors, []);
-  assert.deepEqual(artifactRequests, [`${base}acme.frt`], 'one artifact request, the pointer');
+  assert.deepEqual(artifactRequests, [`${base}acme.v2.frt`], 'one artifact request, the pointer');
 
   // The resolve event, read back from the queue.
   const bodies = aws('receive', queue, '2', '15').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
@@ -246,7 +246,7 @@ ${o.SnippetTag}
   await Promise.all([tab.waitForURL((u) => !u.href.endsWith('/quote'), { timeout: 10_000 }), tab.click('button')]);
   assert.equal(tab.url(), expected.url);
   assert.deepEqual(errors, []);
-  assert.deepEqual(artifactRequests, [`${o.CdnBaseUrl}acme.frt`], 'one artifact request, the pointer, on the CDN');
+  assert.deepEqual(artifactRequests, [`${o.CdnBaseUrl}acme.v2.frt`], 'one artifact request, the pointer, on the CDN');
 
   // The archiver as its event source mapping drives it: a batch from the stack's queue, the
   // function's answer, then every message but the reported failures deleted.
