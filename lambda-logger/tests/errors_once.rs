@@ -1,4 +1,7 @@
-//! `lambda-logger` and `lambda-archiver` on failing cases (a missing spool file, an `s3://` URL without a bucket, a broken manifest, an unreachable queue): each cause is printed once.
+//! `lambda-logger` and `lambda-archiver` on failing cases (a missing spool file, an `s3://` URL without a bucket, a broken manifest, an unreachable or missing queue): each cause is printed once.
+//!
+//! The missing-queue case needs `FORMROUTE_MOTO_URL` (a moto server); without it that test fails
+//! with the command that starts one.
 
 mod common;
 
@@ -109,4 +112,25 @@ fn a_broken_manifest_stops_serve_and_says_why_once() {
         &stderr,
         &["is not a valid manifest", "EOF while parsing"],
     );
+}
+
+#[test]
+fn a_queue_sqs_does_not_have_is_named_once_with_sqss_own_words() {
+    let moto = common::procs::moto_url("a_queue_sqs_does_not_have");
+    let mut cmd = archiver();
+    cmd.args(["drain", "--queue-url"])
+        .arg(format!("{moto}/123456789012/formroute-no-such-queue"))
+        .args(["--wait", "0", "--to"])
+        .arg(temp_path("archive"))
+        .envs(common::aws::AWS_ENV)
+        .env("AWS_ENDPOINT_URL", &moto)
+        .env_remove("AWS_LAMBDA_RUNTIME_API");
+    let stderr = fails(cmd);
+    says_once(
+        "lambda-archiver",
+        &stderr,
+        &["The specified queue does not exist"],
+    );
+    // The message, not a debug dump of the SDK's response.
+    assert!(!stderr.contains("ServiceError {"), "{stderr}");
 }

@@ -1,4 +1,7 @@
-//! The `formroute` binary on failing cases (a missing build, a broken manifest, a damaged or unreadable artifact, a bad or unreachable `s3://` URL): each cause is printed once, on one `formroute: error:` line.
+//! The `formroute` binary on failing cases (a missing build, a broken manifest, a damaged or unreadable artifact, a bad or unreachable `s3://` URL, a missing bucket): each cause is printed once, on one `formroute: error:` line.
+//!
+//! The missing-bucket case needs `FORMROUTE_MOTO_URL` (a moto server); without it that test fails
+//! with the command that starts one.
 
 mod common;
 
@@ -169,4 +172,25 @@ fn an_unreachable_s3_endpoint_names_each_cause_once() {
         ],
     );
     says_once(&stderr, &["cannot get s3://bucket/cdn/manifest.json"]);
+}
+
+#[test]
+fn a_bucket_s3_does_not_have_is_named_once_with_s3s_own_words() {
+    let moto = moto();
+    let env = [
+        ("AWS_ENDPOINT_URL", moto.as_str()),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    let stderr = fails(
+        &[
+            "logs",
+            "report",
+            "--from",
+            "s3://formroute-no-such-bucket/x",
+        ],
+        &env,
+    );
+    says_once(&stderr, &["The specified bucket does not exist"]);
 }

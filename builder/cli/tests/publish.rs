@@ -16,18 +16,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-/// The moto server's URL; its absence fails the test with the command that starts it.
-fn moto() -> String {
-    match std::env::var("FORMROUTE_MOTO_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => panic!(
-            "FORMROUTE_MOTO_URL is not set: run `bash tests/run-all.sh`, or start \
-             `target/test-venv/bin/moto_server -H 127.0.0.1 -p 5101` and export \
-             FORMROUTE_MOTO_URL=http://127.0.0.1:5101"
-        ),
-    }
-}
-
 /// Three builds of the sample data: v0 as it is, v1 and v2 with acme's display name changed
 /// (so only acme's artifact differs between them). Built once per test process.
 fn builds() -> &'static [PathBuf; 3] {
