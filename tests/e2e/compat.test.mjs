@@ -115,8 +115,7 @@ test('the old v1 snippet and the new published snippet both resolve against one 
   assert.deepEqual(old.artifacts, [`${base}acme.frt`], 'the v1 snippet reads the format-1 pointer');
   const fresh = await submit(ctx, 'https://www.acme.example/new.html', zip, join(ROOT, 'target/compat-new.png'));
   assert.equal(fresh.landed, expected.url, 'the new snippet reaches the same form');
-  // TODO(publish): tighten to `${base}acme.v2.frt` once the client fetches format 2 (helper `client`).
-  assert.deepEqual(fresh.artifacts, [`${base}acme.frt`], 'the new snippet reads its pointer');
+  assert.deepEqual(fresh.artifacts, [`${base}acme.v2.frt`], 'the new snippet reads the format-2 pointer');
 
   // A publish to a fresh prefix with --keep-format none leaves no format-1 pointer: the old snippet
   // then sends its visitor to the page's fallback (what `--keep-format 1`, the default, prevents).
