@@ -763,6 +763,19 @@ mod tests {
         }
     }
 
+    /// Publishes a build of `brands` onto `remote` (plan, then applied); returns the plan.
+    fn published(
+        layout: &Layout,
+        remote: &mut Remote,
+        brands: &[(&str, &str)],
+        keep_format: KeepFormat,
+    ) -> Plan {
+        let (m, bytes) = manifest(brands);
+        let plan = plan_publish(layout, &m, &bytes, remote, 5, keep_format);
+        apply(layout, remote, &plan, &m);
+        plan
+    }
+
     #[test]
     fn keys_follow_the_layout_with_and_without_prefix() {
         let l = Layout::new("/cdn/routes/");
@@ -871,10 +884,13 @@ mod tests {
     #[test]
     fn a_changed_brand_uploads_and_invalidates_only_its_own_files() {
         let l = Layout::new("");
-        let (m1, b1) = manifest(&[("acme", "1"), ("beta", "1")]);
         let mut remote = Remote::default();
-        let p1 = plan_publish(&l, &m1, &b1, &remote, 5, KeepFormat::V1);
-        apply(&l, &mut remote, &p1, &m1);
+        published(
+            &l,
+            &mut remote,
+            &[("acme", "1"), ("beta", "1")],
+            KeepFormat::V1,
+        );
         let (m2, b2) = manifest(&[("acme", "2"), ("beta", "1")]);
         let p2 = plan_publish(&l, &m2, &b2, &remote, 5, KeepFormat::V1);
         let uploads: Vec<&str> = p2
@@ -906,10 +922,13 @@ mod tests {
     #[test]
     fn a_brand_removed_from_the_build_loses_its_pointer() {
         let l = Layout::new("");
-        let (m1, b1) = manifest(&[("acme", "1"), ("beta", "1")]);
         let mut remote = Remote::default();
-        let p1 = plan_publish(&l, &m1, &b1, &remote, 5, KeepFormat::V1);
-        apply(&l, &mut remote, &p1, &m1);
+        published(
+            &l,
+            &mut remote,
+            &[("acme", "1"), ("beta", "1")],
+            KeepFormat::V1,
+        );
         let (m2, b2) = manifest(&[("acme", "1")]);
         let p2 = plan_publish(&l, &m2, &b2, &remote, 5, KeepFormat::V1);
         for key in ["beta.frt", "beta.v2.frt", "beta.v2.frt.br"] {
@@ -1090,10 +1109,13 @@ mod tests {
     #[test]
     fn keep_format_none_publishes_format_2_only_and_freezes_the_format_1_pointers() {
         let l = Layout::new("");
-        let (m1, b1) = manifest(&[("acme", "1"), ("beta", "1")]);
         let mut remote = Remote::default();
-        let p1 = plan_publish(&l, &m1, &b1, &remote, 5, KeepFormat::V1);
-        apply(&l, &mut remote, &p1, &m1);
+        published(
+            &l,
+            &mut remote,
+            &[("acme", "1"), ("beta", "1")],
+            KeepFormat::V1,
+        );
         let (m2, b2) = manifest(&[("acme", "2")]);
         let p2 = plan_publish(&l, &m2, &b2, &remote, 5, KeepFormat::None);
         let touched: Vec<&str> = p2.steps.iter().map(Step::key).collect();
@@ -1124,15 +1146,9 @@ mod tests {
     fn rollback_keeps_a_format_1_pointer_whose_file_is_not_there_and_refuses_without_format_2() {
         let l = Layout::new("");
         let mut remote = Remote::default();
-        let (m1, b1) = manifest(&[("acme", "1")]);
-        let p1 = plan_publish(&l, &m1, &b1, &remote, 5, KeepFormat::V1);
-        apply(&l, &mut remote, &p1, &m1);
-        let (m2, b2) = manifest(&[("acme", "2")]);
-        let p2 = plan_publish(&l, &m2, &b2, &remote, 5, KeepFormat::None);
-        apply(&l, &mut remote, &p2, &m2);
-        let (m3, b3) = manifest(&[("acme", "3")]);
-        let p3 = plan_publish(&l, &m3, &b3, &remote, 5, KeepFormat::V1);
-        apply(&l, &mut remote, &p3, &m3);
+        let p1 = published(&l, &mut remote, &[("acme", "1")], KeepFormat::V1);
+        let p2 = published(&l, &mut remote, &[("acme", "2")], KeepFormat::None);
+        published(&l, &mut remote, &[("acme", "3")], KeepFormat::V1);
         // Build 2 has no format-1 file: its v2 pointers come back, acme.frt stays on build 3.
         let (plan, _) = plan_rollback(&l, &remote, &Selection::All, None).unwrap();
         assert_eq!(plan.build, p2.build);
