@@ -4,8 +4,12 @@
 //! with the command that starts one.
 
 mod common;
+// The check is the CLI tests' own, so both crates' binaries are held to the same words.
+#[path = "../../builder/cli/tests/common/once.rs"]
+mod once;
 
 use common::*;
+use once::says_once;
 use std::process::Command;
 
 /// Runs `cmd`; it must exit with status 1. Returns its stderr.
@@ -14,29 +18,6 @@ fn fails(mut cmd: Command) -> String {
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(1), "{cmd:?}: {stderr}");
     stderr
-}
-
-/// `stderr` has exactly one `<bin>: error:` line, no part of its `: `-separated chain twice,
-/// and each of `causes` exactly once.
-fn says_once(bin: &str, stderr: &str, causes: &[&str]) {
-    let start = format!("{bin}: error: ");
-    let errors: Vec<&str> = stderr
-        .lines()
-        .filter_map(|l| l.strip_prefix(&start))
-        .collect();
-    assert_eq!(errors.len(), 1, "one error line expected:\n{stderr}");
-    let parts: Vec<&str> = errors[0].split(": ").collect();
-    for p in &parts {
-        let times = parts.iter().filter(|q| q == &p).count();
-        assert_eq!(times, 1, "`{p}` is printed {times} times:\n{stderr}");
-    }
-    for cause in causes {
-        assert_eq!(
-            stderr.matches(cause).count(),
-            1,
-            "`{cause}` should appear once:\n{stderr}"
-        );
-    }
 }
 
 fn archiver() -> Command {

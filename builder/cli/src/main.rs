@@ -4,7 +4,9 @@
 //! `logs/` the beacon report (read, aggregate, text, csv, html), and `aws.rs` the AWS plumbing.
 
 mod aws;
+mod client;
 mod cmd;
+mod encoding;
 mod logs;
 mod publish;
 mod tilemap;

@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::once;
 use common::*;
 use std::path::Path;
 use std::process::Command;
@@ -22,26 +23,9 @@ fn fails(args: &[&str], env: &[(&str, &str)]) -> String {
     stderr
 }
 
-/// `stderr` has exactly one error line, no part of its `: `-separated chain twice, and each of
-/// `causes` exactly once.
+/// `stderr` has one `formroute: error:` line, and each of `causes` once (see [`once::says_once`]).
 fn says_once(stderr: &str, causes: &[&str]) {
-    let errors: Vec<&str> = stderr
-        .lines()
-        .filter_map(|l| l.strip_prefix("formroute: error: "))
-        .collect();
-    assert_eq!(errors.len(), 1, "one error line expected:\n{stderr}");
-    let parts: Vec<&str> = errors[0].split(": ").collect();
-    for p in &parts {
-        let times = parts.iter().filter(|q| q == &p).count();
-        assert_eq!(times, 1, "`{p}` is printed {times} times:\n{stderr}");
-    }
-    for cause in causes {
-        assert_eq!(
-            stderr.matches(cause).count(),
-            1,
-            "`{cause}` should appear once:\n{stderr}"
-        );
-    }
+    once::says_once("formroute", stderr, causes);
 }
 
 /// `formroute resolve` of one query against the build in `dir`, which must fail; its stderr.

@@ -38,7 +38,8 @@ pub(crate) const DISTINCT_BUDGET: usize = 4_000_000;
 /// The failed lookups that are demand the brand could not meet (as opposed to typos).
 pub(crate) const UNMET_REASONS: [&str; 3] = ["not_served", "unavailable", "unknown_zip"];
 
-/// A string field of an event line; borrowed from the line when it has no escapes.
+/// A string field of an event line (serde gives an `Option<Cow>` an owned string; the type
+/// keeps the door open to borrowing).
 type Text<'a> = Option<Cow<'a, str>>;
 
 /// One event line as archived: the client's fields (SPEC "Beacon events") plus what the logger
@@ -49,45 +50,35 @@ type Text<'a> = Option<Cow<'a, str>>;
 #[serde(default)]
 pub(crate) struct EventView<'a> {
     /// Unique event id (the dedupe key).
-    #[serde(borrow)]
     pub(crate) id: Text<'a>,
     /// `resolve`, `load` or `error`.
-    #[serde(rename = "type", borrow)]
+    #[serde(rename = "type")]
     pub(crate) kind: Text<'a>,
     /// Visitor's clock, ms since the epoch.
     pub(crate) ts: Option<f64>,
     /// Logger's receive time, ms since the epoch (the archive partitions by it).
     pub(crate) received: Option<f64>,
     /// Brand slug.
-    #[serde(borrow)]
     pub(crate) brand: Text<'a>,
     /// Page-view id: one per page load.
-    #[serde(borrow)]
     pub(crate) pv: Text<'a>,
     /// ZIP as typed.
-    #[serde(borrow)]
     pub(crate) zip: Text<'a>,
     /// Product as asked.
-    #[serde(borrow)]
     pub(crate) product: Text<'a>,
     /// The answer's `ok`.
     pub(crate) ok: Option<bool>,
     /// State, when ok.
-    #[serde(borrow)]
     pub(crate) state: Text<'a>,
     /// Form type, when ok.
-    #[serde(borrow)]
     pub(crate) form_type: Text<'a>,
     /// Failure reason, when not ok.
-    #[serde(borrow)]
     pub(crate) error: Text<'a>,
     /// Time to resolve, or to load for `load`.
     pub(crate) ms: Option<f64>,
     /// Version (or hash) of the artifact the page used, when the client sends it.
-    #[serde(borrow)]
     pub(crate) av: Text<'a>,
     /// Where a load came from: `network`, `cache` (or `server` on the logger's own lookups).
-    #[serde(borrow)]
     pub(crate) source: Text<'a>,
     /// Logger's bot flag.
     pub(crate) bot: Option<bool>,

@@ -61,16 +61,23 @@ fn num(n: u64) -> String {
     formroute_core::coverage::thousands(n)
 }
 
+/// The colour at `t` (0..=1) between two RGB colours.
+fn ramp(from: [f64; 3], to: [f64; 3], t: f64) -> String {
+    let t = t.clamp(0.0, 1.0);
+    let c: Vec<u8> = (0..3)
+        .map(|i| (from[i] + (to[i] - from[i]) * t).round() as u8)
+        .collect();
+    format!("#{:02x}{:02x}{:02x}", c[0], c[1], c[2])
+}
+
 /// A colour from light to dark blue for `t` in 0..=1.
 fn blue(t: f64) -> String {
-    let t = t.clamp(0.0, 1.0);
-    let lerp = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
-    format!(
-        "#{:02x}{:02x}{:02x}",
-        lerp(222.0, 8.0),
-        lerp(235.0, 69.0),
-        lerp(247.0, 148.0)
-    )
+    ramp([222.0, 235.0, 247.0], [8.0, 69.0, 148.0], t)
+}
+
+/// A colour from light to dark red for `t` in 0..=1.
+fn red(t: f64) -> String {
+    ramp([251.0, 226.0, 224.0], [153.0, 27.0, 30.0], t)
 }
 
 /// Horizontal bars, one per (label, value), scaled to the largest.
@@ -198,29 +205,34 @@ fn state_map(r: &Report) -> String {
     let max = r.states.iter().map(|s| s.count).max().unwrap_or(0);
     tilemap::svg("Successful resolves by state", |code| {
         let (count, share) = counts.get(code).copied().unwrap_or((0, 0.0));
-        // Square-root scale: small states stay visible next to the largest.
-        let t = if max == 0 {
-            0.0
-        } else {
-            (count as f64 / max as f64).sqrt()
-        };
-        let fill = if count == 0 {
+        let title = format!("{code}: {} ({})", plural(count, "resolve"), pct(share));
+        heat_tile(count, max, blue, title)
+    })
+}
+
+/// One state's square of a heat map: `count` of the largest `max`, on a square-root scale (small
+/// states stay visible next to the largest), coloured by `ramp`; grey when there is none.
+fn heat_tile(count: u64, max: u64, ramp: fn(f64) -> String, title: String) -> tilemap::Tile {
+    let t = if max == 0 {
+        0.0
+    } else {
+        (count as f64 / max as f64).sqrt()
+    };
+    tilemap::Tile {
+        fill: if count == 0 {
             "#eef1f4".to_string()
         } else {
-            blue(0.15 + 0.85 * t)
-        };
-        tilemap::Tile {
-            fill,
-            dark: count > 0 && t > 0.45,
-            title: format!("{code}: {} ({})", plural(count, "resolve"), pct(share)),
-            label: if count == 0 {
-                String::new()
-            } else {
-                compact(count)
-            },
-            dashed: false,
-        }
-    })
+            ramp(0.15 + 0.85 * t)
+        },
+        dark: count > 0 && t > 0.45,
+        title,
+        label: if count == 0 {
+            String::new()
+        } else {
+            compact(count)
+        },
+        dashed: false,
+    }
 }
 
 /// 1234 -> 1.2k, 1234567 -> 1.2M.
@@ -244,40 +256,13 @@ fn unmet_map(r: &Report) -> String {
     let max = counts.values().copied().max().unwrap_or(0);
     tilemap::svg("Failed lookups by state", |code| {
         let count = counts.get(code).copied().unwrap_or(0);
-        let t = if max == 0 {
-            0.0
-        } else {
-            (count as f64 / max as f64).sqrt()
-        };
-        let fill = if count == 0 {
-            "#eef1f4".to_string()
-        } else {
-            red(0.15 + 0.85 * t)
-        };
-        tilemap::Tile {
-            fill,
-            dark: count > 0 && t > 0.45,
-            title: format!("{code}: {}", plural(count, "failed lookup")),
-            label: if count == 0 {
-                String::new()
-            } else {
-                compact(count)
-            },
-            dashed: false,
-        }
+        heat_tile(
+            count,
+            max,
+            red,
+            format!("{code}: {}", plural(count, "failed lookup")),
+        )
     })
-}
-
-/// A colour from light to dark red for `t` in 0..=1.
-fn red(t: f64) -> String {
-    let t = t.clamp(0.0, 1.0);
-    let lerp = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
-    format!(
-        "#{:02x}{:02x}{:02x}",
-        lerp(251.0, 153.0),
-        lerp(226.0, 27.0),
-        lerp(224.0, 30.0)
-    )
 }
 
 /// A table of display-safe cells (see [`super::tables`]), HTML-escaped here.

@@ -122,30 +122,46 @@ pub(crate) fn resolves(r: &Report, st: &Style, top: usize) -> Table {
     )
 }
 
+/// A table of (brand, key, count, share of the brand's lookups if any) rows: form types,
+/// reasons, versions.
+fn by_brand_and(
+    key: &'static str,
+    counted: &'static str,
+    items: Vec<(&str, &str, u64, Option<f64>)>,
+    st: &Style,
+    top: usize,
+) -> Table {
+    let with_share = items.iter().any(|i| i.3.is_some());
+    let rows = items
+        .into_iter()
+        .map(|(brand, k, count, share)| {
+            let mut row = vec![st.text(brand), st.text(k), (st.count)(count)];
+            row.extend(share.map(pct));
+            row
+        })
+        .collect();
+    let mut head = vec![("brand", false), (key, false), (counted, true)];
+    if with_share {
+        head.push(("share", true));
+    }
+    Table::new(&head, rows, top)
+}
+
 /// Successful lookups by brand and form type.
 pub(crate) fn form_types(r: &Report, st: &Style, top: usize) -> Table {
-    let rows = r
+    let items = r
         .form_types
         .iter()
         .map(|x| {
-            vec![
-                st.text(&x.brand),
-                st.text(&x.form_type),
-                (st.count)(x.count),
-                pct(x.share),
-            ]
+            (
+                x.brand.as_str(),
+                x.form_type.as_str(),
+                x.count,
+                Some(x.share),
+            )
         })
         .collect();
-    Table::new(
-        &[
-            ("brand", false),
-            ("form type", false),
-            ("lookups", true),
-            ("share", true),
-        ],
-        rows,
-        top,
-    )
+    by_brand_and("form type", "lookups", items, st, top)
 }
 
 /// Successful lookups by state, all brands.
@@ -164,28 +180,12 @@ pub(crate) fn states(r: &Report, st: &Style, top: usize) -> Table {
 
 /// Failed lookups by brand and reason.
 pub(crate) fn reasons(r: &Report, st: &Style, top: usize) -> Table {
-    let rows = r
+    let items = r
         .fallback_reasons
         .iter()
-        .map(|x| {
-            vec![
-                st.text(&x.brand),
-                st.text(&x.reason),
-                (st.count)(x.count),
-                pct(x.share),
-            ]
-        })
+        .map(|x| (x.brand.as_str(), x.reason.as_str(), x.count, Some(x.share)))
         .collect();
-    Table::new(
-        &[
-            ("brand", false),
-            ("reason", false),
-            ("lookups", true),
-            ("share", true),
-        ],
-        rows,
-        top,
-    )
+    by_brand_and("reason", "lookups", items, st, top)
 }
 
 /// ZIPs the data does not know, most typed first.
@@ -233,16 +233,12 @@ pub(crate) fn unmet(r: &Report, st: &Style, top: usize) -> Table {
 
 /// Artifact versions in use.
 pub(crate) fn versions(r: &Report, st: &Style, top: usize) -> Table {
-    let rows = r
+    let items = r
         .artifact_versions
         .iter()
-        .map(|x| vec![st.text(&x.brand), st.text(&x.version), (st.count)(x.count)])
+        .map(|x| (x.brand.as_str(), x.version.as_str(), x.count, None))
         .collect();
-    Table::new(
-        &[("brand", false), ("version", false), ("events", true)],
-        rows,
-        top,
-    )
+    by_brand_and("version", "events", items, st, top)
 }
 
 /// Router load time per brand (and all brands): median, p95, and the same for network and cache loads.
@@ -304,78 +300,62 @@ pub(crate) fn load_times(r: &Report, st: &Style) -> Table {
     )
 }
 
+/// The latest `top` of `items` (sorted by day) as rows of `cells`; `total` counts them all.
+fn latest<T>(
+    head: &[(&'static str, bool)],
+    items: &[T],
+    top: usize,
+    cells: impl Fn(&T) -> Vec<String>,
+) -> Table {
+    let skip = items.len().saturating_sub(top);
+    let mut t = Table::new(head, items[skip..].iter().map(cells).collect(), usize::MAX);
+    t.total = items.len();
+    t
+}
+
 /// Per day and brand, the latest `top` rows.
 pub(crate) fn days(r: &Report, st: &Style, top: usize) -> Table {
-    let skip = r.days.len().saturating_sub(top);
-    let rows: Vec<Vec<String>> = r
-        .days
-        .iter()
-        .skip(skip)
-        .map(|d| {
-            vec![
-                d.day.clone(),
-                st.text(&d.brand),
-                (st.count)(d.page_views),
-                (st.count)(d.visitors_to_form),
-                (st.count)(d.resolves),
-                (st.count)(d.ok),
-                (st.count)(d.fallbacks),
-                (st.count)(d.loads),
-            ]
-        })
-        .collect();
-    let mut t = Table::new(
-        &[
-            ("day", false),
-            ("brand", false),
-            ("page views", true),
-            ("to a form", true),
-            ("lookups", true),
-            ("ok", true),
-            ("fell back", true),
-            ("router loads", true),
-        ],
-        rows,
-        usize::MAX,
-    );
-    t.total = r.days.len();
-    t
+    let head = [
+        ("day", false),
+        ("brand", false),
+        ("page views", true),
+        ("to a form", true),
+        ("lookups", true),
+        ("ok", true),
+        ("fell back", true),
+        ("router loads", true),
+    ];
+    latest(&head, &r.days, top, |d| {
+        let mut row = vec![d.day.clone(), st.text(&d.brand)];
+        let figures = [
+            d.page_views,
+            d.visitors_to_form,
+            d.resolves,
+            d.ok,
+            d.fallbacks,
+            d.loads,
+        ];
+        row.extend(figures.map(st.count));
+        row
+    })
 }
 
 /// Per day, brand and product, the latest `top` rows.
 pub(crate) fn day_products(r: &Report, st: &Style, top: usize) -> Table {
-    let skip = r.day_products.len().saturating_sub(top);
-    let rows: Vec<Vec<String>> = r
-        .day_products
-        .iter()
-        .skip(skip)
-        .map(|d| {
-            vec![
-                d.day.clone(),
-                st.text(&d.brand),
-                st.text(&d.product),
-                (st.count)(d.visitors_to_form),
-                (st.count)(d.resolves),
-                (st.count)(d.ok),
-                (st.count)(d.fallbacks),
-            ]
-        })
-        .collect();
-    let mut t = Table::new(
-        &[
-            ("day", false),
-            ("brand", false),
-            ("product", false),
-            ("to a form", true),
-            ("lookups", true),
-            ("ok", true),
-            ("fell back", true),
-        ],
-        rows,
-        usize::MAX,
-    );
-    t.total = r.day_products.len();
-    t
+    let head = [
+        ("day", false),
+        ("brand", false),
+        ("product", false),
+        ("to a form", true),
+        ("lookups", true),
+        ("ok", true),
+        ("fell back", true),
+    ];
+    latest(&head, &r.day_products, top, |d| {
+        let mut row = vec![d.day.clone(), st.text(&d.brand), st.text(&d.product)];
+        row.extend([d.visitors_to_form, d.resolves, d.ok, d.fallbacks].map(st.count));
+        row
+    })
 }
 
 /// What the report left out and why, for the header: bots, filters, duplicates, malformed lines.

@@ -1,6 +1,8 @@
 //! Helpers shared by the `formroute` CLI tests: the binary, the repository's sample data, scratch folders, a build.
 #![allow(dead_code)]
 
+pub(crate) mod once;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
