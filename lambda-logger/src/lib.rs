@@ -12,6 +12,7 @@
 
 pub mod archive;
 pub mod artifacts;
+mod aws;
 pub mod enrich;
 pub mod handler;
 #[cfg(feature = "lambda")]

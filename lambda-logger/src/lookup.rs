@@ -60,9 +60,13 @@ pub fn routes() -> Router<Arc<Logger>> {
 /// The four parameters, decoded.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Query {
+    /// `brand`: the brand slug.
     pub brand: String,
+    /// `zip`: the ZIP as asked.
     pub zip: String,
+    /// `product`: the product as asked.
     pub product: String,
+    /// `language`: the language as asked (may be empty).
     pub language: String,
 }
 

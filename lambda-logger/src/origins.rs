@@ -15,16 +15,20 @@ pub struct Origins {
 #[derive(Debug, thiserror::Error)]
 pub enum OriginsError {
     /// The manifest file could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {error}")]
     Read {
+        /// The manifest's path.
         path: PathBuf,
-        source: std::io::Error,
+        /// What reading it said (in the message, not also a `source()`).
+        error: std::io::Error,
     },
     /// The manifest is not valid.
-    #[error("{path} is not a formroute manifest: {source}")]
+    #[error("{path} is not a formroute manifest: {error}")]
     Parse {
+        /// The manifest's path.
         path: PathBuf,
-        source: serde_json::Error,
+        /// What parsing it said (in the message, not also a `source()`).
+        error: serde_json::Error,
     },
 }
 
@@ -47,12 +51,12 @@ impl Origins {
         } else {
             path.to_owned()
         };
-        let text = std::fs::read_to_string(&file).map_err(|source| OriginsError::Read {
+        let text = std::fs::read_to_string(&file).map_err(|error| OriginsError::Read {
             path: file.clone(),
-            source,
+            error,
         })?;
         let manifest = Manifest::from_json(&text)
-            .map_err(|source| OriginsError::Parse { path: file, source })?;
+            .map_err(|error| OriginsError::Parse { path: file, error })?;
         Ok(Origins::from_manifest(&manifest))
     }
 

@@ -15,16 +15,26 @@ pub enum Sink {
 /// Why some accepted events could not be stored (the logger answers 503).
 #[derive(Debug, thiserror::Error)]
 pub enum SinkError {
-    /// Writing the spool file failed.
+    /// Writing the spool file failed (the I/O error is in the message, not also a `source()`).
     #[error("spool write failed: {0}")]
-    Spool(#[from] std::io::Error),
+    Spool(std::io::Error),
     /// Some events are not on the queue.
     #[error("{failed} of {total} events could not be queued: {reason}")]
     Sqs {
+        /// Events not (known to be) on the queue.
         failed: usize,
+        /// Events of the request.
         total: usize,
+        /// What the queue answered last.
         reason: String,
     },
+}
+
+// Not `#[from]`: that would also make the I/O error the `source()`, printed twice with `{:#}`.
+impl From<std::io::Error> for SinkError {
+    fn from(e: std::io::Error) -> SinkError {
+        SinkError::Spool(e)
+    }
 }
 
 impl Sink {

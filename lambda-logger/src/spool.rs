@@ -68,11 +68,6 @@ impl SpoolSink {
         })
     }
 
-    /// The file's path.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Appends the events as one write, so lines of concurrent requests never interleave, and
     /// leaves the file as it was when that write fails (see the module documentation).
     pub fn put(&self, events: &[LoggedEvent]) -> Result<(), SinkError> {

@@ -14,8 +14,8 @@
 //!   request gets 503 and the log line says the events may be on the queue; the client's retry
 //!   carries the same event ids, which the archiver and the report drop (docs/LOGS.md).
 
+use crate::aws::Calls;
 use crate::sink::SinkError;
-use aws_sdk_sqs::config::{BehaviorVersion, Region};
 use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 use aws_sdk_sqs::Client;
@@ -61,50 +61,17 @@ pub struct SqsSink {
     retry: RetryPolicy,
 }
 
-/// The endpoint to use when the environment names none: the queue URL's own origin unless it
-/// is an AWS host (so `--queue-url http://127.0.0.1:5101/123456789012/q` just works with moto).
-fn endpoint_from_queue_url(queue_url: &str) -> Option<String> {
-    let (scheme, rest) = queue_url.split_once("://")?;
-    let authority = rest.split('/').next()?;
-    let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
-    if host.ends_with(".amazonaws.com") || host.ends_with(".amazonaws.com.cn") {
-        None
-    } else {
-        Some(format!("{scheme}://{authority}"))
-    }
-}
-
 impl SqsSink {
     /// Builds the client from the standard AWS configuration chain (environment, profile,
     /// Lambda's role; `AWS_ENDPOINT_URL` included), with short time-outs so a queue that is
     /// down makes the logger answer 503 quickly instead of holding the visitor's request, and
     /// without the SDK's retries (see the module documentation).
     pub async fn from_env(queue_url: &str, retry: RetryPolicy) -> SqsSink {
-        use aws_config::retry::RetryConfig;
-        use aws_config::timeout::TimeoutConfig;
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(RetryConfig::disabled())
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_millis(500))
-                    .operation_attempt_timeout(retry.attempt_timeout)
-                    .operation_timeout(retry.attempt_timeout)
-                    .build(),
-            );
-        let env_names_endpoint = std::env::var_os("AWS_ENDPOINT_URL").is_some()
-            || std::env::var_os("AWS_ENDPOINT_URL_SQS").is_some();
-        if !env_names_endpoint {
-            if let Some(endpoint) = endpoint_from_queue_url(queue_url) {
-                loader = loader.endpoint_url(endpoint);
-            }
-        }
-        let shared = loader.load().await;
-        let mut conf = aws_sdk_sqs::config::Builder::from(&shared);
-        if shared.region().is_none() {
-            conf = conf.region(Region::new("us-east-1"));
-        }
+        let calls = Calls::Once {
+            attempt_timeout: retry.attempt_timeout,
+        };
         SqsSink {
-            client: Client::from_conf(conf.build()),
+            client: crate::aws::sqs_client(queue_url, calls).await,
             queue_url: queue_url.to_owned(),
             retry,
         }
@@ -299,21 +266,4 @@ fn entry(
         .message_attributes("brand", attribute(&event.event.brand)?)
         .message_attributes("type", attribute(event.event.kind.as_str())?)
         .build()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn local_queue_urls_give_their_own_endpoint_and_aws_ones_none() {
-        assert_eq!(
-            endpoint_from_queue_url("http://127.0.0.1:5101/123456789012/q").as_deref(),
-            Some("http://127.0.0.1:5101")
-        );
-        assert_eq!(
-            endpoint_from_queue_url("https://sqs.eu-west-1.amazonaws.com/123456789012/q"),
-            None
-        );
-    }
 }

@@ -1,9 +1,9 @@
 //! The archive pipeline through real processes: lambda-logger -> SQS (moto) -> lambda-archiver -> S3 (moto) -> `formroute logs report`, and the archiver behind the Lambda runtime emulator.
 //!
 //! Needs FORMROUTE_MOTO_URL (a moto server, e.g. `moto_server -H 127.0.0.1 -p 5103`); without it
-//! these tests print a notice and pass, unless CI is set. The report step runs the `formroute`
+//! each test fails with the command that starts moto. The report step runs the `formroute`
 //! binary from the same target folder (built by `cargo build --bins`, else built here). The
-//! Lambda test also needs `cargo lambda` (pip install cargo-lambda).
+//! Lambda test also needs `cargo lambda` (`bash tests/setup.sh` installs it); without it, that test fails saying so.
 
 mod common;
 
@@ -195,9 +195,7 @@ fn count_of<'a>(rows: &'a Value, key: &str, value: &str) -> u64 {
 
 #[test]
 fn events_posted_to_the_logger_reach_the_report_once_each_and_poison_is_dead_lettered() {
-    let Some(moto) = moto_url("archiver pipeline") else {
-        return;
-    };
+    let moto = moto_url("archiver pipeline");
     let rt = runtime();
     let (queue, dlq) = queue_with_dlq(&rt, &moto, 1);
     let bucket = new_bucket(&rt, &moto);
@@ -348,12 +346,8 @@ fn events_posted_to_the_logger_reach_the_report_once_each_and_poison_is_dead_let
 
 #[test]
 fn the_archiver_behind_the_lambda_runtime_reports_only_the_poison_message_as_failed() {
-    let Some(moto) = moto_url("archiver on the Lambda runtime") else {
-        return;
-    };
-    if !cargo_lambda_available("archiver on the Lambda runtime") {
-        return;
-    }
+    let moto = moto_url("archiver on the Lambda runtime");
+    require_cargo_lambda("archiver on the Lambda runtime");
     let rt = runtime();
     let bucket = new_bucket(&rt, &moto);
     let archive_to = format!("s3://{bucket}/lambda");

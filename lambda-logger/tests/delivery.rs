@@ -1,8 +1,8 @@
 //! Delivery through real processes: the lambda-logger binary, a real SQS server (moto), and the Lambda runtime emulator.
 //!
 //! Needs FORMROUTE_MOTO_URL (a moto server, e.g. `moto_server -H 127.0.0.1 -p 5101`); without it
-//! these tests print a notice and pass, unless CI is set. The Lambda test also needs
-//! `cargo lambda` (pip install cargo-lambda).
+//! each test fails with the command that starts moto. The Lambda test also needs
+//! `cargo lambda` (`bash tests/setup.sh` installs it); without it, that test fails saying so.
 
 mod common;
 
@@ -118,9 +118,7 @@ fn proxy_stats(url: &str) -> Value {
 
 #[test]
 fn every_accepted_event_reaches_the_queue_exactly_once_with_one_call_per_ten_events() {
-    let Some(moto) = moto_url("every_accepted_event_reaches_the_queue_exactly_once") else {
-        return;
-    };
+    let moto = moto_url("every_accepted_event_reaches_the_queue_exactly_once");
     let rt = runtime();
     let queue = new_queue(&rt, &moto, "exactly-once");
     let (counter, counter_url) = proxy(&moto, "pass");
@@ -163,9 +161,7 @@ fn every_accepted_event_reaches_the_queue_exactly_once_with_one_call_per_ten_eve
 
 #[test]
 fn entries_the_queue_fails_on_its_side_are_retried_until_all_are_queued_once() {
-    let Some(moto) = moto_url("entries_the_queue_fails_are_retried") else {
-        return;
-    };
+    let moto = moto_url("entries_the_queue_fails_are_retried");
     let rt = runtime();
     let queue = new_queue(&rt, &moto, "flaky");
     let (_flaky, flaky_url) = proxy(&moto, "flaky");
@@ -187,9 +183,7 @@ fn entries_the_queue_fails_on_its_side_are_retried_until_all_are_queued_once() {
 
 #[test]
 fn a_queue_that_keeps_failing_entries_gives_503_and_queues_the_others_once() {
-    let Some(moto) = moto_url("a_queue_that_keeps_failing_entries_gives_503") else {
-        return;
-    };
+    let moto = moto_url("a_queue_that_keeps_failing_entries_gives_503");
     let rt = runtime();
     let queue = new_queue(&rt, &moto, "broken");
     let (_broken, broken_url) = proxy(&moto, "broken");
@@ -205,9 +199,7 @@ fn a_queue_that_keeps_failing_entries_gives_503_and_queues_the_others_once() {
 
 #[test]
 fn an_entry_missing_from_the_queues_answer_counts_as_not_queued() {
-    let Some(moto) = moto_url("an_entry_missing_from_the_queues_answer") else {
-        return;
-    };
+    let moto = moto_url("an_entry_missing_from_the_queues_answer");
     let rt = runtime();
     let queue = new_queue(&rt, &moto, "missing");
     let (_missing, missing_url) = proxy(&moto, "missing");
@@ -225,9 +217,7 @@ fn an_entry_missing_from_the_queues_answer_counts_as_not_queued() {
 
 #[test]
 fn a_queue_that_takes_the_events_but_answers_late_gets_each_event_once() {
-    let Some(moto) = moto_url("a_queue_that_answers_late") else {
-        return;
-    };
+    let moto = moto_url("a_queue_that_answers_late");
     let rt = runtime();
     let queue = new_queue(&rt, &moto, "late");
     // Forwarded at once, answered 10 s later: longer than one call may wait.
@@ -257,9 +247,7 @@ fn a_queue_that_takes_the_events_but_answers_late_gets_each_event_once() {
 
 #[test]
 fn retries_against_a_slow_failing_queue_stop_within_the_time_budget() {
-    let Some(moto) = moto_url("retries_against_a_slow_failing_queue") else {
-        return;
-    };
+    let moto = moto_url("retries_against_a_slow_failing_queue");
     let rt = runtime();
     let queue = new_queue(&rt, &moto, "slow-broken");
     // Every call takes 1.5 s (under the 2 s a call may wait) and fails entry "0": five tries
@@ -314,12 +302,8 @@ fn a_queue_that_is_down_gives_503_quickly() {
 
 #[test]
 fn the_lambda_runtime_path_queues_every_event_exactly_once() {
-    let Some(moto) = moto_url("the_lambda_runtime_path_queues_every_event_exactly_once") else {
-        return;
-    };
-    if !cargo_lambda_available("the_lambda_runtime_path") {
-        return;
-    }
+    let moto = moto_url("the_lambda_runtime_path_queues_every_event_exactly_once");
+    require_cargo_lambda("the_lambda_runtime_path");
     let rt = runtime();
     let queue = new_queue(&rt, &moto, "lambda");
     let manifest = artifacts().join("manifest.json");

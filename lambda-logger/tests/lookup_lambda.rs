@@ -1,7 +1,7 @@
 //! The function on the Lambda runtime emulator reading the published build from S3 (moto): a new publish is live within the refresh time, S3 going away keeps the last good build, a cold start without S3 answers 503 and the fallback.
 //!
 //! Needs FORMROUTE_MOTO_URL (a moto server) and `cargo lambda` (tests/run-all.sh provides both);
-//! without them these tests print a notice and pass, unless CI is set. Builds are published with
+//! without them each test fails with the command that provides what is missing. Builds are published with
 //! the real `formroute publish`, and S3 is cut off by closing a TCP gate in front of moto.
 
 mod common;
@@ -70,12 +70,8 @@ fn cli(out: &Path, brand: &str) -> Vec<u8> {
 
 #[test]
 fn a_publish_is_live_within_the_refresh_time_and_s3_going_away_keeps_the_last_good_build() {
-    let Some(moto) = moto_url("a_publish_is_live_within_the_refresh_time") else {
-        return;
-    };
-    if !cargo_lambda_available("a_publish_is_live_within_the_refresh_time") {
-        return;
-    }
+    let moto = moto_url("a_publish_is_live_within_the_refresh_time");
+    require_cargo_lambda("a_publish_is_live_within_the_refresh_time");
     let (a, b) = builds();
     let bucket = new_bucket(&moto, "lookup-live");
     publish(&moto, &a, &bucket);
@@ -145,9 +141,7 @@ fn a_publish_is_live_within_the_refresh_time_and_s3_going_away_keeps_the_last_go
 
 #[test]
 fn a_cold_start_without_s3_answers_503_and_sends_go_to_the_fallback_url() {
-    if !cargo_lambda_available("a_cold_start_without_s3") {
-        return;
-    }
+    require_cargo_lambda("a_cold_start_without_s3");
     let spool = temp_path("spool.ndjson");
     let nowhere = closed_port_url();
     let mut lambda = OnLambdaRuntime::start(

@@ -9,15 +9,15 @@ use anyhow::{Context, Result};
 use std::io::Write;
 
 /// The AWS clients, made once per command.
-pub struct Aws {
+pub(crate) struct Aws {
     /// S3.
-    pub s3: aws_sdk_s3::Client,
+    pub(crate) s3: aws_sdk_s3::Client,
     /// CloudFront (only used with `--distribution`).
-    pub cloudfront: aws_sdk_cloudfront::Client,
+    pub(crate) cloudfront: aws_sdk_cloudfront::Client,
 }
 
 /// Makes the clients from the standard configuration chain.
-pub async fn connect() -> Aws {
+pub(crate) async fn connect() -> Aws {
     let conf = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     Aws {
         s3: s3_client_for(&conf),
@@ -26,7 +26,7 @@ pub async fn connect() -> Aws {
 }
 
 /// The S3 client alone, from the standard configuration chain (for commands that only read S3).
-pub async fn s3_client() -> aws_sdk_s3::Client {
+pub(crate) async fn s3_client() -> aws_sdk_s3::Client {
     let conf = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     s3_client_for(&conf)
 }
@@ -43,21 +43,23 @@ fn s3_client_for(conf: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(s3)
 }
 
-/// Splits `s3://bucket/prefix` into bucket and prefix.
-pub fn parse_s3_url(url: &str) -> Option<(String, String)> {
-    let rest = url.strip_prefix("s3://")?;
-    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-    (!bucket.is_empty()).then(|| (bucket.to_string(), prefix.to_string()))
+/// Splits `s3://bucket/prefix` into bucket and prefix (`formroute_core::layout::parse_s3_url`, owned).
+pub(crate) fn parse_s3_url(url: &str) -> Option<(String, String)> {
+    formroute_core::layout::parse_s3_url(url).map(|(b, p)| (b.to_owned(), p.to_owned()))
 }
 
 /// Every key under `prefix` (recursively).
-pub async fn list_keys(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> Result<Vec<String>> {
+pub(crate) async fn list_keys(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<String>> {
     let objects = list_objects(s3, bucket, prefix).await?;
     Ok(objects.into_iter().map(|(key, _)| key).collect())
 }
 
 /// Every key under `prefix` (recursively) with its size in bytes, in S3's (key) order.
-pub async fn list_objects(
+pub(crate) async fn list_objects(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
     prefix: &str,
@@ -80,7 +82,11 @@ pub async fn list_objects(
 }
 
 /// The object's bytes, or `None` when there is no such key. Decodes gzip if it was stored so.
-pub async fn get(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<Option<Vec<u8>>> {
+pub(crate) async fn get(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+) -> Result<Option<Vec<u8>>> {
     match s3.get_object().bucket(bucket).key(key).send().await {
         Ok(out) => {
             let gzip = out.content_encoding() == Some("gzip");
@@ -112,7 +118,7 @@ pub async fn get(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<Opt
 }
 
 /// Gzip with the best compression and no timestamp, so the same bytes give the same object.
-pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+pub(crate) fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut enc = flate2::GzBuilder::new()
         .mtime(0)
         .write(Vec::new(), flate2::Compression::best());
@@ -122,7 +128,7 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
 }
 
 /// Asks CloudFront to invalidate `paths`; returns the invalidation id.
-pub async fn invalidate(
+pub(crate) async fn invalidate(
     cf: &aws_sdk_cloudfront::Client,
     distribution: &str,
     build: &str,
@@ -165,7 +171,7 @@ pub async fn invalidate(
 
 /// The tokio runtime, the only one the CLI makes: one per command that talks to AWS or serves
 /// (the binary's `main` stays synchronous).
-pub fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

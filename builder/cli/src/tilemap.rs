@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 /// Tile-grid positions (column, row) of the states, DC, and (last two rows) territories and
 /// military "states": every USPS code of SPEC appears once.
-pub const TILES: [(&str, u32, u32); 62] = [
+pub(crate) const TILES: [(&str, u32, u32); 62] = [
     ("AK", 0, 0),
     ("ME", 10, 0),
     ("VT", 9, 1),
@@ -70,21 +70,21 @@ pub const TILES: [(&str, u32, u32); 62] = [
 ];
 
 /// How one state's square is drawn.
-pub struct Tile {
+pub(crate) struct Tile {
     /// CSS colour of the square.
-    pub fill: String,
+    pub(crate) fill: String,
     /// Whether the fill is dark (white text then).
-    pub dark: bool,
+    pub(crate) dark: bool,
     /// Tooltip text (escaped here).
-    pub title: String,
+    pub(crate) title: String,
     /// Small second line under the code (escaped here), may be empty.
-    pub label: String,
+    pub(crate) label: String,
     /// A dashed outline (e.g. "partly").
-    pub dashed: bool,
+    pub(crate) dashed: bool,
 }
 
 /// The map as one `<svg>`; `tile(code)` says how each code is drawn.
-pub fn svg(aria_label: &str, tile: impl Fn(&str) -> Tile) -> String {
+pub(crate) fn svg(aria_label: &str, tile: impl Fn(&str) -> Tile) -> String {
     let (cell, gap) = (52.0, 4.0);
     let mut s = format!(
         "<svg role=\"img\" aria-label=\"{}\" viewBox=\"0 0 680 580\" width=\"100%\" style=\"max-width:680px\">",
@@ -125,7 +125,7 @@ pub fn svg(aria_label: &str, tile: impl Fn(&str) -> Tile) -> String {
 }
 
 /// Escapes text for HTML element content and attribute values.
-pub fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

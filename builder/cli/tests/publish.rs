@@ -16,9 +16,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-fn moto() -> Option<String> {
+/// The moto server's URL; its absence fails the test with the command that starts it.
+fn moto() -> String {
     match std::env::var("FORMROUTE_MOTO_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
+        Ok(url) if !url.is_empty() => url,
         _ => panic!(
             "FORMROUTE_MOTO_URL is not set: run `bash tests/run-all.sh`, or start \
              `target/test-venv/bin/moto_server -H 127.0.0.1 -p 5101` and export \
@@ -289,7 +290,7 @@ impl Moto {
 
 #[test]
 fn publish_puts_immutable_hashed_files_then_short_lived_pointers_and_manifest() {
-    let Some(url) = moto() else { return };
+    let url = moto();
     let m = Moto::new(url);
     let bucket = m.bucket("objects");
     let dir = &builds()[0];
@@ -348,7 +349,7 @@ fn publish_puts_immutable_hashed_files_then_short_lived_pointers_and_manifest() 
 
 #[test]
 fn publishing_an_unchanged_build_again_uploads_nothing() {
-    let Some(url) = moto() else { return };
+    let url = moto();
     let m = Moto::new(url);
     let bucket = m.bucket("unchanged");
     let dir = &builds()[0];
@@ -363,7 +364,7 @@ fn publishing_an_unchanged_build_again_uploads_nothing() {
 
 #[test]
 fn dry_run_prints_the_plan_and_changes_nothing() {
-    let Some(url) = moto() else { return };
+    let url = moto();
     let m = Moto::new(url);
     let bucket = m.bucket("dryrun");
     let dir = builds()[0].to_str().unwrap();
@@ -394,7 +395,7 @@ fn dry_run_prints_the_plan_and_changes_nothing() {
 
 #[test]
 fn invalidations_name_only_the_pointers_that_changed() {
-    let Some(url) = moto() else { return };
+    let url = moto();
     let m = Moto::new(url);
     let bucket = m.bucket("invalidate");
     let dist = m.distribution("invalidate");
@@ -456,7 +457,7 @@ fn assert_live_and_whole(m: &Moto, bucket: &str, prefix: &str, old: &Path, new: 
     ignore = "needs the test-only hook: cargo test -p formroute --features fault-injection (tests/run-all.sh does)"
 )]
 fn a_publish_killed_at_any_step_leaves_the_live_version_working() {
-    let Some(url) = moto() else { return };
+    let url = moto();
     let m = Moto::new(url);
     let bucket = m.bucket("killed");
     let [old, new, _] = builds();
@@ -509,7 +510,7 @@ fn a_publish_killed_at_any_step_leaves_the_live_version_working() {
 
 #[test]
 fn rollback_repoints_a_brand_or_all_and_invalidates_what_changed() {
-    let Some(url) = moto() else { return };
+    let url = moto();
     let m = Moto::new(url);
     let bucket = m.bucket("rollback");
     let dist = m.distribution("rollback");
@@ -559,7 +560,7 @@ fn rollback_repoints_a_brand_or_all_and_invalidates_what_changed() {
 
 #[test]
 fn keep_deletes_older_builds_and_files_no_kept_build_names() {
-    let Some(url) = moto() else { return };
+    let url = moto();
     let m = Moto::new(url);
     let bucket = m.bucket("keep");
     let [b0, b1, b2] = builds();
@@ -582,7 +583,7 @@ fn keep_deletes_older_builds_and_files_no_kept_build_names() {
 
 #[test]
 fn every_published_object_has_a_content_type_and_cache_control_and_the_history_is_no_store() {
-    let Some(url) = moto() else { return };
+    let url = moto();
     let m = Moto::new(url);
     let bucket = m.bucket("headers");
     publish(&m.url, &builds()[0], &bucket, &[]);

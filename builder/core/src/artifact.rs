@@ -26,9 +26,13 @@ const OVERHEAD: usize = 20;
 /// The rule tables of one brand: field order is the byte order of FORMAT.md "Tables section".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Tables {
+    /// The brand slug (the artifact's own name check).
     pub brand: String,
+    /// The display name from `brands.csv`.
     pub name: String,
+    /// Step 5's fallback language.
     pub default_language: String,
+    /// URL template answered when no form serves the query.
     pub fallback_url: String,
     /// Sorted by bytes, unique.
     pub products: Vec<String>,
@@ -47,28 +51,58 @@ pub struct Tables {
 /// Why an artifact is unusable. Every variant means: answer `unavailable`, never resolve from it.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ArtifactError {
+    /// Shorter than a header and trailer.
     #[error("artifact is truncated: {len} bytes, a valid one has at least 20")]
-    TooShort { len: usize },
+    TooShort {
+        /// The file's length in bytes.
+        len: usize,
+    },
+    /// The first four bytes are not `FRTA`.
     #[error("not a formroute artifact (the file does not start with FRTA)")]
     BadMagic,
-    #[error(
-        "artifact format version {0} is not supported by this client (it reads {VERSIONS_READ}): update the formroute client, or rebuild the artifacts with a matching formroute builder"
-    )]
+    /// A container version this reader does not read.
+    #[error("{}", unsupported_version(*.0, VERSIONS_READ))]
     UnsupportedVersion(u16),
+    /// The version-2 ZIP presence bitmap is malformed (what is wrong).
     #[error("artifact presence section is unusable: {0}")]
     Presence(String),
+    /// Flag bits this reader does not know are set.
     #[error("artifact flags {0:#06x} are not 0: this file needs a newer reader")]
     Flags(u16),
+    /// The file is not as long as its header says.
     #[error(
         "artifact length is {got} bytes but its header says {expected}: truncated or padded file"
     )]
-    Length { expected: u64, got: usize },
+    Length {
+        /// The length the header's section lengths add up to.
+        expected: u64,
+        /// The file's actual length.
+        got: usize,
+    },
+    /// The CRC-32C trailer does not match the bytes before it.
     #[error("artifact checksum mismatch (CRC-32C stored {stored:#010x}, computed {computed:#010x}): corrupt file")]
-    Checksum { stored: u32, computed: u32 },
+    Checksum {
+        /// The trailer's value.
+        stored: u32,
+        /// The checksum of the bytes read.
+        computed: u32,
+    },
+    /// The FST section fails the `fst` crate's or FORMAT.md's checks (what is wrong).
     #[error("artifact FST section is unusable: {0}")]
     Fst(String),
+    /// The MessagePack tables do not decode, or an index in them is out of range (what is wrong).
     #[error("artifact tables section is corrupt: {0}")]
     Tables(String),
+}
+
+/// FORMAT.md's refusal of an artifact format version that a reader does not read, saying what to
+/// do; `reads` names what it reads (`"version 1"`, [`VERSIONS_READ`]). The one Rust home of this
+/// text (`client-js/src/artifact.js` and `artifact_v2.js` write the same words).
+pub fn unsupported_version(version: impl std::fmt::Display, reads: &str) -> String {
+    format!(
+        "artifact format version {version} is not supported by this client (it reads {reads}): \
+         update the formroute client, or rebuild the artifacts with a matching formroute builder"
+    )
 }
 
 /// Assembles the container: header, `fst` section, `tables` encoded as MessagePack, CRC-32C trailer.

@@ -28,8 +28,11 @@ type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 /// at. Column order is free in the CSV files, so the CLI reads them from the headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Columns {
+    /// `form_type` of `rules.csv`.
     pub rules_form_type: u32,
+    /// `form_type` of `zip_overrides.csv`.
     pub overrides_form_type: u32,
+    /// `form_type` of `forms.csv`.
     pub forms_form_type: u32,
     /// `state` of `rules.csv`.
     pub rules_state: u32,
@@ -112,6 +115,7 @@ pub enum CompileError {
 /// The result of [`compile`]: diagnostics always, output only when no diagnostic is an error.
 #[derive(Debug, Clone)]
 pub struct Compiled {
+    /// The artifacts and manifest; `None` when a diagnostic is an error.
     pub output: Option<BuildOutput>,
     /// Errors and warnings found while compiling, sorted by file, line, column.
     pub diagnostics: Vec<Diagnostic>,

@@ -40,6 +40,7 @@ impl StateCoverage {
 /// Coverage of one product of one brand.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProductCoverage {
+    /// The product, as the brand's forms name it.
     pub product: String,
     /// ZIPs whose form type is a form (not `none`, not unmatched).
     pub zips_served: u32,
@@ -86,6 +87,7 @@ pub struct OverrideReach {
     pub line: u32,
     /// `None` for `*`.
     pub product: Option<String>,
+    /// The row's ZIP prefix, 1 to 5 digits.
     pub zip_prefix: String,
     /// `None` for `none`.
     pub form_type: Option<String>,
@@ -100,9 +102,11 @@ pub struct OverrideReach {
 /// Coverage of one brand.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BrandCoverage {
+    /// The brand slug.
     pub brand: String,
     /// Number of route classes (distinct state x form-type-per-product combinations).
     pub classes: u32,
+    /// One entry per product of the brand, sorted by product.
     pub products: Vec<ProductCoverage>,
     /// Every override of the brand, in file order.
     pub overrides: Vec<OverrideReach>,

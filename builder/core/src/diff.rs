@@ -66,7 +66,9 @@ pub struct Group {
     pub form_type_changed: bool,
     /// Distinct ZIPs in the group (a ZIP may be in two groups, for two asked languages).
     pub zips: u64,
+    /// What the old build answers.
     pub old: Answer,
+    /// What the new build answers.
     pub new: Answer,
     /// The lowest ZIP of the group.
     pub example: Example,
@@ -75,7 +77,7 @@ pub struct Group {
 /// The changes of one product of one brand.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProductDiff {
-    /// The product.
+    /// The product, as the builds' artifacts name it.
     pub product: String,
     /// ZIPs where, in some language, the form type (or resolving at all) changes.
     pub zips_form_type_changed: u64,
@@ -88,6 +90,7 @@ pub struct ProductDiff {
 /// Coverage of one product of a brand that is only in one build.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProductReach {
+    /// The product, as that build's artifact names it.
     pub product: String,
     /// ZIPs where the product resolves.
     pub zips_served: u64,
@@ -100,7 +103,7 @@ pub struct ProductReach {
 /// The changes of one brand.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BrandDiff {
-    /// The brand.
+    /// The brand slug, in either build.
     pub brand: String,
     /// Whether its files change at all.
     pub files: FileChange,

@@ -10,6 +10,7 @@ use thiserror::Error;
 /// One MessagePack array (FORMAT.md "The explain file").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Explain {
+    /// The brand slug the rows belong to.
     pub brand: String,
     /// `[product or *, zip_prefix, form_type or none, line]`, file order.
     pub overrides: Vec<(String, String, String, u32)>,

@@ -120,3 +120,25 @@ impl Layout {
         format!("/{key}")
     }
 }
+
+/// Splits a publish or archive location `s3://BUCKET/PREFIX` into its bucket and its prefix as
+/// written (slashes kept: each reader normalises it, as [`Layout::new`] does); `None` when it
+/// is not an `s3://` URL or names no bucket. The one `s3://` parser of every crate.
+pub fn parse_s3_url(url: &str) -> Option<(&str, &str)> {
+    let rest = url.strip_prefix("s3://")?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    (!bucket.is_empty()).then_some((bucket, prefix))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_urls_split_into_bucket_and_prefix_as_written() {
+        assert_eq!(parse_s3_url("s3://b/cdn/v1/"), Some(("b", "cdn/v1/")));
+        assert_eq!(parse_s3_url("s3://b"), Some(("b", "")));
+        assert_eq!(parse_s3_url("s3:///p"), None);
+        assert_eq!(parse_s3_url("out/build"), None);
+    }
+}

@@ -52,9 +52,9 @@ pub enum LoadError {
     /// A file exists but could not be read.
     #[error("cannot read {path}")]
     Io {
-        /// The file.
+        /// The file that exists but cannot be read.
         path: PathBuf,
-        /// Why.
+        /// What reading it said (the `source()`, not in the message).
         #[source]
         source: std::io::Error,
     },

@@ -28,16 +28,22 @@ pub struct Database {
 /// A `forms.csv` row refused for a bad value: its fields as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefusedForm {
+    /// The row's brand, as written.
     pub brand: String,
+    /// The row's product, as written.
     pub product: String,
+    /// The row's form type, as written (the refused value may be this one).
     pub form_type: String,
+    /// The row's language, as written (the refused value may be this one).
     pub language: String,
+    /// Line in `forms.csv`.
     pub line: u32,
 }
 
 /// A row of the optional `expect.csv`: what a brand means to serve for a product (`None` = `*`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Expect {
+    /// The brand slug the expectation is for.
     pub brand: String,
     /// `None` for `*` (every product without its own row).
     pub product: Option<String>,
@@ -47,6 +53,7 @@ pub struct Expect {
     pub partly: std::collections::BTreeSet<String>,
     /// ZIP prefixes of `zip_overrides.csv` meant to reach several states or more ZIPs than a state.
     pub wide_overrides: std::collections::BTreeSet<String>,
+    /// Line in `expect.csv`.
     pub line: u32,
 }
 
@@ -76,11 +83,15 @@ pub struct Brand {
 /// A row of `forms.csv`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Form {
+    /// The product this form serves.
     pub product: String,
+    /// The form type it serves (a name `rules.csv` and overrides point at).
     pub form_type: String,
+    /// Two lowercase letters.
     pub language: String,
     /// Absolute `https://` URL template.
     pub url: String,
+    /// Line in `forms.csv`.
     pub line: u32,
 }
 
@@ -93,6 +104,7 @@ pub struct Rule {
     pub state: Option<String>,
     /// `None` for `none` (not served).
     pub form_type: Option<String>,
+    /// Line in `rules.csv`.
     pub line: u32,
 }
 
@@ -105,6 +117,7 @@ pub struct Override {
     pub zip_prefix: String,
     /// `None` for `none`.
     pub form_type: Option<String>,
+    /// Line in `zip_overrides.csv`.
     pub line: u32,
 }
 

@@ -4,7 +4,7 @@
 //! through `manifest.json` and answers for any brand. [`Resolution::to_json`] writes the exact
 //! line SPEC prescribes, which the JavaScript client must reproduce byte for byte.
 
-use crate::artifact::{Artifact, ArtifactError};
+use crate::artifact::{unsupported_version, Artifact, ArtifactError};
 use crate::compile::sha256_hex;
 use crate::explain::Explain;
 use crate::manifest::{BrandEntry, Manifest, FORMAT_VERSION, MANIFEST_FILE};
@@ -20,11 +20,17 @@ use thiserror::Error;
 /// Why a query did not resolve (SPEC's reasons).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Reason {
+    /// Step 0: the brand has no artifact.
     UnknownBrand,
+    /// Step 1: not one of the ZIP shapes SPEC accepts.
     InvalidZip,
+    /// Step 2: the ZIP is not in `zips.csv`.
     UnknownZip,
+    /// Step 3: not a product of the brand.
     UnknownProduct,
+    /// Step 4: no override or rule matches, or the match says `none`.
     NotServed,
+    /// The brand's artifact is missing or damaged.
     Unavailable,
 }
 
@@ -47,14 +53,20 @@ impl Reason {
 pub enum Resolution {
     /// A form URL.
     Ok {
+        /// The form's URL template, filled.
         url: String,
+        /// The ZIP's USPS state.
         state: String,
+        /// The form type step 4 chose.
         form_type: String,
+        /// The language of the form answered (step 5).
         language: String,
     },
     /// A reason and the fallback URL (filled), `None` for `unknown_brand` and an unusable artifact.
     Failed {
+        /// Why the query did not resolve.
         error: Reason,
+        /// The brand's fallback URL template, filled.
         fallback_url: Option<String>,
     },
 }
@@ -120,8 +132,11 @@ impl Resolution {
 /// What step 4 needs, kept for `--explain`: the five-digit ZIP, its state, the normalised product.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reached {
+    /// The five-digit ZIP the query reached (step 1).
     pub zip: String,
+    /// The USPS state of that ZIP (step 2).
     pub state: String,
+    /// The product after step 3's normalisation.
     pub product: String,
 }
 
@@ -267,52 +282,83 @@ pub fn describe_decider(overrides: &[Override], rules: &[Rule], reached: &Reache
 }
 
 /// A build folder that cannot be opened at all.
+///
+/// Each message is complete, its cause included; the cause is not also returned as
+/// `source()`, so a chain printed with `{:#}` names it once.
 #[derive(Debug, Error)]
 pub enum SetError {
-    #[error("cannot read {path}: {source}")]
+    /// `manifest.json` cannot be read.
+    #[error("cannot read {path}: {error}")]
     Io {
+        /// The manifest's path.
         path: PathBuf,
-        source: std::io::Error,
+        /// What reading it said.
+        error: std::io::Error,
     },
-    #[error("{path} is not a valid manifest: {source}")]
+    /// `manifest.json` is not a manifest.
+    #[error("{path} is not a valid manifest: {error}")]
     Manifest {
+        /// The manifest's path.
         path: PathBuf,
-        source: serde_json::Error,
+        /// What parsing it said.
+        error: serde_json::Error,
     },
-    #[error(
-        "{path}: artifact format version {version} is not supported by this client (it reads version 1): update the formroute client, or rebuild the artifacts with a matching formroute builder"
-    )]
-    Version { path: PathBuf, version: u32 },
+    /// The manifest's `format_version` is not the one this crate reads.
+    #[error("{path}: {}", unsupported_version(.version, &format!("version {FORMAT_VERSION}")))]
+    Version {
+        /// The manifest's path.
+        path: PathBuf,
+        /// The version it names.
+        version: u32,
+    },
 }
 
 /// Why one brand of a build folder is unusable.
+///
+/// Each message is complete, its cause included (no `source()`, see [`SetError`]).
 #[derive(Debug, Error)]
 pub enum BrandError {
-    #[error("cannot read {path}: {source}")]
+    /// The artifact file cannot be read.
+    #[error("cannot read {path}: {error}")]
     Io {
+        /// The artifact's path.
         path: PathBuf,
-        source: std::io::Error,
+        /// What reading it said.
+        error: std::io::Error,
     },
+    /// The file is not the one the manifest lists.
     #[error("{path}: SHA-256 does not match manifest.json: the file changed after the build")]
-    Sha { path: PathBuf },
+    Sha {
+        /// The artifact's path.
+        path: PathBuf,
+    },
+    /// The manifest lists no artifact of the format version asked for.
     #[error("the build has no format-version-{0} artifact for this brand: rebuild with a builder that writes it")]
     NoFormat(u16),
+    /// The file's container version is not the one the manifest says.
     #[error("{path}: the manifest names it as a format-version-{expected} artifact, but it is version {got}")]
     WrongVersion {
+        /// The artifact's path.
         path: PathBuf,
+        /// The version the manifest lists it under.
         expected: u16,
+        /// The version in its header.
         got: u16,
     },
-    #[error("{path}: {source}")]
+    /// The file fails FORMAT.md's checks.
+    #[error("{path}: {error}")]
     Artifact {
+        /// The artifact's path.
         path: PathBuf,
-        source: ArtifactError,
+        /// The check that failed.
+        error: ArtifactError,
     },
 }
 
 /// One usable brand.
 #[derive(Debug)]
 pub struct LoadedBrand {
+    /// The brand's decoded and checked artifact.
     pub artifact: Artifact,
     /// Explain rows, when the explain file was readable.
     pub explain: Option<(Vec<Override>, Vec<Rule>)>,
@@ -321,6 +367,7 @@ pub struct LoadedBrand {
 /// Every brand of a build folder, opened through `manifest.json`.
 #[derive(Debug)]
 pub struct ArtifactSet {
+    /// The build's `manifest.json`, as read.
     pub manifest: Manifest,
     brands: BTreeMap<String, Result<LoadedBrand, BrandError>>,
 }
@@ -351,9 +398,9 @@ impl ArtifactSet {
     /// listed). A brand without an artifact of that version is unusable.
     pub fn open_format(dir: &Path, format: Option<u16>) -> Result<ArtifactSet, SetError> {
         let path = dir.join(MANIFEST_FILE);
-        let text = std::fs::read_to_string(&path).map_err(|source| SetError::Io {
+        let text = std::fs::read_to_string(&path).map_err(|error| SetError::Io {
             path: path.clone(),
-            source,
+            error,
         })?;
         ArtifactSet::from_files(&text, dir, format, |file| std::fs::read(dir.join(file)))
     }
@@ -370,9 +417,9 @@ impl ArtifactSet {
         mut read: impl FnMut(&str) -> std::io::Result<Vec<u8>>,
     ) -> Result<ArtifactSet, SetError> {
         let path = base.join(MANIFEST_FILE);
-        let manifest = Manifest::from_json(manifest_text).map_err(|source| SetError::Manifest {
+        let manifest = Manifest::from_json(manifest_text).map_err(|error| SetError::Manifest {
             path: path.clone(),
-            source,
+            error,
         })?;
         if manifest.format_version != FORMAT_VERSION {
             return Err(SetError::Version {
@@ -387,17 +434,17 @@ impl ArtifactSet {
                     return Err(BrandError::NoFormat(format.unwrap_or(1)));
                 };
                 let path = base.join(file);
-                let bytes = read(file).map_err(|source| BrandError::Io {
+                let bytes = read(file).map_err(|error| BrandError::Io {
                     path: path.clone(),
-                    source,
+                    error,
                 })?;
                 if sha256_hex(&bytes) != sha {
                     return Err(BrandError::Sha { path });
                 }
                 let artifact =
-                    Artifact::from_bytes(&bytes).map_err(|source| BrandError::Artifact {
+                    Artifact::from_bytes(&bytes).map_err(|error| BrandError::Artifact {
                         path: path.clone(),
-                        source,
+                        error,
                     })?;
                 if artifact.version != version {
                     return Err(BrandError::WrongVersion {

@@ -3,11 +3,17 @@
 /// The values a template may use. `None` leaves a placeholder that has no value empty.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Values<'a> {
+    /// `{zip}`: the five-digit ZIP.
     pub zip: Option<&'a str>,
+    /// `{state}`: the USPS state code.
     pub state: Option<&'a str>,
+    /// `{product}`: the normalised product.
     pub product: Option<&'a str>,
+    /// `{language}`: the language used.
     pub language: Option<&'a str>,
+    /// `{brand}`: the brand slug.
     pub brand: Option<&'a str>,
+    /// `{form_type}`: the form type resolved.
     pub form_type: Option<&'a str>,
 }
 

@@ -4,17 +4,17 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// The pinned version of the `zipcodes` crate; must equal the `=` pin in this crate's Cargo.toml.
-pub const ZIPCODES_VERSION: &str = "3.0.1";
+pub(crate) const ZIPCODES_VERSION: &str = "3.0.1";
 
 /// One record of the source as far as `zips.csv` cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record<'a> {
+pub(crate) struct Record<'a> {
     /// The ZIP as the source spells it.
-    pub zip: &'a str,
+    pub(crate) zip: &'a str,
     /// The source's state code.
-    pub state: &'a str,
+    pub(crate) state: &'a str,
     /// The source's `active` flag (kept: an inactive ZIP still belongs to its state).
-    pub active: bool,
+    pub(crate) active: bool,
 }
 
 /// Why the source cannot be turned into `zips.csv` as it stands.
@@ -23,7 +23,7 @@ pub struct Record<'a> {
 /// version bump of `zipcodes` that brings a new code or a conflict forces a human decision
 /// (recorded here and in data/README.md). Version 3.0.1 yields none of these.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Problem {
+pub(crate) enum Problem {
     /// The ZIP is not exactly five ASCII digits.
     BadZip { zip: String },
     /// The state is not a USPS code that SPEC accepts.
@@ -53,15 +53,17 @@ impl std::fmt::Display for Problem {
 
 /// What [`collect`] produced: the rows of `zips.csv`, sorted by ZIP, plus figures for the header.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Zips {
+pub(crate) struct Zips {
     /// (zip, state), sorted by ZIP, unique.
-    pub rows: Vec<(String, String)>,
+    pub(crate) rows: Vec<(String, String)>,
     /// How many of them the source marks inactive.
-    pub inactive: usize,
+    pub(crate) inactive: usize,
 }
 
 /// Checks every record and returns the sorted rows, or every problem found (in ZIP order).
-pub fn collect<'a>(records: impl IntoIterator<Item = Record<'a>>) -> Result<Zips, Vec<Problem>> {
+pub(crate) fn collect<'a>(
+    records: impl IntoIterator<Item = Record<'a>>,
+) -> Result<Zips, Vec<Problem>> {
     let mut by_zip: BTreeMap<&str, (&str, bool)> = BTreeMap::new();
     let mut problems = Vec::new();
     for r in records {
@@ -104,7 +106,7 @@ pub fn collect<'a>(records: impl IntoIterator<Item = Record<'a>>) -> Result<Zips
 /// The full text of `zips.csv`: comment lines (source, version label), header, one row per ZIP.
 ///
 /// No date or time goes in, so the same source always gives the same bytes.
-pub fn render(zips: &Zips) -> String {
+pub(crate) fn render(zips: &Zips) -> String {
     let mut out = String::with_capacity(zips.rows.len() * 9 + 512);
     let v = ZIPCODES_VERSION;
     // `write!` into a String cannot fail (its fmt::Write impl always returns Ok), hence `let _`.

@@ -114,33 +114,50 @@ pub enum LoadSource {
 /// number as sent (`12` stays `12`, `1.5` stays `1.5`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
+    /// Unique per event (8-64 of `A-Z a-z 0-9 _ -`): the key that makes delivery idempotent.
     pub id: String,
+    /// What happened (JSON `type`).
     #[serde(rename = "type")]
     pub kind: EventType,
+    /// When, in ms since the epoch on the visitor's clock.
     pub ts: u64,
+    /// Slug of the brand whose page sent it.
     pub brand: String,
+    /// Origin and path of the page, no query string (at most 2,048 bytes).
     pub page: String,
+    /// Page-view id, random per page load.
     pub pv: String,
+    /// The ZIP asked (`resolve` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zip: Option<String>,
+    /// The product asked (`resolve` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product: Option<String>,
+    /// The language asked (`resolve` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
+    /// The answer's `ok` (`resolve` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ok: Option<bool>,
+    /// The state resolved; present if and only if `ok` is true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+    /// The form type resolved; present if and only if `ok` is true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub form_type: Option<String>,
+    /// The language of the form answered; present if and only if `ok` is true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language_used: Option<String>,
+    /// Why the page got no form; present if and only if `ok` is false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Time to resolve, or to load for `load`, as sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ms: Option<Number>,
+    /// The version of the artifact that answered (the client sends its CRC-32C in hex).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub av: Option<String>,
+    /// Where a `load` got the artifact from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<LoadSource>,
 }
@@ -164,7 +181,9 @@ pub enum EventError {
     /// A field whose value breaks its rule.
     #[error("field `{field}`: {rule}")]
     Invalid {
+        /// The field's name.
         field: &'static str,
+        /// The rule it breaks, in words.
         rule: &'static str,
     },
 }

@@ -29,8 +29,10 @@ pub struct Enrichment {
 /// An accepted event as the logger stores it: the event's fields as sent, then the logger's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoggedEvent {
+    /// The event's fields as the client sent them.
     #[serde(flatten)]
     pub event: Event,
+    /// What the logger adds (receive time, request id, user agent, IP prefix, country, bot flag).
     #[serde(flatten)]
     pub meta: Enrichment,
 }

@@ -1,7 +1,7 @@
 //! `lambda-archiver drain`: the archiver run locally, reading a queue itself (receive, write, then delete what was written).
 
 use super::store::Store;
-use super::{plan_after, Message, Seen};
+use super::{plan_after, Message, Plan, Seen};
 use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
 use aws_sdk_sqs::Client;
 use std::collections::HashMap;
@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 /// How to drain.
 #[derive(Debug, Clone)]
 pub struct DrainOptions {
-    /// The queue.
+    /// URL of the queue to receive from.
     pub queue_url: String,
     /// Most messages gathered into one batch (one object per partition per batch).
     pub batch_messages: usize,
@@ -29,46 +29,69 @@ pub struct DrainOptions {
 /// What a drain did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DrainStats {
+    /// Batches gathered and written.
     pub batches: u64,
+    /// Queue messages (or spool lines) read.
     pub messages: u64,
+    /// Events written into archive objects.
     pub events: u64,
+    /// Events dropped as copies of an id already archived.
     pub duplicates: u64,
+    /// Messages that are not logged events (left for the dead-letter queue).
     pub poison: u64,
+    /// Archive objects written.
     pub objects: u64,
+    /// Archive objects that could not be written (their messages stay on the queue).
     pub failed_objects: u64,
+    /// Messages deleted from the queue once their events were written.
     pub deleted: u64,
+}
+
+impl DrainStats {
+    /// Counts one batch of `messages` messages, planned as `plan`, whose objects were written
+    /// where `written` says so (as [`Store::put_all`] returns).
+    fn add_batch(&mut self, messages: usize, plan: &Plan, written: &[bool]) {
+        self.batches += 1;
+        self.messages += messages as u64;
+        self.duplicates += plan.duplicates as u64;
+        self.poison += plan.poison.len() as u64;
+        for (o, ok) in plan.objects.iter().zip(written) {
+            if *ok {
+                self.objects += 1;
+                self.events += o.events as u64;
+            } else {
+                self.failed_objects += 1;
+            }
+        }
+    }
 }
 
 /// A queue that cannot be read or cleaned.
 #[derive(Debug, thiserror::Error)]
 pub enum DrainError {
+    /// `ReceiveMessage` failed.
     #[error("receiving from {queue}: {reason}")]
-    Receive { queue: String, reason: String },
+    Receive {
+        /// The queue URL.
+        queue: String,
+        /// The SDK's error with its causes.
+        reason: String,
+    },
+    /// `DeleteMessageBatch` failed: the messages come back after their visibility timeout.
     #[error("deleting from {queue}: {reason}")]
-    Delete { queue: String, reason: String },
+    Delete {
+        /// The queue URL.
+        queue: String,
+        /// The SDK's error with its causes.
+        reason: String,
+    },
 }
 
-/// The SQS client from the standard AWS chain; a queue URL that is not an AWS host (a local
-/// moto server, say) is also the endpoint unless the environment names one.
+/// The SQS client from the standard AWS chain, with the SDK's own retries (no visitor waits
+/// on the archiver); a queue URL that is not an AWS host (a local moto server, say) is also the
+/// endpoint unless the environment names one.
 pub async fn sqs_client(queue_url: &str) -> Client {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    let env_endpoint = std::env::var_os("AWS_ENDPOINT_URL").is_some()
-        || std::env::var_os("AWS_ENDPOINT_URL_SQS").is_some();
-    if !env_endpoint {
-        if let Some((scheme, rest)) = queue_url.split_once("://") {
-            let authority = rest.split('/').next().unwrap_or(rest);
-            let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
-            if !host.ends_with(".amazonaws.com") && !host.ends_with(".amazonaws.com.cn") {
-                loader = loader.endpoint_url(format!("{scheme}://{authority}"));
-            }
-        }
-    }
-    let shared = loader.load().await;
-    let mut conf = aws_sdk_sqs::config::Builder::from(&shared);
-    if shared.region().is_none() {
-        conf = conf.region(aws_sdk_sqs::config::Region::new("us-east-1"));
-    }
-    Client::from_conf(conf.build())
+    crate::aws::sqs_client(queue_url, crate::aws::Calls::Patient).await
 }
 
 /// Receives batches until the queue is empty (or forever with `follow`), writes each batch's
@@ -131,18 +154,7 @@ pub async fn drain(
                 .filter(|m| !failed.contains(&m.id))
                 .collect();
             stats.deleted += delete(sqs, &opts.queue_url, &done, &handles).await?;
-            stats.batches += 1;
-            stats.messages += messages.len() as u64;
-            stats.duplicates += plan.duplicates as u64;
-            stats.poison += plan.poison.len() as u64;
-            for (o, w) in plan.objects.iter().zip(&written) {
-                if *w {
-                    stats.objects += 1;
-                    stats.events += o.events as u64;
-                } else {
-                    stats.failed_objects += 1;
-                }
-            }
+            stats.add_batch(messages.len(), &plan, &written);
             eprintln!(
                 "archiver: batch {}: {} messages, {} objects written to {}, {} failed",
                 stats.batches,
@@ -200,14 +212,22 @@ async fn delete(
 /// A spool file that cannot be archived.
 #[derive(Debug, thiserror::Error)]
 pub enum SpoolDrainError {
-    #[error("reading {path}")]
+    /// The spool file cannot be read.
+    #[error("reading {path}: {error}")]
     Read {
+        /// The spool file.
         path: String,
-        #[source]
-        source: std::io::Error,
+        /// What reading it said (in the message, not also a `source()`).
+        error: std::io::Error,
     },
+    /// Some objects could not be written; running again writes the same keys.
     #[error("{failed} archive object(s) could not be written to {to}; the spool file is unchanged, run again")]
-    Write { failed: u64, to: String },
+    Write {
+        /// Objects not written.
+        failed: u64,
+        /// Where they were to go.
+        to: String,
+    },
 }
 
 /// `lambda-archiver drain --from-spool FILE`: archives the NDJSON spool of `lambda-logger serve`
@@ -222,9 +242,9 @@ pub async fn drain_spool(
     store: &Store,
     batch: usize,
 ) -> Result<DrainStats, SpoolDrainError> {
-    let text = std::fs::read(path).map_err(|source| SpoolDrainError::Read {
+    let text = std::fs::read(path).map_err(|error| SpoolDrainError::Read {
         path: path.display().to_string(),
-        source,
+        error,
     })?;
     let text = String::from_utf8_lossy(&text);
     let messages: Vec<Message> = text
@@ -245,18 +265,7 @@ pub async fn drain_spool(
         }
         let written = store.put_all(&plan).await;
         seen.record(&plan, &written);
-        stats.batches += 1;
-        stats.messages += chunk.len() as u64;
-        stats.duplicates += plan.duplicates as u64;
-        stats.poison += plan.poison.len() as u64;
-        for (o, ok) in plan.objects.iter().zip(&written) {
-            if *ok {
-                stats.objects += 1;
-                stats.events += o.events as u64;
-            } else {
-                stats.failed_objects += 1;
-            }
-        }
+        stats.add_batch(chunk.len(), &plan, &written);
     }
     if stats.failed_objects > 0 {
         return Err(SpoolDrainError::Write {

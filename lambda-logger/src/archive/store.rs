@@ -10,17 +10,21 @@ pub enum StoreError {
     #[error("`{0}` names no bucket: use s3://BUCKET/PREFIX")]
     NoBucket(String),
     /// A local file could not be written.
-    #[error("writing {path}: {source}")]
+    #[error("writing {path}: {error}")]
     Io {
+        /// The archive file that cannot be written.
         path: String,
-        #[source]
-        source: std::io::Error,
+        /// What writing it said (in the message, not also a `source()`).
+        error: std::io::Error,
     },
     /// S3 refused or could not be reached.
     #[error("putting s3://{bucket}/{key}: {reason}")]
     S3 {
+        /// The archive's bucket.
         bucket: String,
+        /// The object's key.
         key: String,
+        /// The SDK's error with its causes.
         reason: String,
     },
 }
@@ -32,7 +36,9 @@ pub enum Store {
     Dir(PathBuf),
     /// `s3://bucket/prefix`.
     S3 {
+        /// The client, from the standard AWS configuration chain.
         client: aws_sdk_s3::Client,
+        /// The archive's bucket.
         bucket: String,
         /// Empty, or ending with `/`.
         prefix: String,
@@ -43,28 +49,18 @@ impl Store {
     /// `s3://BUCKET/PREFIX` (client from the standard AWS configuration chain, `AWS_ENDPOINT_URL`
     /// included; an explicit endpoint gets path-style addressing) or a local folder.
     pub async fn from_target(target: &str) -> Result<Store, StoreError> {
-        let Some(rest) = target.strip_prefix("s3://") else {
+        if !target.starts_with("s3://") {
             return Ok(Store::Dir(PathBuf::from(target)));
-        };
-        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-        if bucket.is_empty() {
-            return Err(StoreError::NoBucket(target.to_owned()));
         }
+        let Some((bucket, prefix)) = formroute_core::layout::parse_s3_url(target) else {
+            return Err(StoreError::NoBucket(target.to_owned()));
+        };
         let mut prefix = prefix.trim_matches('/').to_owned();
         if !prefix.is_empty() {
             prefix.push('/');
         }
-        let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .load()
-            .await;
-        let custom_endpoint = std::env::var_os("AWS_ENDPOINT_URL").is_some()
-            || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
-        let mut conf = aws_sdk_s3::config::Builder::from(&shared).force_path_style(custom_endpoint);
-        if shared.region().is_none() {
-            conf = conf.region(aws_sdk_s3::config::Region::new("us-east-1"));
-        }
         Ok(Store::S3 {
-            client: aws_sdk_s3::Client::from_conf(conf.build()),
+            client: crate::aws::s3_client(crate::aws::Calls::Patient).await,
             bucket: bucket.to_owned(),
             prefix,
         })
@@ -84,9 +80,9 @@ impl Store {
         match self {
             Store::Dir(dir) => {
                 let path = dir.join(key);
-                let io = |source| StoreError::Io {
+                let io = |error| StoreError::Io {
                     path: path.display().to_string(),
-                    source,
+                    error,
                 };
                 if let Some(parent) = path.parent() {
                     tokio::fs::create_dir_all(parent).await.map_err(io)?;

@@ -87,11 +87,10 @@ impl Location {
     /// `s3://BUCKET/PREFIX` or a folder path. A path to a `manifest.json` file means its folder
     /// (the deprecated `FORMROUTE_MANIFEST` named the file).
     pub fn parse(text: &str) -> Result<Location, StoreError> {
-        if let Some(rest) = text.strip_prefix("s3://") {
-            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-            if bucket.is_empty() {
+        if text.starts_with("s3://") {
+            let Some((bucket, prefix)) = formroute_core::layout::parse_s3_url(text) else {
                 return Err(StoreError::NoBucket(text.to_owned()));
-            }
+            };
             return Ok(Location::S3 {
                 bucket: bucket.to_owned(),
                 prefix: prefix.trim_matches('/').to_owned(),
@@ -127,14 +126,21 @@ pub enum StoreError {
     #[error("`{0}` names no bucket: use s3://BUCKET/PREFIX")]
     NoBucket(String),
     /// A local file could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {error}")]
     Io {
+        /// The file of the build folder that cannot be read.
         path: PathBuf,
-        source: std::io::Error,
+        /// What reading it said (in the message, not also a `source()`).
+        error: std::io::Error,
     },
     /// S3 refused or could not be reached.
     #[error("cannot get {url}: {reason}")]
-    S3 { url: String, reason: String },
+    S3 {
+        /// `s3://bucket/key` of the object.
+        url: String,
+        /// The SDK's error with its causes.
+        reason: String,
+    },
     /// The manifest is not one this logger reads.
     #[error(transparent)]
     Manifest(#[from] SetError),
@@ -163,7 +169,7 @@ impl Source {
                 let path = dir.join(MANIFEST_FILE);
                 let bytes = tokio::fs::read(&path)
                     .await
-                    .map_err(|source| StoreError::Io { path, source })?;
+                    .map_err(|error| StoreError::Io { path, error })?;
                 let new = sha256_hex(&bytes);
                 if tag == Some(new.as_str()) {
                     Ok(Fetched::NotModified)
@@ -181,7 +187,7 @@ impl Source {
                 let path = dir.join(name);
                 tokio::fs::read(&path)
                     .await
-                    .map_err(|source| StoreError::Io { path, source })
+                    .map_err(|error| StoreError::Io { path, error })
             }
             Source::S3(s3) => s3.file(name).await,
         }
@@ -221,7 +227,12 @@ pub enum Refresh {
     /// The manifest has not changed.
     Unchanged,
     /// A new build is live: its id and how many artifact files were fetched for it.
-    Loaded { id: String, fetched: usize },
+    Loaded {
+        /// The new build's id (`formroute_core::layout::build_id`).
+        id: String,
+        /// Artifact files fetched for it (the others were held already).
+        fetched: usize,
+    },
     /// The check failed; the last good build (if any) stays.
     Failed(String),
 }
@@ -377,9 +388,9 @@ impl Store {
     ) -> Result<(Build, usize, bool), StoreError> {
         let text = String::from_utf8_lossy(bytes);
         let base = source.base();
-        let manifest = Manifest::from_json(&text).map_err(|source| SetError::Manifest {
+        let manifest = Manifest::from_json(&text).map_err(|error| SetError::Manifest {
             path: base.join(MANIFEST_FILE),
-            source,
+            error,
         })?;
         let mut fetched = 0;
         let mut missing = Vec::new();

@@ -1,9 +1,7 @@
 //! Reading a published build from S3 as `formroute publish` lays it out: `PREFIX/manifest.json` (with `If-None-Match`) and the content-addressed `PREFIX/a/<file>` objects.
 
 use super::{Fetched, StoreError};
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
-use aws_config::BehaviorVersion;
+use crate::aws::Calls;
 use formroute_core::layout::Layout;
 use std::io::Read;
 use std::time::Duration;
@@ -20,26 +18,13 @@ impl S3Source {
     /// explicit endpoint gets path-style addresses). Timeouts are short: a request that finds the
     /// build due for a check waits for it, and an unreachable S3 must not hold it long.
     pub async fn connect(bucket: &str, prefix: &str) -> S3Source {
-        let shared = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(RetryConfig::standard().with_max_attempts(2))
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_millis(500))
-                    .operation_attempt_timeout(Duration::from_secs(2))
-                    .operation_timeout(Duration::from_secs(3))
-                    .build(),
-            )
-            .load()
-            .await;
-        let custom_endpoint = shared.endpoint_url().is_some()
-            || std::env::var_os("AWS_ENDPOINT_URL").is_some()
-            || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
-        let mut conf = aws_sdk_s3::config::Builder::from(&shared).force_path_style(custom_endpoint);
-        if shared.region().is_none() {
-            conf = conf.region(aws_sdk_s3::config::Region::new("us-east-1"));
-        }
+        let calls = Calls::Quick {
+            attempts: 2,
+            attempt_timeout: Duration::from_secs(2),
+            operation_timeout: Duration::from_secs(3),
+        };
         S3Source {
-            client: aws_sdk_s3::Client::from_conf(conf.build()),
+            client: crate::aws::s3_client(calls).await,
             bucket: bucket.to_owned(),
             layout: Layout::new(prefix),
         }

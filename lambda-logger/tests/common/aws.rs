@@ -5,14 +5,14 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// Test credentials and region for the processes the tests start against moto.
-pub const AWS_ENV: [(&str, &str); 3] = [
+pub(crate) const AWS_ENV: [(&str, &str); 3] = [
     ("AWS_ACCESS_KEY_ID", "test"),
     ("AWS_SECRET_ACCESS_KEY", "test"),
     ("AWS_REGION", "us-east-1"),
 ];
 
 /// A single-threaded runtime to drive the SDK clients from a test.
-pub fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -24,7 +24,7 @@ fn creds() -> aws_sdk_sqs::config::Credentials {
 }
 
 /// An SQS client on `endpoint` (moto).
-pub fn sqs(endpoint: &str) -> aws_sdk_sqs::Client {
+pub(crate) fn sqs(endpoint: &str) -> aws_sdk_sqs::Client {
     let conf = aws_sdk_sqs::config::Builder::new()
         .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
         .region(aws_sdk_sqs::config::Region::new("us-east-1"))
@@ -35,7 +35,7 @@ pub fn sqs(endpoint: &str) -> aws_sdk_sqs::Client {
 }
 
 /// An S3 client on `endpoint` (moto), path-style.
-pub fn s3(endpoint: &str) -> aws_sdk_s3::Client {
+pub(crate) fn s3(endpoint: &str) -> aws_sdk_s3::Client {
     let conf = aws_sdk_s3::config::Builder::new()
         .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
         .region(aws_sdk_s3::config::Region::new("us-east-1"))
@@ -46,8 +46,9 @@ pub fn s3(endpoint: &str) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(conf)
 }
 
-/// Whether `cargo lambda` is installed; when not, a notice (a failure under CI).
-pub fn cargo_lambda_available(test: &str) -> bool {
+/// Fails the test, with the command that installs it, when `cargo lambda` is not installed (a
+/// test that cannot run must not pass).
+pub(crate) fn require_cargo_lambda(test: &str) {
     let installed = Command::new("cargo")
         .args(["lambda", "--version"])
         .output()
@@ -57,12 +58,11 @@ pub fn cargo_lambda_available(test: &str) -> bool {
         "{test}: cargo lambda is not installed: run `bash tests/setup.sh` (it installs cargo-lambda \
          into target/test-venv) and put target/test-venv/bin on PATH, as tests/run-all.sh does"
     );
-    installed
 }
 
 /// A function binary polling the Lambda runtime emulator (`cargo lambda watch
 /// --only-lambda-apis`) on a free port. Both processes are killed when this is dropped.
-pub struct OnLambdaRuntime {
+pub(crate) struct OnLambdaRuntime {
     /// The emulator's port: invoke at `/2015-03-31/functions/_/invocations`, or as a function
     /// URL at `/lambda-url/_`.
     pub port: u16,
@@ -74,7 +74,7 @@ pub struct OnLambdaRuntime {
 impl OnLambdaRuntime {
     /// Starts the emulator, then `bin` with the Lambda environment plus `env`; checks that the
     /// function is still running shortly after.
-    pub fn start(bin: &str, env: &[(&str, &str)]) -> OnLambdaRuntime {
+    pub(crate) fn start(bin: &str, env: &[(&str, &str)]) -> OnLambdaRuntime {
         let port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
@@ -122,7 +122,7 @@ impl OnLambdaRuntime {
     }
 
     /// Whether the function is still running.
-    pub fn function_running(&mut self) -> bool {
+    pub(crate) fn function_running(&mut self) -> bool {
         self.function.child.try_wait().unwrap().is_none()
     }
 }

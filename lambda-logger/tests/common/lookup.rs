@@ -10,7 +10,7 @@ use std::time::Duration;
 
 /// The `formroute` binary, next to `lambda-logger` in the target folder (`cargo test` at the
 /// workspace root builds both).
-pub fn formroute_bin() -> PathBuf {
+pub(crate) fn formroute_bin() -> PathBuf {
     let bin = Path::new(env!("CARGO_BIN_EXE_lambda-logger")).with_file_name("formroute");
     assert!(
         bin.is_file(),
@@ -21,16 +21,16 @@ pub fn formroute_bin() -> PathBuf {
 }
 
 /// The repository's data/ folder.
-pub fn data_dir() -> PathBuf {
+pub(crate) fn data_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data")
 }
 
 /// A brand that data/ does not have, with its own origin: what build B adds.
-pub const NOVA_ORIGIN: &str = "https://www.nova.example";
+pub(crate) const NOVA_ORIGIN: &str = "https://www.nova.example";
 
 /// Copies data/ to `dir` and, with `nova`, adds the brand `nova` (origin [`NOVA_ORIGIN`], one
 /// product `auto` served everywhere).
-pub fn write_data(dir: &Path, nova: bool) {
+pub(crate) fn write_data(dir: &Path, nova: bool) {
     std::fs::create_dir_all(dir).unwrap();
     for f in [
         "zips.csv",
@@ -56,7 +56,7 @@ pub fn write_data(dir: &Path, nova: bool) {
 }
 
 /// `formroute build --data data --out out`.
-pub fn build(data: &Path, out: &Path) {
+pub(crate) fn build(data: &Path, out: &Path) {
     let o = Command::new(formroute_bin())
         .args(["build", "--data"])
         .arg(data)
@@ -72,7 +72,7 @@ pub fn build(data: &Path, out: &Path) {
 }
 
 /// `formroute resolve` of one query: its stdout, byte for byte.
-pub fn cli_resolve(out: &Path, args: &[&std::ffi::OsStr]) -> Vec<u8> {
+pub(crate) fn cli_resolve(out: &Path, args: &[&std::ffi::OsStr]) -> Vec<u8> {
     let o = Command::new(formroute_bin())
         .arg("resolve")
         .arg("--artifacts")
@@ -86,28 +86,28 @@ pub fn cli_resolve(out: &Path, args: &[&std::ffi::OsStr]) -> Vec<u8> {
 
 /// An HTTP answer: status, header lines (names lowercased), body bytes.
 #[derive(Debug)]
-pub struct Answer {
+pub(crate) struct Answer {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
 
 impl Answer {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }
 
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 }
 
 /// Sends `target` (path and query, as raw bytes) as a GET on a fresh connection to `base`
 /// (`http://host:port`, maybe with a path prefix such as `/lambda-url/_`).
-pub fn get_raw(base: &str, target: &[u8], headers: &[(&str, &str)]) -> Answer {
+pub(crate) fn get_raw(base: &str, target: &[u8], headers: &[(&str, &str)]) -> Answer {
     let rest = base.strip_prefix("http://").unwrap();
     let (host, prefix) = rest.split_once('/').map_or((rest, ""), |(h, p)| (h, p));
     let mut s = TcpStream::connect(host).unwrap();
@@ -172,13 +172,13 @@ fn unchunk(mut b: &[u8]) -> Vec<u8> {
 }
 
 /// `GET {base}{path_and_query}`.
-pub fn get(base: &str, path_and_query: &str) -> Answer {
+pub(crate) fn get(base: &str, path_and_query: &str) -> Answer {
     get_raw(base, path_and_query.as_bytes(), &[])
 }
 
 /// A TCP forwarder to `upstream` that can be closed: [`Gate::close`] refuses new connections
 /// and cuts the open ones, as a service that went away.
-pub struct Gate {
+pub(crate) struct Gate {
     pub url: String,
     open: Arc<AtomicBool>,
     conns: Arc<Mutex<Vec<TcpStream>>>,
@@ -186,7 +186,7 @@ pub struct Gate {
 }
 
 impl Gate {
-    pub fn start(upstream: &str) -> Gate {
+    pub(crate) fn start(upstream: &str) -> Gate {
         let upstream = upstream
             .trim_start_matches("http://")
             .trim_end_matches('/')
@@ -232,7 +232,7 @@ impl Gate {
     }
 
     /// Cuts every connection and refuses new ones.
-    pub fn close(&self) {
+    pub(crate) fn close(&self) {
         self.open.store(false, Ordering::SeqCst);
         for s in self.conns.lock().unwrap().drain(..) {
             let _ = s.shutdown(Shutdown::Both);
@@ -243,7 +243,7 @@ impl Gate {
 }
 
 /// A port nothing listens on.
-pub fn closed_port_url() -> String {
+pub(crate) fn closed_port_url() -> String {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     drop(l);
@@ -252,7 +252,7 @@ pub fn closed_port_url() -> String {
 
 /// `lambda-logger serve --artifacts ARTIFACTS --spool SPOOL EXTRA...` on a free port; returns the
 /// process and `http://127.0.0.1:PORT`.
-pub fn serve(artifacts: &str, spool: &Path, extra: &[&str]) -> (super::procs::Proc, String) {
+pub(crate) fn serve(artifacts: &str, spool: &Path, extra: &[&str]) -> (super::procs::Proc, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_lambda-logger"));
     cmd.args([
         "serve",

@@ -1,27 +1,27 @@
 //! Helpers shared by lambda-logger's tests: fixture paths, example events, unique temp files (AWS and processes in submodules).
 #![allow(dead_code)]
 
-pub mod aws;
-pub mod lookup;
-pub mod procs;
+pub(crate) mod aws;
+pub(crate) mod lookup;
+pub(crate) mod procs;
 
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-pub const ACME: &str = "https://www.acme.example";
-pub const SOLAR: &str = "https://www.solar.example";
+pub(crate) const ACME: &str = "https://www.acme.example";
+pub(crate) const SOLAR: &str = "https://www.solar.example";
 
-pub fn fixtures() -> PathBuf {
+pub(crate) fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
-pub fn artifacts() -> PathBuf {
+pub(crate) fn artifacts() -> PathBuf {
     fixtures().join("artifacts")
 }
 
 /// The shared example events of client-js/schema/examples/{valid,invalid}, sorted by file name.
-pub fn examples(kind: &str) -> Vec<Value> {
+pub(crate) fn examples(kind: &str) -> Vec<Value> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../client-js/schema/examples")
         .join(kind);
@@ -38,7 +38,7 @@ pub fn examples(kind: &str) -> Vec<Value> {
 }
 
 /// The valid examples with fresh ids `{prefix}{n:06}` (so many copies can be told apart).
-pub fn numbered_events(prefix: &str, n: usize) -> Vec<Value> {
+pub(crate) fn numbered_events(prefix: &str, n: usize) -> Vec<Value> {
     let valid = examples("valid");
     (0..n)
         .map(|i| {
@@ -49,7 +49,7 @@ pub fn numbered_events(prefix: &str, n: usize) -> Vec<Value> {
         .collect()
 }
 
-pub fn temp_path(name: &str) -> PathBuf {
+pub(crate) fn temp_path(name: &str) -> PathBuf {
     static N: AtomicU32 = AtomicU32::new(0);
     let dir = std::env::temp_dir().join(format!(
         "lambda-logger-test-{}-{}",
@@ -61,7 +61,7 @@ pub fn temp_path(name: &str) -> PathBuf {
 }
 
 /// Reads an NDJSON file into values.
-pub fn read_ndjson(path: &std::path::Path) -> Vec<Value> {
+pub(crate) fn read_ndjson(path: &std::path::Path) -> Vec<Value> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
         .lines()
@@ -70,7 +70,7 @@ pub fn read_ndjson(path: &std::path::Path) -> Vec<Value> {
 }
 
 /// Asserts that `logged` is `sent` plus exactly the logger's fields.
-pub fn assert_logged_as_sent(logged: &Value, sent: &Value) {
+pub(crate) fn assert_logged_as_sent(logged: &Value, sent: &Value) {
     let logged = logged.as_object().unwrap();
     for (k, v) in sent.as_object().unwrap() {
         assert_eq!(logged.get(k), Some(v), "field {k} of {}", sent["id"]);

@@ -7,10 +7,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The moto server the test script started. Its absence fails the test with the command that
-/// starts it (a test that cannot run must not pass); the `Option` is always `Some`.
-pub fn moto_url(test: &str) -> Option<String> {
+/// starts it (a test that cannot run must not pass).
+pub(crate) fn moto_url(test: &str) -> String {
     match std::env::var("FORMROUTE_MOTO_URL") {
-        Ok(u) if !u.is_empty() => Some(u.trim_end_matches('/').to_owned()),
+        Ok(u) if !u.is_empty() => u.trim_end_matches('/').to_owned(),
         _ => panic!(
             "{test}: FORMROUTE_MOTO_URL is not set: run `bash tests/run-all.sh`, or start \
              `target/test-venv/bin/moto_server -H 127.0.0.1 -p 5101` and export \
@@ -20,7 +20,7 @@ pub fn moto_url(test: &str) -> Option<String> {
 }
 
 /// A child process killed when dropped; its stderr is collected.
-pub struct Proc {
+pub(crate) struct Proc {
     pub child: Child,
     pub stderr: Arc<Mutex<String>>,
 }
@@ -33,7 +33,7 @@ impl Drop for Proc {
 }
 
 /// Starts `cmd`, and waits until a line of its stdout (or stderr) contains `ready`; returns that line.
-pub fn start(mut cmd: Command, ready: &str, from_stdout: bool) -> (Proc, String) {
+pub(crate) fn start(mut cmd: Command, ready: &str, from_stdout: bool) -> (Proc, String) {
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd
         .spawn()
@@ -75,7 +75,7 @@ pub fn start(mut cmd: Command, ready: &str, from_stdout: bool) -> (Proc, String)
 }
 
 /// `lambda-logger serve` on a free port; returns the process and `http://127.0.0.1:PORT`.
-pub fn start_logger(sink_args: &[&str], env: &[(&str, &str)]) -> (Proc, String) {
+pub(crate) fn start_logger(sink_args: &[&str], env: &[(&str, &str)]) -> (Proc, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_lambda-logger"));
     cmd.args(["serve", "--listen", "127.0.0.1:0", "--artifacts"])
         .arg(super::artifacts())
@@ -94,7 +94,7 @@ pub fn start_logger(sink_args: &[&str], env: &[(&str, &str)]) -> (Proc, String) 
 }
 
 /// One HTTP/1.1 request on a fresh connection; returns the status and the body.
-pub fn http(method: &str, url: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+pub(crate) fn http(method: &str, url: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
     let rest = url.strip_prefix("http://").unwrap();
     let (host, path) = rest
         .split_once('/')
@@ -123,7 +123,7 @@ pub fn http(method: &str, url: &str, headers: &[(&str, &str)], body: &str) -> (u
 }
 
 /// POSTs a beacon batch from `origin`.
-pub fn post_events(base: &str, origin: &str, events: &[serde_json::Value]) -> (u16, String) {
+pub(crate) fn post_events(base: &str, origin: &str, events: &[serde_json::Value]) -> (u16, String) {
     let body = serde_json::json!({ "events": events }).to_string();
     http(
         "POST",

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 /// Arguments of `formroute build`.
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The rule database folder (zips.csv, brands.csv, forms.csv, rules.csv, zip_overrides.csv).
     #[arg(long, value_name = "DIR")]
     data: PathBuf,
@@ -20,7 +20,7 @@ pub struct Args {
 }
 
 /// Runs `formroute build`.
-pub fn run(args: Args) -> Result<ExitCode> {
+pub(crate) fn run(args: Args) -> Result<ExitCode> {
     let sources = Sources::read_dir(&args.data)
         .with_context(|| format!("reading {}", args.data.display()))?;
     let build = formroute_core::build(&sources)?;

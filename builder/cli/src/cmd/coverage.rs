@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 /// Output format of `formroute coverage`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// One table per product: state, status, ZIPs, form types, overrides that cut in.
     Text,
     /// One self-contained HTML page: a US tile map per product, coloured by form type.
@@ -22,23 +22,23 @@ pub enum Format {
 
 /// Arguments of `formroute coverage`.
 #[derive(Debug, clap::Args)]
-pub struct CoverageArgs {
+pub(crate) struct CoverageArgs {
     /// The rule database folder.
     #[arg(long, value_name = "DIR", default_value = "data")]
-    pub data: PathBuf,
+    pub(crate) data: PathBuf,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    pub(crate) format: Format,
     /// Only this brand.
     #[arg(long)]
-    pub brand: Option<String>,
+    pub(crate) brand: Option<String>,
     /// Write to this file instead of standard output.
     #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
 }
 
 /// Loads and compiles `data`; the coverage of every brand, or the build's errors.
-pub fn of_data(data: &std::path::Path) -> Result<(Vec<BrandCoverage>, String)> {
+pub(crate) fn of_data(data: &std::path::Path) -> Result<(Vec<BrandCoverage>, String)> {
     let sources = Sources::read_dir(data).with_context(|| format!("reading {}", data.display()))?;
     let build = formroute_core::build(&sources)?;
     let errors = build.errors;
@@ -55,7 +55,7 @@ pub fn of_data(data: &std::path::Path) -> Result<(Vec<BrandCoverage>, String)> {
 }
 
 /// Runs `formroute coverage`.
-pub fn run(args: CoverageArgs) -> Result<ExitCode> {
+pub(crate) fn run(args: CoverageArgs) -> Result<ExitCode> {
     let (mut coverage, zip_version) = of_data(&args.data)?;
     if let Some(b) = &args.brand {
         coverage.retain(|c| &c.brand == b);
@@ -112,7 +112,7 @@ summary{cursor:pointer;color:var(--mute)}
 
 /// The coverage page: per brand, per product a tile map coloured by the form type most of the
 /// state's ZIPs get (dashed outline: partly served), a legend, and the state table.
-pub fn html(coverage: &[BrandCoverage], subtitle: &str) -> String {
+pub(crate) fn html(coverage: &[BrandCoverage], subtitle: &str) -> String {
     let mut s = String::with_capacity(256 * 1024);
     let _ = write!(
         s,

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 /// Output format of `formroute diff`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// Plain text tables.
     Text,
     /// One JSON document.
@@ -25,18 +25,18 @@ pub enum Format {
 
 /// Arguments of `formroute diff`.
 #[derive(Debug, clap::Args)]
-pub struct DiffArgs {
+pub(crate) struct DiffArgs {
     /// The old build: a build output folder, or `s3://bucket/prefix` (what is published there).
-    pub old: String,
+    pub(crate) old: String,
     /// The new build: a build output folder, or `s3://bucket/prefix`.
-    pub new: String,
+    pub(crate) new: String,
     /// Output format (`json`: one document, for review bots).
     #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    pub(crate) format: Format,
     /// Exit with status 1 when a visitor would see any change (like `git diff --exit-code`);
     /// without it the status is 0 whatever changes. Errors also exit non-zero, with a message.
     #[arg(long)]
-    pub fail_on_change: bool,
+    pub(crate) fail_on_change: bool,
 }
 
 /// Downloads the live manifest and the files it names under `s3://bucket/prefix` into `dir`.
@@ -98,7 +98,7 @@ fn side_of(set: &ArtifactSet) -> Side<'_> {
 }
 
 /// Runs `formroute diff`.
-pub fn run(args: DiffArgs) -> Result<ExitCode> {
+pub(crate) fn run(args: DiffArgs) -> Result<ExitCode> {
     let scratch = std::env::temp_dir().join(format!("formroute-diff-{}", std::process::id()));
     let result = compare(&args, &scratch);
     let _ = std::fs::remove_dir_all(&scratch);

@@ -14,21 +14,21 @@ use std::process::ExitCode;
 
 /// `formroute logs ...`: the beacon logs.
 #[derive(clap::Args, Debug)]
-pub struct LogsArgs {
+pub(crate) struct LogsArgs {
     #[command(subcommand)]
-    pub command: LogsCommand,
+    pub(crate) command: LogsCommand,
 }
 
 /// Subcommands of `formroute logs`.
 #[derive(clap::Subcommand, Debug)]
-pub enum LogsCommand {
+pub(crate) enum LogsCommand {
     /// Report on archived beacon events: resolves, fallbacks, unknown ZIPs, timings.
     Report(ReportArgs),
 }
 
 /// Output format of the report on stdout.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     /// Tables for a terminal.
     Table,
     /// The whole report as one JSON document.
@@ -39,35 +39,35 @@ pub enum Format {
 
 /// `formroute logs report`.
 #[derive(clap::Args, Debug)]
-pub struct ReportArgs {
+pub(crate) struct ReportArgs {
     /// Archive to read: a folder (searched recursively), one file, or `s3://BUCKET/PREFIX`.
     #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
-    pub from: String,
+    pub(crate) from: String,
     /// Only events received at or after this time (UTC): YYYY-MM-DD, YYYY-MM-DDTHH:MMZ, YYYY-MM-DDTHH:MM:SSZ or epoch ms.
     #[arg(long, value_name = "TIME")]
-    pub since: Option<String>,
+    pub(crate) since: Option<String>,
     /// Only events received before this time (UTC), same forms as --since.
     #[arg(long, value_name = "TIME")]
-    pub until: Option<String>,
+    pub(crate) until: Option<String>,
     /// Only these brands (repeat the flag or separate with commas).
     #[arg(long, value_name = "BRAND", value_delimiter = ',')]
-    pub brand: Vec<String>,
+    pub(crate) brand: Vec<String>,
     /// Format of what goes to stdout.
     #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    pub(crate) format: Format,
     /// Also write a self-contained HTML report (charts, state map) to this file.
     #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
+    pub(crate) html: Option<PathBuf>,
     /// Rows shown per long table on the terminal and in the HTML file.
     #[arg(long, default_value_t = 15)]
-    pub top: usize,
+    pub(crate) top: usize,
     /// Rows kept per long table in JSON and CSV (unknown ZIPs, states, reasons, versions).
     #[arg(long, default_value_t = 1000)]
-    pub limit: usize,
+    pub(crate) limit: usize,
 }
 
 /// Runs `formroute logs SUBCOMMAND`.
-pub fn run(args: LogsArgs) -> Result<ExitCode> {
+pub(crate) fn run(args: LogsArgs) -> Result<ExitCode> {
     match args.command {
         LogsCommand::Report(a) => run_report(a).map(|()| ExitCode::SUCCESS),
     }

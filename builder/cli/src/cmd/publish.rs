@@ -16,25 +16,25 @@ use std::process::ExitCode;
 
 /// Arguments of `formroute publish`.
 #[derive(Debug, clap::Args)]
-pub struct PublishArgs {
+pub(crate) struct PublishArgs {
     /// Build output folder (written by `formroute build`).
     #[arg(long)]
-    pub artifacts: PathBuf,
+    pub(crate) artifacts: PathBuf,
     /// S3 bucket.
     #[arg(long)]
-    pub bucket: String,
+    pub(crate) bucket: String,
     /// Key prefix inside the bucket (the CDN base path of the artifacts).
     #[arg(long, default_value = "")]
-    pub prefix: String,
+    pub(crate) prefix: String,
     /// CloudFront distribution whose cache is invalidated for the pointers that change.
     #[arg(long)]
-    pub distribution: Option<String>,
+    pub(crate) distribution: Option<String>,
     /// Print the plan and change nothing.
     #[arg(long)]
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
     /// How many published builds to keep (for rollback); older ones are deleted.
     #[arg(long, default_value_t = DEFAULT_KEEP, value_parser = parse_keep)]
-    pub keep: usize,
+    pub(crate) keep: usize,
 }
 
 /// `--keep`: a whole number of at least 1.
@@ -46,7 +46,7 @@ fn parse_keep(s: &str) -> std::result::Result<usize, String> {
 }
 
 /// Reads and checks a build folder: the manifest and every file it names, byte for byte.
-pub fn read_build(dir: &Path) -> Result<(Manifest, Vec<u8>)> {
+pub(crate) fn read_build(dir: &Path) -> Result<(Manifest, Vec<u8>)> {
     let path = dir.join(MANIFEST_FILE);
     let bytes = std::fs::read(&path).with_context(|| {
         format!(
@@ -85,7 +85,7 @@ pub fn read_build(dir: &Path) -> Result<(Manifest, Vec<u8>)> {
 }
 
 /// Runs `formroute publish`.
-pub fn run(args: PublishArgs) -> Result<ExitCode> {
+pub(crate) fn run(args: PublishArgs) -> Result<ExitCode> {
     aws::runtime()?
         .block_on(publish(args))
         .map(|()| ExitCode::SUCCESS)

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 /// Arguments of `formroute resolve`.
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// A build output folder (with manifest.json).
     #[arg(long, value_name = "DIR")]
     artifacts: PathBuf,
@@ -88,7 +88,7 @@ fn text(v: &Option<OsString>) -> String {
         .unwrap_or_default()
 }
 
-pub fn run(args: Args) -> Result<ExitCode> {
+pub(crate) fn run(args: Args) -> Result<ExitCode> {
     let set = ArtifactSet::open_format(&args.artifacts, args.artifact_format)?;
     for (brand, problem) in set.problems() {
         eprintln!("formroute: warning: brand `{brand}` is unavailable (its queries answer `unavailable`): {problem}");

@@ -12,32 +12,32 @@ use std::process::ExitCode;
 
 /// Arguments of `formroute rollback`.
 #[derive(Debug, clap::Args)]
-pub struct RollbackArgs {
+pub(crate) struct RollbackArgs {
     /// S3 bucket.
     #[arg(long)]
-    pub bucket: String,
+    pub(crate) bucket: String,
     /// Key prefix inside the bucket.
     #[arg(long, default_value = "")]
-    pub prefix: String,
+    pub(crate) prefix: String,
     /// The brand to roll back (repeatable).
     #[arg(long, conflicts_with = "all")]
-    pub brand: Vec<String>,
+    pub(crate) brand: Vec<String>,
     /// Roll back every brand: the live state becomes exactly the target build.
     #[arg(long)]
-    pub all: bool,
+    pub(crate) all: bool,
     /// The build id to go back to (see `builds/history.json`); default: the previous one.
     #[arg(long)]
-    pub to: Option<String>,
+    pub(crate) to: Option<String>,
     /// CloudFront distribution whose cache is invalidated for the pointers that change.
     #[arg(long)]
-    pub distribution: Option<String>,
+    pub(crate) distribution: Option<String>,
     /// Print the plan and change nothing.
     #[arg(long)]
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
 }
 
 /// Runs `formroute rollback`.
-pub fn run(args: RollbackArgs) -> Result<ExitCode> {
+pub(crate) fn run(args: RollbackArgs) -> Result<ExitCode> {
     aws::runtime()?
         .block_on(rollback(args))
         .map(|()| ExitCode::SUCCESS)

@@ -39,25 +39,25 @@ use std::time::{Duration, SystemTime};
 
 /// Arguments of `formroute serve`.
 #[derive(Debug, clap::Args)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// The rule database folder.
     #[arg(long, default_value = "data")]
-    pub data: PathBuf,
+    pub(crate) data: PathBuf,
     /// Address to listen on (port 0 picks a free one; the URL is printed on stdout).
     #[arg(long, default_value = "127.0.0.1:8080")]
-    pub listen: SocketAddr,
+    pub(crate) listen: SocketAddr,
     /// Folder of the built client snippet (`npm run build` in client-js writes it).
     #[arg(long, default_value = "client-js/dist")]
-    pub client: PathBuf,
+    pub(crate) client: PathBuf,
     /// Spool file the beacon endpoint appends accepted events to (default: in the work folder).
     #[arg(long)]
-    pub spool: Option<PathBuf>,
+    pub(crate) spool: Option<PathBuf>,
     /// Work folder for the builds (default: a new folder under the system's temporary folder).
     #[arg(long)]
-    pub work: Option<PathBuf>,
+    pub(crate) work: Option<PathBuf>,
     /// How often to look for changes in the data folder, in milliseconds.
     #[arg(long, default_value_t = 500)]
-    pub poll_ms: u64,
+    pub(crate) poll_ms: u64,
 }
 
 /// One file as served: its bytes, gzip-compressed bytes, brotli-compressed bytes (format-2
@@ -84,7 +84,7 @@ impl Served {
 }
 
 /// Brotli at quality 11, window 22: deterministic, the smallest a browser decodes.
-pub fn brotli(bytes: &[u8]) -> Vec<u8> {
+pub(crate) fn brotli(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     let params = ::brotli::enc::BrotliEncoderParams {
         quality: 11,
@@ -217,7 +217,7 @@ fn origins(manifest: &Manifest, local: &[String]) -> Origins {
 }
 
 /// Runs `formroute serve`.
-pub fn run(args: ServeArgs) -> Result<ExitCode> {
+pub(crate) fn run(args: ServeArgs) -> Result<ExitCode> {
     crate::aws::runtime()?
         .block_on(serve(args))
         .map(|()| ExitCode::SUCCESS)

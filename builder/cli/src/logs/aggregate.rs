@@ -26,72 +26,72 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// Version of the report's JSON shape; bumped when a field changes meaning or goes away.
-pub const REPORT_VERSION: u32 = 1;
+pub(crate) const REPORT_VERSION: u32 = 1;
 /// Number of buckets of a [`Histogram`].
-pub const HIST_BUCKETS: usize = 1100;
+pub(crate) const HIST_BUCKETS: usize = 1100;
 /// Lower edge of the first log bucket, in milliseconds; smaller values count in bucket 0.
 const HIST_MIN_MS: f64 = 0.01;
 /// Ratio between the edges of consecutive buckets: 2 % wide, so the midpoint is within 1 %.
 const HIST_GROWTH: f64 = 1.02;
 /// Most brands tracked one by one; further ones are folded into [`OTHER`].
-pub const MAX_BRANDS: usize = 1000;
+pub(crate) const MAX_BRANDS: usize = 1000;
 /// Label of the row that collects what did not fit a bounded table.
-pub const OTHER: &str = "(other)";
+pub(crate) const OTHER: &str = "(other)";
 /// Default capacity of the bounded tables (distinct keys kept exactly per brand).
-pub const DEFAULT_TOP_K: usize = 2000;
+pub(crate) const DEFAULT_TOP_K: usize = 2000;
 
 /// One event line as archived: the client's fields (SPEC "Beacon events") plus what the logger
 /// added. Read leniently: every field is optional here and unknown fields are ignored, so the
 /// report keeps working as the schema grows. Strings borrow from the line when unescaped.
 #[derive(Debug, Default, Deserialize)]
-pub struct EventView<'a> {
+pub(crate) struct EventView<'a> {
     /// Unique event id (the dedupe key).
     #[serde(borrow, default)]
-    pub id: Option<Cow<'a, str>>,
+    pub(crate) id: Option<Cow<'a, str>>,
     /// `resolve`, `load` or `error`.
     #[serde(rename = "type", borrow, default)]
-    pub kind: Option<Cow<'a, str>>,
+    pub(crate) kind: Option<Cow<'a, str>>,
     /// Visitor's clock, ms since the epoch.
     #[serde(default)]
-    pub ts: Option<f64>,
+    pub(crate) ts: Option<f64>,
     /// Logger's receive time, ms since the epoch (the archive partitions by it).
     #[serde(default)]
-    pub received: Option<f64>,
+    pub(crate) received: Option<f64>,
     /// Brand slug.
     #[serde(borrow, default)]
-    pub brand: Option<Cow<'a, str>>,
+    pub(crate) brand: Option<Cow<'a, str>>,
     /// ZIP as typed.
     #[serde(borrow, default)]
-    pub zip: Option<Cow<'a, str>>,
+    pub(crate) zip: Option<Cow<'a, str>>,
     /// Product as asked.
     #[serde(borrow, default)]
-    pub product: Option<Cow<'a, str>>,
+    pub(crate) product: Option<Cow<'a, str>>,
     /// The answer's `ok`.
     #[serde(default)]
-    pub ok: Option<bool>,
+    pub(crate) ok: Option<bool>,
     /// State, when ok.
     #[serde(borrow, default)]
-    pub state: Option<Cow<'a, str>>,
+    pub(crate) state: Option<Cow<'a, str>>,
     /// Form type, when ok.
     #[serde(borrow, default)]
-    pub form_type: Option<Cow<'a, str>>,
+    pub(crate) form_type: Option<Cow<'a, str>>,
     /// Failure reason, when not ok.
     #[serde(borrow, default)]
-    pub error: Option<Cow<'a, str>>,
+    pub(crate) error: Option<Cow<'a, str>>,
     /// Time to resolve, or to load for `load`.
     #[serde(default)]
-    pub ms: Option<f64>,
+    pub(crate) ms: Option<f64>,
     /// Version (or hash) of the artifact the page used, when the client sends it.
     #[serde(borrow, default)]
-    pub av: Option<Cow<'a, str>>,
+    pub(crate) av: Option<Cow<'a, str>>,
     /// Logger's bot flag.
     #[serde(default)]
-    pub bot: Option<bool>,
+    pub(crate) bot: Option<bool>,
 }
 
 impl EventView<'_> {
     /// The time the report files the event under: the logger's receive time, else the visitor's.
-    pub fn time_ms(&self) -> Option<i64> {
+    pub(crate) fn time_ms(&self) -> Option<i64> {
         self.received
             .or(self.ts)
             .filter(|t| t.is_finite())
@@ -101,19 +101,19 @@ impl EventView<'_> {
 
 /// What to keep.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Filter {
+pub(crate) struct Filter {
     /// Keep events at or after this time (ms since the epoch).
-    pub since_ms: Option<i64>,
+    pub(crate) since_ms: Option<i64>,
     /// Keep events strictly before this time.
-    pub until_ms: Option<i64>,
+    pub(crate) until_ms: Option<i64>,
     /// Keep only these brands (empty: all).
-    pub brands: Vec<String>,
+    pub(crate) brands: Vec<String>,
 }
 
 impl Filter {
     /// Whether an event filed at `time` for `brand` is kept (events without a time pass
     /// only when no time bound is set).
-    pub fn keeps(&self, brand: &str, time: Option<i64>) -> bool {
+    pub(crate) fn keeps(&self, brand: &str, time: Option<i64>) -> bool {
         if !self.brands.is_empty() && !self.brands.iter().any(|b| b == brand) {
             return false;
         }
@@ -125,7 +125,7 @@ impl Filter {
 
     /// Whether an archive partition (`brand`, hour starting at `hour_start_ms`) can hold kept
     /// events, so a reader may skip the whole object without opening it.
-    pub fn may_keep_partition(&self, brand: &str, hour_start_ms: i64) -> bool {
+    pub(crate) fn may_keep_partition(&self, brand: &str, hour_start_ms: i64) -> bool {
         if !self.brands.is_empty() && !self.brands.iter().any(|b| b == brand) {
             return false;
         }
@@ -136,7 +136,7 @@ impl Filter {
 
 /// A fixed-size log-bucket histogram of millisecond values: p50/p95 in constant memory.
 #[derive(Debug, Clone)]
-pub struct Histogram {
+pub(crate) struct Histogram {
     buckets: Box<[u64; HIST_BUCKETS]>,
     count: u64,
     min: f64,
@@ -156,7 +156,7 @@ impl Default for Histogram {
 
 impl Histogram {
     /// Records one value; negative, infinite and NaN values are ignored (returns false).
-    pub fn record(&mut self, ms: f64) -> bool {
+    pub(crate) fn record(&mut self, ms: f64) -> bool {
         if !ms.is_finite() || ms < 0.0 {
             return false;
         }
@@ -175,7 +175,7 @@ impl Histogram {
     }
 
     /// Adds every value of `other`.
-    pub fn merge(&mut self, other: &Histogram) {
+    pub(crate) fn merge(&mut self, other: &Histogram) {
         for (a, b) in self.buckets.iter_mut().zip(other.buckets.iter()) {
             *a += b;
         }
@@ -186,7 +186,7 @@ impl Histogram {
 
     /// The `q`-quantile (0 < q <= 1), nearest-rank, as its bucket's geometric midpoint clamped
     /// to the exact min and max: within 1 % of the true value. `None` when empty.
-    pub fn quantile(&self, q: f64) -> Option<f64> {
+    pub(crate) fn quantile(&self, q: f64) -> Option<f64> {
         if self.count == 0 {
             return None;
         }
@@ -207,7 +207,7 @@ impl Histogram {
     }
 
     /// The summary printed in reports.
-    pub fn summary(&self) -> Timing {
+    pub(crate) fn summary(&self) -> Timing {
         let round = |v: Option<f64>| v.map(|x| (x * 100.0).round() / 100.0);
         Timing {
             count: self.count,
@@ -228,7 +228,7 @@ type FnvBuild = BuildHasherDefault<Fnv>;
 /// most that often. This is the "frequent items with pruning" scheme (Misra-Gries family): for
 /// the heavy hitters a report shows (top states, top unknown ZIPs) the bound is small.
 #[derive(Debug, Clone)]
-pub struct BoundedCounter {
+pub(crate) struct BoundedCounter {
     map: HashMap<Box<str>, u64, FnvBuild>,
     capacity: usize,
     error_bound: u64,
@@ -236,7 +236,7 @@ pub struct BoundedCounter {
 
 impl BoundedCounter {
     /// A counter keeping `capacity` keys (at least 1) after a prune.
-    pub fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize) -> Self {
         BoundedCounter {
             map: HashMap::default(),
             capacity: capacity.max(1),
@@ -245,12 +245,12 @@ impl BoundedCounter {
     }
 
     /// Counts `key` once.
-    pub fn add(&mut self, key: &str) {
+    pub(crate) fn add(&mut self, key: &str) {
         self.add_n(key, 1);
     }
 
     /// Counts `key` `n` times.
-    pub fn add_n(&mut self, key: &str, n: u64) {
+    pub(crate) fn add_n(&mut self, key: &str, n: u64) {
         if let Some(c) = self.map.get_mut(key) {
             *c += n;
             return;
@@ -272,12 +272,12 @@ impl BoundedCounter {
     }
 
     /// Largest amount by which any reported count may be too low (0: exact).
-    pub fn error_bound(&self) -> u64 {
+    pub(crate) fn error_bound(&self) -> u64 {
         self.error_bound
     }
 
     /// Entries by count, largest first, then by key; at most `limit`.
-    pub fn top(&self, limit: usize) -> Vec<(String, u64)> {
+    pub(crate) fn top(&self, limit: usize) -> Vec<(String, u64)> {
         let mut v: Vec<(String, u64)> = self.map.iter().map(|(k, c)| (k.to_string(), *c)).collect();
         v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         v.truncate(limit);
@@ -342,7 +342,7 @@ struct DayAgg {
 
 /// The streaming aggregation: feed it lines, then [`finish`](Aggregator::finish).
 #[derive(Debug)]
-pub struct Aggregator {
+pub(crate) struct Aggregator {
     filter: Filter,
     top_k: usize,
     files: u64,
@@ -363,7 +363,7 @@ pub struct Aggregator {
 
 impl Aggregator {
     /// An empty aggregation keeping what `filter` keeps; bounded tables hold `top_k` keys per brand.
-    pub fn new(filter: Filter, top_k: usize) -> Self {
+    pub(crate) fn new(filter: Filter, top_k: usize) -> Self {
         Aggregator {
             filter,
             top_k: top_k.max(1),
@@ -385,14 +385,14 @@ impl Aggregator {
     }
 
     /// Non-blank lines read so far (for progress displays).
-    pub fn lines_read(&self) -> u64 {
+    pub(crate) fn lines_read(&self) -> u64 {
         self.lines
     }
 
     /// Notes that a new input file starts, in dedupe window `key` (its partition, e.g.
     /// `brand=B/dt=D/hour=H`; `None` for files outside the partitioned layout, which all share
     /// one window). The window's remembered ids are forgotten when the key changes.
-    pub fn start_window(&mut self, key: Option<&str>) {
+    pub(crate) fn start_window(&mut self, key: Option<&str>) {
         self.files += 1;
         if self.window_key.as_deref() != key {
             self.window.clear();
@@ -402,7 +402,7 @@ impl Aggregator {
 
     /// Reads one NDJSON line (without or with its `\n`). Blank lines are skipped; lines that are
     /// not a JSON event object count as malformed.
-    pub fn add_line(&mut self, line: &[u8]) {
+    pub(crate) fn add_line(&mut self, line: &[u8]) {
         let line = line.trim_ascii();
         if line.is_empty() {
             return;
@@ -415,7 +415,7 @@ impl Aggregator {
     }
 
     /// Counts one event (after the filter and the dedupe window).
-    pub fn add_event(&mut self, ev: &EventView<'_>) {
+    pub(crate) fn add_event(&mut self, ev: &EventView<'_>) {
         let Some(brand) = ev.brand.as_deref() else {
             self.malformed += 1;
             return;
@@ -514,7 +514,7 @@ impl Aggregator {
     }
 
     /// The report; `table_limit` caps the rows of the long tables (unknown ZIPs, states, products).
-    pub fn finish(self, table_limit: usize) -> Report {
+    pub(crate) fn finish(self, table_limit: usize) -> Report {
         let mut brands: Vec<(Box<str>, BrandAgg)> = self.brands.into_iter().collect();
         brands.sort_by(|a, b| a.0.cmp(&b.0));
 
@@ -690,7 +690,7 @@ fn rate(part: u64, whole: u64) -> f64 {
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` (UTC, whole seconds) of a time in ms since the epoch.
-pub fn format_time(ms: i64) -> String {
+pub(crate) fn format_time(ms: i64) -> String {
     let days = ms.div_euclid(DAY_MS);
     let s = ms.rem_euclid(DAY_MS) / 1000;
     format!(
@@ -705,11 +705,11 @@ pub fn format_time(ms: i64) -> String {
 /// Errors of [`parse_time`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{0}` is not a time: use YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS]Z or ms since the epoch")]
-pub struct TimeError(pub String);
+pub(crate) struct TimeError(pub String);
 
 /// Parses a `--since`/`--until` bound: `YYYY-MM-DD` (midnight UTC), `YYYY-MM-DDTHH:MM[:SS]`
 /// with an optional `Z` (UTC), or an integer of ms since the epoch.
-pub fn parse_time(text: &str) -> Result<i64, TimeError> {
+pub(crate) fn parse_time(text: &str) -> Result<i64, TimeError> {
     let err = || TimeError(text.to_string());
     let t = text.trim();
     if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
@@ -750,172 +750,172 @@ pub fn parse_time(text: &str) -> Result<i64, TimeError> {
 
 /// The whole report. Field order is the JSON order; every list is sorted deterministically.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Report {
+pub(crate) struct Report {
     /// [`REPORT_VERSION`].
-    pub report_version: u32,
+    pub(crate) report_version: u32,
     /// The filters the report was made with.
-    pub filter: FilterEcho,
+    pub(crate) filter: FilterEcho,
     /// What was read.
-    pub input: InputStats,
+    pub(crate) input: InputStats,
     /// Earliest kept event time (UTC).
-    pub first_event: Option<String>,
+    pub(crate) first_event: Option<String>,
     /// Latest kept event time (UTC).
-    pub last_event: Option<String>,
+    pub(crate) last_event: Option<String>,
     /// Whether some bounded table had to drop rare keys (see `count_error_bound`).
-    pub approximate: bool,
+    pub(crate) approximate: bool,
     /// Largest amount by which a count of a bounded table may be too low (0: all exact).
-    pub count_error_bound: u64,
+    pub(crate) count_error_bound: u64,
     /// Totals over all kept events.
-    pub totals: Totals,
+    pub(crate) totals: Totals,
     /// One row per brand, by slug.
-    pub brands: Vec<BrandRow>,
+    pub(crate) brands: Vec<BrandRow>,
     /// Resolves by brand x product (trimmed, lowercased) x outcome (`ok` or the error reason).
-    pub resolves: Vec<ResolveRow>,
+    pub(crate) resolves: Vec<ResolveRow>,
     /// Successful resolves by brand x form type.
-    pub form_types: Vec<FormTypeRow>,
+    pub(crate) form_types: Vec<FormTypeRow>,
     /// Successful resolves by state, all brands, most first.
-    pub states: Vec<StateRow>,
+    pub(crate) states: Vec<StateRow>,
     /// Successful resolves by brand x state.
-    pub brand_states: Vec<BrandStateRow>,
+    pub(crate) brand_states: Vec<BrandStateRow>,
     /// Failed resolves by brand x reason.
-    pub fallback_reasons: Vec<ReasonRow>,
+    pub(crate) fallback_reasons: Vec<ReasonRow>,
     /// ZIPs visitors typed that the data does not know (`unknown_zip`), most first: the data team's to-do list.
-    pub unknown_zips: Vec<ZipRow>,
+    pub(crate) unknown_zips: Vec<ZipRow>,
     /// Artifact versions seen, by brand.
-    pub artifact_versions: Vec<VersionRow>,
+    pub(crate) artifact_versions: Vec<VersionRow>,
     /// Per UTC day.
-    pub days: Vec<DayRow>,
+    pub(crate) days: Vec<DayRow>,
 }
 
 /// The filters, as given.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FilterEcho {
-    pub since: Option<String>,
-    pub until: Option<String>,
-    pub brands: Vec<String>,
+pub(crate) struct FilterEcho {
+    pub(crate) since: Option<String>,
+    pub(crate) until: Option<String>,
+    pub(crate) brands: Vec<String>,
 }
 
 /// Counts of what was read.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InputStats {
+pub(crate) struct InputStats {
     /// Files read.
-    pub files: u64,
+    pub(crate) files: u64,
     /// Non-blank lines read.
-    pub lines: u64,
+    pub(crate) lines: u64,
     /// Events counted (kept, not duplicates).
-    pub events: u64,
+    pub(crate) events: u64,
     /// Lines that were not an event object with a brand.
-    pub malformed: u64,
+    pub(crate) malformed: u64,
     /// Events dropped because their id was already counted.
-    pub duplicates: u64,
+    pub(crate) duplicates: u64,
     /// Events outside `--since`/`--until`/`--brand`.
-    pub filtered_out: u64,
+    pub(crate) filtered_out: u64,
     /// Events without an id (counted, cannot be deduplicated).
-    pub without_id: u64,
+    pub(crate) without_id: u64,
     /// Most ids held at once for deduplication.
-    pub largest_dedupe_window: u64,
+    pub(crate) largest_dedupe_window: u64,
 }
 
 /// Totals over all brands.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Totals {
-    pub resolves: u64,
-    pub ok: u64,
-    pub fallbacks: u64,
-    pub fallback_rate: f64,
-    pub loads: u64,
-    pub load_errors: u64,
-    pub other_events: u64,
-    pub bot_events: u64,
-    pub resolve_ms: Timing,
-    pub load_ms: Timing,
+pub(crate) struct Totals {
+    pub(crate) resolves: u64,
+    pub(crate) ok: u64,
+    pub(crate) fallbacks: u64,
+    pub(crate) fallback_rate: f64,
+    pub(crate) loads: u64,
+    pub(crate) load_errors: u64,
+    pub(crate) other_events: u64,
+    pub(crate) bot_events: u64,
+    pub(crate) resolve_ms: Timing,
+    pub(crate) load_ms: Timing,
 }
 
 /// Percentiles of a time in ms (within 1 %, see [`Histogram`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Timing {
-    pub count: u64,
-    pub p50: Option<f64>,
-    pub p95: Option<f64>,
-    pub max: Option<f64>,
+pub(crate) struct Timing {
+    pub(crate) count: u64,
+    pub(crate) p50: Option<f64>,
+    pub(crate) p95: Option<f64>,
+    pub(crate) max: Option<f64>,
 }
 
 /// One brand's totals.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BrandRow {
-    pub brand: String,
-    pub resolves: u64,
-    pub ok: u64,
-    pub fallbacks: u64,
-    pub fallback_rate: f64,
-    pub loads: u64,
-    pub load_errors: u64,
-    pub bot_events: u64,
-    pub resolve_ms: Timing,
-    pub load_ms: Timing,
+pub(crate) struct BrandRow {
+    pub(crate) brand: String,
+    pub(crate) resolves: u64,
+    pub(crate) ok: u64,
+    pub(crate) fallbacks: u64,
+    pub(crate) fallback_rate: f64,
+    pub(crate) loads: u64,
+    pub(crate) load_errors: u64,
+    pub(crate) bot_events: u64,
+    pub(crate) resolve_ms: Timing,
+    pub(crate) load_ms: Timing,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ResolveRow {
-    pub brand: String,
-    pub product: String,
-    pub outcome: String,
-    pub count: u64,
+pub(crate) struct ResolveRow {
+    pub(crate) brand: String,
+    pub(crate) product: String,
+    pub(crate) outcome: String,
+    pub(crate) count: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FormTypeRow {
-    pub brand: String,
-    pub form_type: String,
-    pub count: u64,
+pub(crate) struct FormTypeRow {
+    pub(crate) brand: String,
+    pub(crate) form_type: String,
+    pub(crate) count: u64,
     /// Of the brand's successful resolves.
-    pub share: f64,
+    pub(crate) share: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StateRow {
-    pub state: String,
-    pub count: u64,
+pub(crate) struct StateRow {
+    pub(crate) state: String,
+    pub(crate) count: u64,
     /// Of all successful resolves.
-    pub share: f64,
+    pub(crate) share: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BrandStateRow {
-    pub brand: String,
-    pub state: String,
-    pub count: u64,
+pub(crate) struct BrandStateRow {
+    pub(crate) brand: String,
+    pub(crate) state: String,
+    pub(crate) count: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ReasonRow {
-    pub brand: String,
-    pub reason: String,
-    pub count: u64,
+pub(crate) struct ReasonRow {
+    pub(crate) brand: String,
+    pub(crate) reason: String,
+    pub(crate) count: u64,
     /// Of the brand's resolves.
-    pub share: f64,
+    pub(crate) share: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ZipRow {
-    pub brand: String,
-    pub zip: String,
-    pub count: u64,
+pub(crate) struct ZipRow {
+    pub(crate) brand: String,
+    pub(crate) zip: String,
+    pub(crate) count: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VersionRow {
-    pub brand: String,
-    pub version: String,
-    pub count: u64,
+pub(crate) struct VersionRow {
+    pub(crate) brand: String,
+    pub(crate) version: String,
+    pub(crate) count: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DayRow {
-    pub day: String,
-    pub resolves: u64,
-    pub fallbacks: u64,
-    pub loads: u64,
+pub(crate) struct DayRow {
+    pub(crate) day: String,
+    pub(crate) resolves: u64,
+    pub(crate) fallbacks: u64,
+    pub(crate) loads: u64,
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::io::Write;
 type RowFn<'a> = dyn FnMut(&str, &str, &str, &str, String) -> csv::Result<()> + 'a;
 
 /// Long-format CSV: one number per row, `table,brand,key,detail,value`; `brand` is `*` for totals.
-pub fn write_csv(r: &Report, out: &mut impl Write) -> Result<()> {
+pub(crate) fn write_csv(r: &Report, out: &mut impl Write) -> Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(["table", "brand", "key", "detail", "value"])?;
     let mut row =

@@ -36,7 +36,7 @@ svg text{font-family:inherit}
 footer{color:var(--mute);font-size:12px;text-align:center}
 "#;
 
-pub use crate::tilemap::esc;
+pub(crate) use crate::tilemap::esc;
 
 /// A time in ms for an HTML cell: one decimal and the unit, `–` when there is none.
 fn ms_label(v: Option<f64>) -> String {
@@ -232,7 +232,7 @@ fn html_table(head: &[(&str, bool)], rows: &[Vec<String>]) -> String {
 }
 
 /// The whole page; `top` caps the rows of long tables and charts.
-pub fn render(r: &Report, top: usize) -> String {
+pub(crate) fn render(r: &Report, top: usize) -> String {
     let top = top.max(1);
     let t = &r.totals;
     let mut s = String::with_capacity(64 * 1024);

@@ -23,7 +23,7 @@ const CHANNEL_CHUNKS: usize = 4;
 
 /// Where the archive is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
+pub(crate) enum Source {
     /// A local folder or file.
     Local(PathBuf),
     /// `s3://bucket/prefix`.
@@ -32,7 +32,7 @@ pub enum Source {
 
 impl Source {
     /// Parses `--from`.
-    pub fn parse(from: &str) -> Result<Source> {
+    pub(crate) fn parse(from: &str) -> Result<Source> {
         if from.starts_with("s3://") {
             let Some((bucket, prefix)) = crate::aws::parse_s3_url(from) else {
                 bail!("--from {from}: no bucket name after s3://");

@@ -80,7 +80,7 @@ fn shown(s: &str) -> String {
 }
 
 /// The terminal report.
-pub fn render_tables(r: &Report, top: usize) -> String {
+pub(crate) fn render_tables(r: &Report, top: usize) -> String {
     let mut o = String::new();
     let t = &r.totals;
     let _ = writeln!(

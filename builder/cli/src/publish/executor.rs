@@ -11,7 +11,11 @@ use formroute_core::manifest::Manifest;
 use std::path::Path;
 
 /// Reads everything the plans need under the layout's prefix.
-pub async fn read_remote(s3: &aws_sdk_s3::Client, bucket: &str, layout: &Layout) -> Result<Remote> {
+pub(crate) async fn read_remote(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    layout: &Layout,
+) -> Result<Remote> {
     let mut remote = Remote::default();
     for dir in [layout.hashed_dir(), layout.builds_dir()] {
         remote.keys.extend(list_keys(s3, bucket, &dir).await?);
@@ -118,7 +122,7 @@ impl<'a> Executor<'a> {
     }
 
     /// Carries out one step.
-    pub async fn run(&mut self, step: &Step) -> Result<()> {
+    pub(crate) async fn run(&mut self, step: &Step) -> Result<()> {
         #[cfg(feature = "fault-injection")]
         if self.fail_after == Some(self.done) {
             eprintln!(
@@ -214,7 +218,7 @@ impl<'a> Executor<'a> {
 /// Carries out `plan` (publish or rollback): its writes in order, then one CloudFront
 /// invalidation of what changed (with a distribution, when anything did), then its deletes.
 /// `dir` is the build folder uploads are read from. Returns the invalidation id.
-pub async fn carry_out(
+pub(crate) async fn carry_out(
     aws: &Aws,
     bucket: &str,
     dir: Option<&Path>,

@@ -4,19 +4,19 @@ use serde::{Deserialize, Serialize};
 
 /// `builds/history.json`: the build ids published under a prefix, oldest first, each once.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct History {
+pub(crate) struct History {
     /// Build ids, oldest first; the newest publish is last.
-    pub builds: Vec<String>,
+    pub(crate) builds: Vec<String>,
 }
 
 impl History {
     /// Parses the history file.
-    pub fn from_json(bytes: &[u8]) -> Result<History, serde_json::Error> {
+    pub(crate) fn from_json(bytes: &[u8]) -> Result<History, serde_json::Error> {
         serde_json::from_slice(bytes)
     }
 
     /// Serialises as written (pretty JSON, final newline; deterministic).
-    pub fn to_json(&self) -> Vec<u8> {
+    pub(crate) fn to_json(&self) -> Vec<u8> {
         // A struct of strings always serialises.
         let mut s = serde_json::to_vec_pretty(self).unwrap_or_default();
         s.push(b'\n');
@@ -24,7 +24,7 @@ impl History {
     }
 
     /// This history after publishing `build`: moved (or added) to the end.
-    pub fn with_published(&self, build: &str) -> History {
+    pub(crate) fn with_published(&self, build: &str) -> History {
         let mut builds: Vec<String> = self
             .builds
             .iter()
@@ -36,7 +36,7 @@ impl History {
     }
 
     /// The last `keep` builds (at least one).
-    pub fn kept(&self, keep: usize) -> &[String] {
+    pub(crate) fn kept(&self, keep: usize) -> &[String] {
         let n = self.builds.len();
         &self.builds[n.saturating_sub(keep.max(1))..]
     }

@@ -17,25 +17,25 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// What is under the prefix now, as the command found it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Remote {
+pub(crate) struct Remote {
     /// Every key under `P/a/` and `P/builds/`.
-    pub keys: BTreeSet<String>,
+    pub(crate) keys: BTreeSet<String>,
     /// Each existing pointer: brand to the hashed artifact file it copies (its metadata);
     /// an empty string when the pointer has no such metadata (then it is always rewritten).
-    pub pointers: BTreeMap<String, String>,
+    pub(crate) pointers: BTreeMap<String, String>,
     /// The live `manifest.json` bytes, if any.
-    pub manifest: Option<Vec<u8>>,
+    pub(crate) manifest: Option<Vec<u8>>,
     /// The history (empty if there is none yet).
-    pub history: History,
+    pub(crate) history: History,
     /// Records of the builds in the history that could be read, by build id.
-    pub records: BTreeMap<String, Manifest>,
+    pub(crate) records: BTreeMap<String, Manifest>,
     /// The exact bytes of those records (a rollback of all brands restores them as they were).
-    pub record_bytes: BTreeMap<String, Vec<u8>>,
+    pub(crate) record_bytes: BTreeMap<String, Vec<u8>>,
 }
 
 /// One write or delete, in the order it must happen.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
+pub(crate) enum Step {
     /// Upload a file of the local build folder.
     Upload {
         /// Destination key.
@@ -91,7 +91,7 @@ impl Step {
     }
 
     /// One line for `--dry-run` and progress output.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Step::Upload {
                 key,
@@ -110,17 +110,17 @@ impl Step {
 
 /// What a publish or rollback will do.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// The build being published, or rolled back to.
-    pub build: String,
+    pub(crate) build: String,
     /// Writes, in order. Deletes are in [`Plan::cleanup`], done after the invalidation.
-    pub steps: Vec<Step>,
+    pub(crate) steps: Vec<Step>,
     /// Hashed files or records already present, not uploaded again.
-    pub skipped: Vec<String>,
+    pub(crate) skipped: Vec<String>,
     /// CDN paths to invalidate once the writes are done (only what changed).
-    pub invalidate: Vec<String>,
+    pub(crate) invalidate: Vec<String>,
     /// Deletes of builds beyond `--keep` and of files no kept build names, done last.
-    pub cleanup: Vec<Step>,
+    pub(crate) cleanup: Vec<Step>,
 }
 
 impl Plan {
@@ -131,7 +131,7 @@ impl Plan {
     }
 
     /// The plan as text, one step a line, for `--dry-run`.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut out = format!("build {}\n", self.build);
         for step in &self.steps {
             out.push_str(&step.describe());
@@ -160,7 +160,7 @@ impl Plan {
 
 /// A plan could not be made.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum PlanError {
+pub(crate) enum PlanError {
     /// `--to` names a build that is not kept under the prefix.
     #[error("build {0} is not among the kept builds under this prefix (see builds/history.json)")]
     UnknownBuild(String),
@@ -181,7 +181,7 @@ pub enum PlanError {
 }
 
 /// The publish plan of the local build (`manifest` with its exact bytes `manifest_bytes`).
-pub fn plan_publish(
+pub(crate) fn plan_publish(
     layout: &Layout,
     manifest: &Manifest,
     manifest_bytes: &[u8],
@@ -288,7 +288,7 @@ fn repoint(
 
 /// Deletes of records of builds beyond the last `keep` of `history`, and of hashed files that
 /// neither a kept build nor the `live` manifest names. Orphans of a killed publish go too.
-pub fn cleanup(
+pub(crate) fn cleanup(
     layout: &Layout,
     keys: &BTreeSet<String>,
     history: &History,
@@ -323,7 +323,7 @@ pub fn cleanup(
 
 /// Which brands a rollback re-points.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Selection {
+pub(crate) enum Selection {
     /// Every brand: the live state becomes exactly the target build.
     All,
     /// These brands only; the others stay as they are.
@@ -334,7 +334,7 @@ pub enum Selection {
 /// kept build, older than the live one, whose artifacts for the selected brands differ from the
 /// live pointers. The manifest becomes the target build's (all) or the live one with the
 /// selected brands' entries taken from the target.
-pub fn plan_rollback(
+pub(crate) fn plan_rollback(
     layout: &Layout,
     remote: &Remote,
     selection: &Selection,

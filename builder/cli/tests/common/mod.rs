@@ -6,15 +6,15 @@ use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The `formroute` binary under test.
-pub const BIN: &str = env!("CARGO_BIN_EXE_formroute");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_formroute");
 
 /// The repository root (the sample data is in `data/`, the built client in `client-js/dist`).
-pub fn repo() -> PathBuf {
+pub(crate) fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// A fresh, empty folder under the system temp dir, unique to this process and call.
-pub fn scratch(name: &str) -> PathBuf {
+pub(crate) fn scratch(name: &str) -> PathBuf {
     static N: AtomicU32 = AtomicU32::new(0);
     let dir = std::env::temp_dir().join(format!(
         "formroute-test-{name}-{}-{}",
@@ -28,7 +28,7 @@ pub fn scratch(name: &str) -> PathBuf {
 
 /// Writes the five files of the repository's sample data and its `expect.csv` into `to`
 /// (created), each file's text passed through `edit(file name, text)`.
-pub fn write_sample_data(to: &Path, edit: impl Fn(&str, String) -> String) {
+pub(crate) fn write_sample_data(to: &Path, edit: impl Fn(&str, String) -> String) {
     std::fs::create_dir_all(to).unwrap();
     let files = formroute_core::load::FILES
         .iter()
@@ -40,7 +40,7 @@ pub fn write_sample_data(to: &Path, edit: impl Fn(&str, String) -> String) {
 }
 
 /// `formroute build --data DATA --out OUT`: (exit code, stderr).
-pub fn try_build(data: &Path, out: &Path) -> (Option<i32>, String) {
+pub(crate) fn try_build(data: &Path, out: &Path) -> (Option<i32>, String) {
     let o = Command::new(BIN)
         .args(["build", "--data"])
         .arg(data)
@@ -55,7 +55,7 @@ pub fn try_build(data: &Path, out: &Path) -> (Option<i32>, String) {
 }
 
 /// `formroute build --data DATA --out OUT`, which must succeed.
-pub fn build(data: &Path, out: &Path) {
+pub(crate) fn build(data: &Path, out: &Path) {
     let st = Command::new(BIN)
         .args(["build", "--data"])
         .arg(data)

@@ -9,13 +9,13 @@ use crate::usps;
 
 /// What is wrong with a value, and what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
+pub(crate) struct Problem {
     pub message: String,
     pub help: String,
 }
 
 impl Problem {
-    pub fn new(message: impl Into<String>, help: impl Into<String>) -> Self {
+    pub(crate) fn new(message: impl Into<String>, help: impl Into<String>) -> Self {
         Problem {
             message: message.into(),
             help: help.into(),
@@ -24,13 +24,13 @@ impl Problem {
 }
 
 /// Every placeholder a form URL may use.
-pub const FORM_PLACEHOLDERS: &[&str] =
+pub(crate) const FORM_PLACEHOLDERS: &[&str] =
     &["zip", "state", "product", "language", "brand", "form_type"];
 /// The placeholders `fallback_url` may use: what is known when resolution fails.
-pub const FALLBACK_PLACEHOLDERS: &[&str] = &["zip", "product", "language", "brand"];
+pub(crate) const FALLBACK_PLACEHOLDERS: &[&str] = &["zip", "product", "language", "brand"];
 
 /// A value quoted for a message: back-ticked, control characters escaped, long values cut.
-pub fn show(v: &str) -> String {
+pub(crate) fn show(v: &str) -> String {
     const MAX: usize = 60;
     let mut s = String::from("`");
     for (i, c) in v.chars().enumerate() {
@@ -49,7 +49,7 @@ pub fn show(v: &str) -> String {
 }
 
 /// Checks every value must pass: not empty, no white space at either end.
-pub fn common(v: &str) -> Result<(), Problem> {
+pub(crate) fn common(v: &str) -> Result<(), Problem> {
     if v.is_empty() {
         return Err(Problem::new(
             "empty value",
@@ -82,7 +82,7 @@ pub fn common(v: &str) -> Result<(), Problem> {
 }
 
 /// A ZIP code: exactly five ASCII digits.
-pub fn zip(v: &str) -> Result<Zip, Problem> {
+pub(crate) fn zip(v: &str) -> Result<Zip, Problem> {
     let b = v.as_bytes();
     if let Ok(z) = <Zip>::try_from(b) {
         if z.iter().all(u8::is_ascii_digit) {
@@ -106,7 +106,7 @@ pub fn zip(v: &str) -> Result<Zip, Problem> {
 }
 
 /// A USPS state code of SPEC's list, returned as the static code (no allocation per row).
-pub fn state(v: &str) -> Result<&'static str, Problem> {
+pub(crate) fn state(v: &str) -> Result<&'static str, Problem> {
     if let Some(code) = usps::code(v) {
         return Ok(code);
     }
@@ -131,7 +131,7 @@ pub fn state(v: &str) -> Result<&'static str, Problem> {
 }
 
 /// A slug: `[a-z0-9-]{1,32}`.
-pub fn slug(v: &str) -> Result<&str, Problem> {
+pub(crate) fn slug(v: &str) -> Result<&str, Problem> {
     if spec::is_slug(v) {
         return Ok(v);
     }
@@ -160,7 +160,7 @@ pub fn slug(v: &str) -> Result<&str, Problem> {
 }
 
 /// A form type as `forms.csv` names it: a slug other than `none`.
-pub fn form_type_of_form(v: &str) -> Result<&str, Problem> {
+pub(crate) fn form_type_of_form(v: &str) -> Result<&str, Problem> {
     if v == "none" {
         return Err(Problem::new(
             "`none` is not a form type",
@@ -171,7 +171,7 @@ pub fn form_type_of_form(v: &str) -> Result<&str, Problem> {
 }
 
 /// A form type in `rules.csv` or `zip_overrides.csv`: a slug, or `none` (not served) as `None`.
-pub fn form_type_or_none(v: &str) -> Result<Option<&str>, Problem> {
+pub(crate) fn form_type_or_none(v: &str) -> Result<Option<&str>, Problem> {
     if v == "none" {
         return Ok(None);
     }
@@ -179,7 +179,7 @@ pub fn form_type_or_none(v: &str) -> Result<Option<&str>, Problem> {
 }
 
 /// A slug, or `*` as `None`.
-pub fn slug_or_star(v: &str) -> Result<Option<&str>, Problem> {
+pub(crate) fn slug_or_star(v: &str) -> Result<Option<&str>, Problem> {
     if v == "*" {
         return Ok(None);
     }
@@ -187,7 +187,7 @@ pub fn slug_or_star(v: &str) -> Result<Option<&str>, Problem> {
 }
 
 /// A state code, or `*` as `None`.
-pub fn state_or_star(v: &str) -> Result<Option<&'static str>, Problem> {
+pub(crate) fn state_or_star(v: &str) -> Result<Option<&'static str>, Problem> {
     if v == "*" {
         return Ok(None);
     }
@@ -195,7 +195,7 @@ pub fn state_or_star(v: &str) -> Result<Option<&'static str>, Problem> {
 }
 
 /// A language: exactly two lower-case ASCII letters (ISO 639-1).
-pub fn language(v: &str) -> Result<&str, Problem> {
+pub(crate) fn language(v: &str) -> Result<&str, Problem> {
     if spec::is_language(v) {
         return Ok(v);
     }
@@ -223,7 +223,7 @@ pub fn language(v: &str) -> Result<&str, Problem> {
 }
 
 /// A ZIP prefix: 1 to 5 ASCII digits.
-pub fn zip_prefix(v: &str) -> Result<(), Problem> {
+pub(crate) fn zip_prefix(v: &str) -> Result<(), Problem> {
     let b = v.as_bytes();
     if (1..=5).contains(&b.len()) && b.iter().all(u8::is_ascii_digit) {
         return Ok(());
@@ -244,7 +244,7 @@ pub fn zip_prefix(v: &str) -> Result<(), Problem> {
 }
 
 /// A display name: any text without control characters (line breaks included).
-pub fn name(v: &str) -> Result<&str, Problem> {
+pub(crate) fn name(v: &str) -> Result<&str, Problem> {
     if v.chars().any(char::is_control) {
         return Err(Problem::new(
             format!("{} contains a control character or line break", show(v)),
@@ -256,7 +256,11 @@ pub fn name(v: &str) -> Result<&str, Problem> {
 
 /// An absolute `https://` URL template using only the placeholders in `allowed`.
 /// `column` names the column in messages (`url` or `fallback_url`).
-pub fn url_template<'v>(v: &'v str, allowed: &[&str], column: &str) -> Result<&'v str, Problem> {
+pub(crate) fn url_template<'v>(
+    v: &'v str,
+    allowed: &[&str],
+    column: &str,
+) -> Result<&'v str, Problem> {
     const HTTPS: &str = "https://";
     // Only needed for messages: built on the error path.
     let list = || {
@@ -366,7 +370,7 @@ pub fn url_template<'v>(v: &'v str, allowed: &[&str], column: &str) -> Result<&'
 }
 
 /// One web origin as browsers send it in `Origin`: `https://host[:port]`, lower case, no path.
-pub fn origin(o: &str) -> Result<(), Problem> {
+pub(crate) fn origin(o: &str) -> Result<(), Problem> {
     let Some(rest) = o.strip_prefix("https://") else {
         let help = if o.to_ascii_lowercase().starts_with("http://") {
             format!(
@@ -437,7 +441,7 @@ pub fn origin(o: &str) -> Result<(), Problem> {
 }
 
 /// The space-separated origins of a brand, each checked by [`origin`].
-pub fn origins(v: &str) -> Result<Vec<&str>, Problem> {
+pub(crate) fn origins(v: &str) -> Result<Vec<&str>, Problem> {
     let list: Vec<&str> = v.split(' ').filter(|s| !s.is_empty()).collect();
     for o in &list {
         origin(o)?;
@@ -462,7 +466,10 @@ fn distance(a: &str, b: &str) -> usize {
 }
 
 /// The candidate closest to `v` if it is at most 2 edits away (and `v` is short enough to compare).
-pub fn closest<'c>(v: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+pub(crate) fn closest<'c>(
+    v: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Option<&'c str> {
     if v.len() > 64 {
         return None;
     }

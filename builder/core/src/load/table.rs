@@ -87,7 +87,11 @@ impl<'a> Table<'a> {
     /// Returns `None`, with diagnostics, when the file is missing, has no header, or lacks a
     /// column: its rows cannot be read then. Unknown or repeated columns are reported but the
     /// rows are still checked, so one run shows as many errors as possible.
-    pub fn open(schema: &'static Schema, bytes: Option<&'a [u8]>, d: &mut Diags) -> Option<Self> {
+    pub(super) fn open(
+        schema: &'static Schema,
+        bytes: Option<&'a [u8]>,
+        d: &mut Diags,
+    ) -> Option<Self> {
         let expected = schema.columns.join(",");
         let Some(bytes) = bytes else {
             d.error(
@@ -353,12 +357,12 @@ impl<'a> Table<'a> {
     }
 
     /// Header position (1-based) of schema column `k`.
-    pub fn header_column(&self, k: usize) -> u32 {
+    pub(super) fn header_column(&self, k: usize) -> u32 {
         to_u32(self.index[k] + 1)
     }
 
     /// The next data row with the header's number of fields; malformed rows are reported and skipped.
-    pub fn next_row(&mut self, d: &mut Diags) -> Option<Row<'_>> {
+    pub(super) fn next_row(&mut self, d: &mut Diags) -> Option<Row<'_>> {
         loop {
             let Some(line) = self.read_next(d)? else {
                 continue;
@@ -491,17 +495,17 @@ fn check_quoting(raw: &[u8]) -> Result<(), (usize, Problem)> {
 
 impl<'r> Row<'r> {
     /// Header position (1-based) of schema column `k`.
-    pub fn column(&self, k: usize) -> u32 {
+    pub(super) fn column(&self, k: usize) -> u32 {
         to_u32(self.index[k] + 1)
     }
 
     /// Reports `p` as an error about column `k` of this row.
-    pub fn error(&self, k: usize, d: &mut Diags, p: Problem) {
+    pub(super) fn error(&self, k: usize, d: &mut Diags, p: Problem) {
         self.report(Severity::Error, k, d, p);
     }
 
     /// Reports `p` as a warning about column `k` of this row.
-    pub fn warning(&self, k: usize, d: &mut Diags, p: Problem) {
+    pub(super) fn warning(&self, k: usize, d: &mut Diags, p: Problem) {
         self.report(Severity::Warning, k, d, p);
     }
 
@@ -519,12 +523,12 @@ impl<'r> Row<'r> {
     }
 
     /// The raw text of column `k` (lossily decoded), for matching refused rows to their effects.
-    pub fn raw(&self, k: usize) -> String {
+    pub(super) fn raw(&self, k: usize) -> String {
         String::from_utf8_lossy(self.record.get(self.index[k]).unwrap_or_default()).into_owned()
     }
 
     /// The text of column `k` if it is UTF-8, not empty and has no white space around it.
-    pub fn text(&self, k: usize, d: &mut Diags) -> Option<&'r str> {
+    pub(super) fn text(&self, k: usize, d: &mut Diags) -> Option<&'r str> {
         let raw = self.record.get(self.index[k]).unwrap_or_default();
         let checked = std::str::from_utf8(raw)
             .map_err(|_| {
@@ -544,7 +548,7 @@ impl<'r> Row<'r> {
     }
 
     /// Column `k` read by [`Row::text`] then checked by `check`; reports the first problem.
-    pub fn value<T>(
+    pub(super) fn value<T>(
         &self,
         k: usize,
         d: &mut Diags,

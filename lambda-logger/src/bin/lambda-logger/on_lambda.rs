@@ -32,7 +32,7 @@ fn location() -> Result<Location> {
 }
 
 /// `FORMROUTE_REFRESH_SECS`, a whole number of seconds (default 30).
-pub fn refresh_secs(value: Option<&str>) -> Result<Duration> {
+pub(crate) fn refresh_secs(value: Option<&str>) -> Result<Duration> {
     match value {
         None | Some("") => Ok(Duration::from_secs(DEFAULT_REFRESH_SECS)),
         Some(v) => v
@@ -46,7 +46,7 @@ pub fn refresh_secs(value: Option<&str>) -> Result<Duration> {
 }
 
 /// `FORMROUTE_FALLBACK_URL`: an absolute http(s) URL.
-pub fn fallback_url(value: Option<String>) -> Result<Option<String>> {
+pub(crate) fn fallback_url(value: Option<String>) -> Result<Option<String>> {
     match value {
         None => Ok(None),
         Some(v) if v.is_empty() => Ok(None),
@@ -56,7 +56,7 @@ pub fn fallback_url(value: Option<String>) -> Result<Option<String>> {
 }
 
 /// `FORMROUTE_RATE_LIMIT` and `FORMROUTE_RATE_BURST`: numbers, defaults from [`RateLimit::default`].
-pub fn rate_limit(per_sec: Option<&str>, burst: Option<&str>) -> Result<Option<RateLimit>> {
+pub(crate) fn rate_limit(per_sec: Option<&str>, burst: Option<&str>) -> Result<Option<RateLimit>> {
     let number = |name: &str, v: Option<&str>, default: f64| -> Result<f64> {
         match v.map(str::trim) {
             None | Some("") => Ok(default),
@@ -75,7 +75,7 @@ pub fn rate_limit(per_sec: Option<&str>, burst: Option<&str>) -> Result<Option<R
     Ok((limit.events_per_sec > 0.0).then_some(limit))
 }
 
-pub fn run() -> Result<()> {
+pub(crate) fn run() -> Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -13,7 +13,7 @@ use tower::ServiceExt;
 
 #[derive(clap::Args)]
 #[command(group = clap::ArgGroup::new("sink").required(true).args(["spool", "queue_url"]))]
-pub struct Args {
+pub(crate) struct Args {
     /// Address to listen on, e.g. 127.0.0.1:8787 (port 0 picks a free one).
     #[arg(long, default_value = "127.0.0.1:8787")]
     listen: SocketAddr,
@@ -51,7 +51,7 @@ pub struct Args {
     shutdown_secs: u64,
 }
 
-pub fn run(args: Args) -> Result<()> {
+pub(crate) fn run(args: Args) -> Result<()> {
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = args.threads {
         rt.worker_threads(n.max(1));
