@@ -20,7 +20,7 @@ export type Result =
 export interface LoadOptions {
   /** The brand's slug. */
   brand: string;
-  /** Folder URL of the artifacts: `${base}/${brand}.frt` is fetched. Default `.` (the snippet: its own folder). */
+  /** Folder URL of the artifacts: `${base}/${brand}.v2.frt` (format version 2) is fetched. Default `.` (the snippet: its own folder). */
   base?: string;
   /** Full artifact URL, instead of `base`. */
   artifactUrl?: string;
@@ -80,10 +80,21 @@ export interface Artifact {
   resolve(q: Query): Result;
 }
 
-/** Parses and checks artifact bytes; throws `Error` ("corrupt artifact", or the format version's message, with `code: 'version'`). */
+/**
+ * Parses and checks the bytes of a format-version-1 artifact (`<brand>.<hash>.frt`, FORMAT.md "Version 1");
+ * throws `Error` ("corrupt artifact", or FORMAT.md's format-version message, with `code: 'version'`).
+ * Kept while version 1 is published; load() and the snippet read version 2.
+ */
 export function parseArtifact(bytes: Uint8Array): Artifact;
 
-/** The artifact format version this client reads. */
+/**
+ * Parses and checks the bytes of a format-version-2 artifact (`<brand>.<hash>.v2.frt` or `<brand>.v2.frt`,
+ * FORMAT.md "Version 2"), the format load() and the snippet fetch; throws as parseArtifact (a version-1
+ * file: "artifact format version 1 is not supported by this client (it reads version 2): ...").
+ */
+export function parseArtifactV2(bytes: Uint8Array): Artifact;
+
+/** The artifact format version parseArtifact reads (parseArtifactV2 reads 2). */
 export const FORMAT_VERSION: 1;
 
 /** Every UTF-8 byte outside `A-Z a-z 0-9 - . _ ~` as `%XX` (Rust `template::percent_encode`). */

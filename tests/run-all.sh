@@ -62,6 +62,8 @@ echo "tests: cargo test" >&2
 # `--include-ignored`: CI runs every test, the ignored ones (they name what they need) too.
 cargo test --locked --features formroute/fault-injection -- --include-ignored
 cargo test --locked -p formroute-zipgen   # not a default member: it embeds the whole ZIP source
+# The report readers' long fuzz run (issue 11): src/logs/proptests.rs with 800 cases (1,000 ran in 35 s on 2 cores), kept under ~30 s.
+PROPTEST_CASES="${FORMROUTE_FUZZ_CASES:-800}" cargo test --locked --features formroute/fault-injection -p formroute --bin formroute logs::proptests
 
 # ---- The archive as SQL users read it (DuckDB; the binaries `cargo test` built) ---------------
 echo "tests: archive SQL (DuckDB)" >&2
@@ -76,4 +78,4 @@ if ! git diff --quiet -- client-js/dist; then
   echo "tests: client-js/dist differs from the committed snippet: commit the output of 'npm run build'" >&2
   [ -n "${CI:-}" ] && exit 1
 fi
-node --test client-js/test/ tests/conformance/ tests/e2e/
+node --test client-js/test/ tests/conformance/ tests/deploy/ tests/e2e/

@@ -10,7 +10,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const snippet = readFileSync(new URL('../dist/formroute.min.js', import.meta.url));
 const site = await startSite();
 const expected = 'https://quotes.partner-auto.example/acme/auto?zip=10001&state=NY';
-const preload = (path) => `<link rel="preload" href="${path}acme.frt" as="fetch" crossorigin>`;
+const preload = (path) => `<link rel="preload" href="${path}acme.v2.frt" as="fetch" crossorigin>`;
 
 /** One run: ms from the click to the form URL's navigation; `wait` says when to click. */
 async function run(html, wait) {
@@ -25,7 +25,7 @@ async function run(html, wait) {
   await tab.context().close();
   return ms;
 }
-const loaded = (tab) => tab.waitForFunction(() => performance.getEntriesByType('resource').some((e) => e.name.endsWith('/acme.frt') && e.responseEnd > 0), null, { timeout: 20000 });
+const loaded = (tab) => tab.waitForFunction(() => performance.getEntriesByType('resource').some((e) => e.name.endsWith('/acme.v2.frt') && e.responseEnd > 0), null, { timeout: 20000 });
 const atOnce = async (tab) => tab.waitForFunction(() => window.formroute && window.formroute.wire);
 const cases = [
   ['artifact already loaded', quotePage(), loaded],

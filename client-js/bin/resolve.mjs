@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArtifact } from '../src/artifact.js';
 import { parseArtifactV2 } from '../src/artifact_v2.js';
+import { versionMessage } from '../src/corrupt.js';
 import { parseCsv } from './csv.mjs';
 
 const USAGE = `usage: resolve.mjs --artifacts DIR [--artifact-format N] --brand B --zip Z --product P [--language L]
@@ -55,9 +56,7 @@ function openSet(dir, format) {
     throw Error(`${path}: ${e.message}`);
   }
   if (manifest.format_version !== 1)
-    throw Error(
-      `${path}: artifact format version ${manifest.format_version} is not supported by this client (it reads version 1): update the formroute client, or rebuild the artifacts with a matching formroute builder`,
-    );
+    throw Error(`${path}: ${versionMessage(manifest.format_version, 'version 1')}`);
   const set = new Map();
   for (const [brand, entry] of Object.entries(manifest.brands || {})) {
     const v2 = format !== '1' && entry.artifact_v2 !== undefined;

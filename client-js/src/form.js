@@ -27,8 +27,9 @@ const setState = (form, state) => {
   for (const b of own(form).disabled || []) b.disabled = busy;
 };
 
-// The answers that keep the visitor on the page: the ZIP field is marked invalid (message: data-zip-message).
-const ZIP_ERRORS = ['invalid_zip', 'unknown_zip'];
+// The answers that keep the visitor on the page, the ZIP field marked invalid (message: data-zip-message):
+// invalid_zip and unknown_zip, the two errors that name the ZIP.
+const ZIP_ERRORS = /zip/;
 
 async function submitted(e) {
   const form = e.target;
@@ -44,7 +45,7 @@ async function submitted(e) {
     zip: fields.get('zip'),
     product: fields.get('product'),
     // A `language` field, else the nearest lang: the form's or an ancestor's, before <html lang>.
-    language: fields.get('language') ?? form.closest('[lang]')?.getAttribute('lang'),
+    language: fields.get('language') ?? form.closest('[lang]')?.lang,
   };
   const settings = settingsOf(form);
   const r = router(settings);
@@ -56,7 +57,7 @@ async function submitted(e) {
   flush();
   // Canceled: the page keeps the visitor and shows its own state.
   if (!emit('resolve', { brand: settings.brand, result: answer, query }, form, true)) return setState(form, 'idle');
-  if (ZIP_ERRORS.includes(answer.error) && zipField?.willValidate) {
+  if (ZIP_ERRORS.test(answer.error) && zipField?.willValidate) {
     // A mistyped or unknown ZIP keeps the visitor here, the field marked invalid until it changes.
     setState(form, 'invalid');
     zipField.setCustomValidity(settings.zipMessage || 'Please check this ZIP code.');

@@ -1,6 +1,6 @@
 /** The browser API: `load()` and the router. A brand's artifact is downloaded once per page, in the background, retried with backoff; answers wait at most `timeoutMs` after a visitor asks. */
 
-import { parseArtifact } from './artifact.js';
+import { parseArtifactV2 } from './artifact_v2.js';
 import { cut, flush, log, since } from './beacon.js';
 import { queryValues } from './resolve.js';
 import { fill } from './template.js';
@@ -17,97 +17,72 @@ const ATTEMPT_MS = 30000;
  * Fires `formroute:NAME` (a CustomEvent with `detail`) on `target`, bubbling (so a form's reach the
  * window). Returns false if a listener canceled it.
  */
-export const emit = (name, detail, target = self, cancelable = false) =>
+export const emit = (name, detail, target = self, cancelable) =>
   target.dispatchEvent(new CustomEvent('formroute:' + name, { detail, bubbles: true, cancelable }));
 
 // The downloads of this page, by artifact URL: one per URL, whatever the forms and load() calls.
 const downloads = new Map();
 
 /**
- * The download of `url` (`brand`'s artifact), started on first use; its `load` and `error` events go
- * to the logger at `beaconUrl`, and `formroute:ready` / `formroute:error` to the window. `wait(ms)`
- * resolves once the file is usable, the download gave up, or `ms` passed, whichever comes first;
- * `kick()` (a visitor is waiting) skips a wait between attempts.
+ * The download of `url` (`brand`'s artifact), started on first use: `{ artifact, done, kick }`.
+ * Its `load` and `error` events go to the logger at `beaconUrl`, and `formroute:ready` /
+ * `formroute:error` to the window. `done` settles once the file is usable or the download gave up;
+ * `kick()` (a visitor is waiting) ends a wait between attempts.
  */
 function download(url, brand, beaconUrl) {
   let d = downloads.get(url);
   if (d) return d;
+  downloads.set(url, (d = {}));
   const started = performance.now();
-  let attempts = 0;
-  let retryNow;
-  let over;
-  const done = new Promise((ok) => (over = ok));
-  const attempt = async () => {
-    attempts++;
-    let error = 'network';
-    // Failures before the body is read are worth another attempt: the network, a hang, an HTTP error,
-    // a server answering without CORS headers (often a CDN's error page while a deploy lands). A
-    // damaged file, one of another format version or of another brand would come back the same.
-    let retry = attempts < ATTEMPTS;
-    try {
-      // (No time limit in browsers before 2022, which lack AbortSignal.timeout.)
-      const res = await fetch(url, { signal: AbortSignal.timeout?.(ATTEMPT_MS) });
-      error = 'http';
-      if (!res.ok) throw Error(res.status);
-      const bytes = new Uint8Array(await res.arrayBuffer());
-      error = 'corrupt';
-      retry = 0;
-      const artifact = parseArtifact(bytes);
-      error = 'brand'; // a file of another brand is no answer for this one
-      if (artifact.brand != brand) throw Error(artifact.brand);
-      d.artifact = artifact;
-      // Where the bytes came from, by the fetch's Resource Timing entry: nothing transferred for a body
-      // => the HTTP cache; a 304 transfers its headers => network. A cross-origin file without
-      // Timing-Allow-Origin reports zeros, as does a missing entry: `source` is left out (unknown).
-      const timing = performance.getEntriesByName(res.url).pop();
-      const ready = { ms: since(started), av: artifact.version, source: timing?.decodedBodySize ? (timing.transferSize ? 'network' : 'cache') : undefined };
-      log(beaconUrl, brand, 'load', ready);
-      emit('ready', { brand, ...ready });
-    } catch (e) {
-      const ms = since(started);
-      if (e.code) error = e.code; // 'version' (artifact.js)
-      else if (e.name == 'TimeoutError') error = 'timeout';
-      // A fetch that fails as the network does, though a no-cors request to the same URL is answered:
-      // the server answered without CORS headers (a 403 or 404 error page, usually). The browser
-      // tells the page no more than that.
-      else if (error == 'network')
-        await fetch(url, { mode: 'no-cors', method: 'HEAD' }).then(
-          () => (error = 'cors'),
-          () => 0,
-        );
-      const report = () => {
+  d.done = (async () => {
+    for (let attempts = 1; ; attempts++) {
+      let error = 'network';
+      // Failures before the body is read are worth another attempt: the network, a hang, an HTTP error,
+      // a server answering without CORS headers (often a CDN's error page while a deploy lands). A
+      // damaged file, one of another format version or of another brand would come back the same.
+      let retry = attempts < ATTEMPTS;
+      try {
+        // (No time limit in browsers before 2022, which lack AbortSignal.timeout.)
+        const res = await fetch(url, { signal: AbortSignal.timeout?.(ATTEMPT_MS) });
+        error = 'http';
+        if (!res.ok) throw Error(res.status);
+        const bytes = new Uint8Array(await res.arrayBuffer());
+        error = 'corrupt';
+        retry = 0;
+        const artifact = parseArtifactV2(bytes);
+        error = 'brand'; // a file of another brand is no answer for this one
+        if (artifact.brand != brand) throw Error(artifact.brand);
+        d.artifact = artifact;
+        // Where the bytes came from, by the fetch's Resource Timing entry: nothing transferred for a body
+        // => the HTTP cache; a 304 transfers its headers => network. A cross-origin file without
+        // Timing-Allow-Origin reports zeros, as does a missing entry: `source` is left out (unknown).
+        const timing = performance.getEntriesByName(res.url).pop();
+        const ready = { ms: since(started), av: artifact.version, source: timing?.decodedBodySize ? (timing.transferSize ? 'network' : 'cache') : undefined };
+        log(beaconUrl, brand, 'load', ready);
+        return emit('ready', { brand, ...ready });
+      } catch (e) {
+        const ms = since(started);
+        if (e.code) error = e.code; // 'version' (corrupt.js)
+        else if (e.name == 'TimeoutError') error = 'timeout';
+        // A fetch that fails as the network does, though a no-cors request to the same URL is answered:
+        // the server answered without CORS headers (a 403 or 404 error page, usually). The browser
+        // tells the page no more than that.
+        else if (error == 'network')
+          await fetch(url, { mode: 'no-cors', method: 'HEAD' }).then(
+            () => (error = 'cors'),
+            () => 0,
+          );
+        // The wait before the next attempt; the failure is reported when that attempt starts: a page
+        // being left also fails its downloads, and never gets that far. (In Node, the ESM build on a
+        // server, the timer does not keep the process alive.)
+        if (retry) await new Promise((ok) => setTimeout((d.kick = ok), retryMs(attempts)).unref?.());
         log(beaconUrl, brand, 'error', { error, ms });
         emit('error', { brand, error, retry: !!retry });
         console.warn('formroute', brand, error, e);
-      };
-      if (retry) {
-        // Reported when the next attempt starts: a page being left also fails its downloads, and
-        // never gets that far.
-        const timer = setTimeout(
-          (retryNow = () => {
-            clearTimeout(timer);
-            retryNow = 0;
-            report();
-            attempt();
-          }),
-          retryMs(attempts),
-        );
-        timer.unref?.(); // in Node (the ESM build on a server), a retry does not keep the process alive
-        return;
+        if (!retry) return;
       }
-      report();
     }
-    over();
-  };
-  downloads.set(
-    url,
-    (d = {
-      artifact: undefined,
-      wait: (ms) => Promise.race([done, new Promise((ok) => setTimeout(ok, ms))]),
-      kick: () => retryNow && retryNow(),
-    }),
-  );
-  attempt();
+  })();
   return d;
 }
 
@@ -119,17 +94,17 @@ function download(url, brand, beaconUrl) {
 export function router(options) {
   const o = options || {};
   const brand = '' + o.brand;
-  const d = download(o.artifactUrl || ('' + (o.base || '.')).replace(/\/?$/, '/') + brand + '.frt', brand, o.beaconUrl);
+  const d = download(o.artifactUrl || ('' + (o.base || '.')).replace(/\/?$/, '/') + brand + '.v2.frt', brand, o.beaconUrl);
   return {
     d,
     brand,
     ready(ms = +o.timeoutMs || 1500) {
-      d.kick();
-      return d.wait(ms).then(() => !!d.artifact);
+      d.kick?.(); // (a wait already over: nothing)
+      return Promise.race([d.done, new Promise((ok) => setTimeout(ok, ms))]).then(() => !!d.artifact);
     },
     resolve(query, options) {
       const t0 = performance.now();
-      query = query || {};
+      query ||= {};
       let answer;
       try {
         answer = d.artifact.resolve(query);
@@ -138,25 +113,23 @@ export function router(options) {
         // fallback (SPEC: "the fallback URL that the page configured") gets its {zip}, {product},
         // {language} and {brand} filled as the brand's would be, from what the query says (the
         // language as asked, normalised: without the file, the brand's languages are unknown).
-        let url = null;
+        answer = { ok: false, error: 'unavailable', fallback_url: null };
         try {
-          url = o.fallbackUrl && fill('' + o.fallbackUrl, { ...queryValues(query), brand });
+          if (o.fallbackUrl) answer.fallback_url = fill('' + o.fallbackUrl, { ...queryValues(query), brand });
         } catch {} // a value no URL can hold (a lone surrogate): no URL
-        answer = { ok: false, error: 'unavailable', fallback_url: url || null };
       }
       // At most 64 characters of a query value; `or` when it is missing.
       const asked = (v, or) => (v == null ? or : cut('' + v, 64));
       // The event: what was asked, and the answer's ok, state, form_type, language (as language_used)
       // or error. JSON.stringify leaves out undefined fields: language when not asked, av without an artifact.
+      const { url, fallback_url, language, ...said } = answer;
       if (options?.log !== false)
         log(o.beaconUrl, brand, 'resolve', {
-          ...answer,
-          url: undefined,
-          fallback_url: undefined,
+          ...said,
           zip: asked(query.zip, ''),
           product: asked(query.product, ''),
           language: asked(query.language),
-          language_used: answer.language,
+          language_used: language,
           ms: since(t0),
           av: d.artifact?.version,
         });
@@ -166,7 +139,7 @@ export function router(options) {
 }
 
 /**
- * Loads `${base}/${brand}.frt` (or `artifactUrl`) and resolves to its router once the file is usable,
+ * Loads `${base}/${brand}.v2.frt` (format version 2; or `artifactUrl`) and resolves to its router once the file is usable,
  * the download gave up, or `timeoutMs` passed. Never rejects. Until (or unless) a usable file
  * arrives, the router answers `unavailable` with the page's `fallbackUrl` (or null). (ESM build only:
  * a declarative page needs none of it.)

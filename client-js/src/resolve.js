@@ -54,25 +54,26 @@ export const queryValues = (query) => ({
 export const resolver = (brand, defaultLanguage, fallbackUrl, products, formTypes, languages, states, classes, urls, classOf) => {
   const defaultIndex = languages.indexOf(defaultLanguage);
   return (query) => {
-    const product = trimLowercase(query.product);
-    let language = normaliseLanguage(query.language);
-    let languageIndex = languages.indexOf(language);
+    // The template values: zip, product, language (then the brand's, or its default), brand.
+    const values = queryValues(query);
+    const { zip, product } = values;
+    let languageIndex = languages.indexOf(values.language);
     if (languageIndex < 0) languageIndex = defaultIndex;
-    const zipMatch = ZIP.exec((query.zip ?? '') + '');
-    const zip = zipMatch ? zipMatch[1] : '';
+    values.language = languages[languageIndex] ?? defaultLanguage;
+    values.brand = brand;
     let cls, productIndex, formType;
-    // The template values, percent-encoded. All but the product are five ASCII digits or codes of the
-    // artifact (slug, state, language), which encoding keeps as they are; so is the product once it
-    // is found among the brand's. Only a failure's product needs encoding (and only its fallback
-    // uses it): skipping the rest is exact, and halves the time of a resolve.
-    const values = { zip, product, language: languages[languageIndex] ?? defaultLanguage, brand };
-    const error = !zipMatch
+    // (An empty zip is one that step 1 refused: a valid one has five digits.)
+    const error = !zip
       ? 'invalid_zip'
       : (cls = classOf(zip)) === undefined
         ? 'unknown_zip'
         : (productIndex = products.indexOf(product)) < 0
           ? 'unknown_product'
           : (formType = classes[cls][productIndex + 1] - 1) < 0 && 'not_served';
+    // Values percent-encoded. All but the product are five ASCII digits or codes of the artifact
+    // (slug, state, language), which encoding keeps as they are; so is the product once it is found
+    // among the brand's. Only a failure's product needs encoding (and only its fallback uses it):
+    // skipping the rest is exact, and halves the time of a resolve.
     if (error) {
       values.product = percentEncode(product);
       return { ok: false, error, fallback_url: fillEncoded(fallbackUrl, values) };
@@ -83,7 +84,7 @@ export const resolver = (brand, defaultLanguage, fallbackUrl, products, formType
     const url = urls[row + languageIndex] ?? urls[row + (languageIndex = defaultIndex)];
     const state = (values.state = states[classes[cls][0]]);
     const form_type = (values.form_type = formTypes[formType]);
-    language = values.language = languages[languageIndex];
+    const language = (values.language = languages[languageIndex]);
     return { ok: true, url: fillEncoded(url, values), state, form_type, language };
   };
 };

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'node:test';
 import Ajv2020 from 'ajv/dist/2020.js';
-import { parseArtifact } from '../src/artifact.js';
+import { parseArtifactV2 } from '../src/artifact_v2.js';
 import { BIN, SLOW, missing, quotePage, startSite } from './helpers/browser.js';
 
 const schema = JSON.parse(readFileSync(new URL('../schema/event.schema.json', import.meta.url)));
@@ -18,7 +18,7 @@ test('the snippet in Chromium', { skip: missing, timeout: 240_000 }, async (t) =
   const site = await startSite();
   t.after(() => site.close());
   const { origin, events, hits } = site;
-  const answer = (brand, zip, product, language) => parseArtifact(new Uint8Array(site.files[brand])).resolve({ zip, product, language });
+  const answer = (brand, zip, product, language) => parseArtifactV2(new Uint8Array(site.files[brand])).resolve({ zip, product, language });
   const resolves = () => events.filter((e) => e.type === 'resolve');
   // Each part starts with no beacons; checks what the page sent, all valid per the schema.
   // (BROWSER_ONLY=regex runs the parts whose name matches, when working on one.)
@@ -64,7 +64,7 @@ test('the snippet in Chromium', { skip: missing, timeout: 240_000 }, async (t) =
     };
     assert.equal(await source(), 'network');
     assert.equal(await source(), 'cache');
-    assert.equal(hits['/art/ok/lakeside.frt'], 1);
+    assert.equal(hits['/art/ok/lakeside.v2.frt'], 1);
     await ctx.close();
   });
 
@@ -76,7 +76,7 @@ test('the snippet in Chromium', { skip: missing, timeout: 240_000 }, async (t) =
     const other = '<script>for (let i = 0; i < 4; i++) fetch("/filler/100.bin?" + i);</script>';
     await tab.goto(site.page(quotePage({ head: other })), { waitUntil: 'commit' });
     await tab.fill('input[name=zip]', '10001');
-    const download = await tab.waitForFunction(() => performance.getEntriesByType('resource').find((e) => e.name.endsWith('/acme.frt') && e.responseEnd > 0), null, { timeout: 15000 });
+    const download = await tab.waitForFunction(() => performance.getEntriesByType('resource').find((e) => e.name.endsWith('/acme.v2.frt') && e.responseEnd > 0), null, { timeout: 15000 });
     const took = await download.evaluate((e) => e.responseEnd - e.startTime);
     assert.ok(took > 1500, `the artifact took ${took} ms: the test needs it slower than the time-out`);
     const t1 = Date.now();
@@ -92,7 +92,7 @@ test('the snippet in Chromium', { skip: missing, timeout: 240_000 }, async (t) =
     await tab.fill('input[name=zip]', '10001');
     await sleep(1500); // the retry runs 1 s after the failure
     await Promise.all([tab.waitForURL(expected.url, { timeout: 5000 }), submit(tab)]);
-    assert.equal(hits['/art/fail-1/acme.frt'], 2);
+    assert.equal(hits['/art/fail-1/acme.v2.frt'], 2);
     const sent = await site.eventsAfter(3);
     assert.deepEqual(sent.map((e) => [e.type, e.error]), [['error', 'http'], ['load', undefined], ['resolve', undefined]]);
     await tab.context().close();
@@ -124,7 +124,7 @@ test('the snippet in Chromium', { skip: missing, timeout: 240_000 }, async (t) =
       window.formroute.wire(later);
     });
     await Promise.all([tab.waitForURL(expected.url), submit(tab, '#b2')]);
-    assert.equal(hits['/art/ok/acme.frt'] || 0, 1, 'one artifact request');
+    assert.equal(hits['/art/ok/acme.v2.frt'] || 0, 1, 'one artifact request');
     assert.deepEqual((await site.eventsAfter(2)).map((e) => e.type), ['load', 'resolve']);
     await tab.context().close();
   });
@@ -276,6 +276,22 @@ test('the snippet in Chromium', { skip: missing, timeout: 240_000 }, async (t) =
       assert.deepEqual(sent.filter((e) => e.type === 'error').map((e) => e.error)[0], error);
       await tab.context().close();
     }
+  });
+
+  await part('7. a version-1 file where version 2 is due: named version, FORMAT.md\'s message on the console, the visitor sent to the fallback', async () => {
+    const tab = await site.tab();
+    const warnings = [];
+    tab.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()));
+    await tab.goto(site.page(quotePage({ artifacts: '/art/v1/' })));
+    await tab.fill('input[name=zip]', '10001');
+    await Promise.all([tab.waitForURL(/fallback/, { timeout: 5000 }), submit(tab)]);
+    assert.deepEqual((await site.eventsAfter(2)).map((e) => [e.type, e.error]), [['error', 'version'], ['resolve', 'unavailable']]);
+    assert.equal(hits['/art/v1/acme.v2.frt'], 1, 'not retried: it would come back the same');
+    assert.ok(
+      warnings.some((w) => w.includes('artifact format version 1 is not supported by this client (it reads version 2): update the formroute client, or rebuild the artifacts with a matching formroute builder')),
+      warnings.join('\n'),
+    );
+    await tab.context().close();
   });
 
   await part('7. a visitor leaving mid-download (here: reloading the page) logs no error', async () => {

@@ -7,10 +7,10 @@ import test from 'node:test';
 import { gzipSync } from 'node:zlib';
 import vm from 'node:vm';
 
-// Issue 14 sets 3,584 B. The lifecycle of issue 14 does not fit yet: this is the size it has now, so
-// that it cannot grow unnoticed while it is cut down (see the report of that work).
+// Issue 14 sets 3,584 B. The lifecycle of issue 14 with the format-2 reader does not fit it yet: this
+// is the size it has now (v2 reader only), so that it cannot grow unnoticed while it is cut down.
 const GOAL = 3584;
-const BUDGET = 4352;
+const BUDGET = 4272;
 execFileSync(process.execPath, [new URL('../scripts/build.mjs', import.meta.url).pathname], { stdio: 'ignore' });
 const min = readFileSync(new URL('../dist/formroute.min.js', import.meta.url));
 
@@ -63,5 +63,5 @@ test('a second copy of the snippet on the page keeps the first global and adds n
 
 test('the ESM build exports the small API and has no side effects on import', async () => {
   const m = await import('../dist/formroute.esm.js');
-  assert.deepEqual(Object.keys(m).sort(), ['FORMAT_VERSION', 'fill', 'load', 'parseArtifact', 'percentEncode', 'wire']);
+  assert.deepEqual(Object.keys(m).sort(), ['FORMAT_VERSION', 'fill', 'load', 'parseArtifact', 'parseArtifactV2', 'percentEncode', 'wire']);
 });

@@ -23,8 +23,8 @@ const keys = (name) =>
 
 for (const name of ['zips', 'mini', 'wide', 'bytes']) {
   test(`${name}.fst: every key gives its value, with the full common-input table`, () => {
-    const fst = openFst(fixture(`${name}.fst`), FULL);
-    for (const [k, v] of keys(name)) assert.equal(fst.get(k), v, JSON.stringify(k));
+    const fst = openFst(fixture(`${name}.fst`), 1, FULL);
+    for (const [k, v] of keys(name)) assert.equal(fst(k), v, JSON.stringify(k));
   });
 }
 
@@ -39,13 +39,26 @@ test('wide.fst covers the node kinds: 256 transitions, the >32 index, the empty 
 
 test('absent keys are absent: prefixes, extensions and neighbours of real keys', () => {
   for (const name of ['zips', 'wide', 'bytes']) {
-    const fst = openFst(fixture(`${name}.fst`), FULL);
+    const fst = openFst(fixture(`${name}.fst`), 1, FULL);
     const m = keys(name);
     for (const k of m.keys()) {
       for (const probe of [k.slice(0, -1), k + '0', k + '\u00ff', k.slice(0, -1) + String.fromCharCode((k.charCodeAt(k.length - 1) + 1) & 255)]) {
-        if (!m.has(probe)) assert.equal(fst.get(probe), undefined, `${name}: ${JSON.stringify(probe)}`);
+        if (!m.has(probe)) assert.equal(fst(probe), undefined, `${name}: ${JSON.stringify(probe)}`);
       }
     }
+  }
+});
+
+test('with `prefixes`, the value of the longest key that is a prefix of the probe (format 2\'s lookup), for keys, their extensions and neighbours', () => {
+  for (const name of ['zips', 'wide', 'bytes']) {
+    const fst = openFst(fixture(`${name}.fst`), 1, FULL);
+    const m = keys(name);
+    const longest = (probe) => {
+      for (let n = probe.length; n >= 0; n--) if (m.has(probe.slice(0, n))) return m.get(probe.slice(0, n));
+    };
+    for (const k of [...m.keys()].slice(0, 2000))
+      for (const probe of [k, k.slice(0, -1), k + '0', k + '\u00ff', k.slice(0, -1) + String.fromCharCode((k.charCodeAt(k.length - 1) + 1) & 255)])
+        assert.equal(fst(probe, true), longest(probe), `${name}: ${JSON.stringify(probe)}`);
   }
 });
 
@@ -54,19 +67,19 @@ test('with the snippet\'s short table, 5-digit keys answer exactly', () => {
   const m = keys('zips');
   for (let z = 0; z < 100000; z += 7) {
     const k = String(z).padStart(5, '0');
-    assert.equal(fst.get(k), m.get(k), k);
+    assert.equal(fst(k), m.get(k), k);
   }
 });
 
 test('with the short table, keys that are not digits are never given a wrong value', () => {
   const fst = openFst(fixture('bytes.fst'));
-  for (const [k, v] of keys('bytes')) assert.ok([v, undefined].includes(fst.get(k)), JSON.stringify(k));
+  for (const [k, v] of keys('bytes')) assert.ok([v, undefined].includes(fst(k)), JSON.stringify(k));
 });
 
 test('an FST without keys opens and finds nothing', () => {
   const fst = openFst(fixture('empty.fst'));
-  assert.equal(fst.get('12345'), undefined);
-  assert.equal(fst.get(''), undefined);
+  assert.equal(fst('12345'), undefined);
+  assert.equal(fst(''), undefined);
 });
 
 test('a wrong type, a wrong version, a flipped byte anywhere, or a cut file is refused', () => {

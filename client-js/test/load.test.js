@@ -5,7 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import test from 'node:test';
 import Ajv2020 from 'ajv/dist/2020.js';
-import { artifact, fixture, mini, MINI_TABLES } from './helpers/artifact-writer.js';
+import { mini, mini2, MINI_TABLES } from './helpers/artifact-writer.js';
 import { fakePage } from './helpers/page.js';
 
 const page = fakePage();
@@ -14,21 +14,21 @@ const { flush } = await import('../src/beacon.js');
 const schema = JSON.parse(readFileSync(new URL('../schema/event.schema.json', import.meta.url)));
 const valid = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
 
-const good = mini();
+const good = mini2();
 const corrupt = good.slice();
 corrupt[100] ^= 1;
-const other = artifact(fixture('mini.fst'), ['other', ...MINI_TABLES.slice(1)]);
+const other = mini2(['other', ...MINI_TABLES.slice(1)]);
 const routes = {
-  '/corrupt/acme.frt': corrupt,
-  '/other/acme.frt': other,
-  '/v2/acme.frt': artifact(fixture('mini.fst'), MINI_TABLES, { version: 2 }),
+  '/corrupt/acme.v2.frt': corrupt,
+  '/other/acme.v2.frt': other,
+  '/v1/acme.v2.frt': mini(), // a version-1 file where version 2 is due
 };
 const hits = {};
 const server = createServer((req, res) => {
   const path = req.url.replace(/\?.*/, '');
   hits[path] = (hits[path] || 0) + 1;
   // /a<N>/: a good file; /slow<N>/: a good file after 600 ms; /flaky<N>/: 503 on the first request, then good.
-  if (/^\/a\d*\/acme\.frt$/.test(path)) return res.end(good);
+  if (/^\/a\d*\/acme\.v2\.frt$/.test(path)) return res.end(good);
   if (path.startsWith('/slow')) return setTimeout(() => res.end(good), 600);
   if (path.startsWith('/flaky')) return hits[path] === 1 ? res.writeHead(503).end() : res.end(good);
   // /gone-once<N>/: 404 on the first request, then good. /drop<N>/: the connection dropped twice (the
@@ -96,7 +96,7 @@ test('a formroute:resolve listener that cancels keeps the visitor on the page', 
 
 test('one download per artifact URL, however many routers', async () => {
   await Promise.all(Array.from({ length: 20 }, () => load({ ...opts, base: base + '/a4' })));
-  assert.equal(hits['/a4/acme.frt'], 1);
+  assert.equal(hits['/a4/acme.v2.frt'], 1);
   reset();
 });
 
@@ -112,7 +112,7 @@ test("the load event's source is what Resource Timing says of the artifact's fet
   ];
   try {
     for (const [i, [what, entry, source]] of cases.entries()) {
-      const url = `${base}/a1${i}/acme.frt`;
+      const url = `${base}/a1${i}/acme.v2.frt`;
       performance.getEntriesByName = (name) => (name === url && entry ? [{ name, ...entry }] : []);
       await load({ ...opts, artifactUrl: url });
       const ev = sent().find((e) => e.type === 'load');
@@ -138,7 +138,7 @@ test('a failed resolve is logged with its error and no state', async () => {
 for (const [what, o, code] of [
   ['corrupt', { base: base + '/corrupt' }, 'corrupt'],
   ['of another brand', { base: base + '/other' }, 'brand'],
-  ['of format version 2', { base: base + '/v2' }, 'version'],
+  ['of format version 1', { base: base + '/v1' }, 'version'],
 ]) {
   test(`an artifact ${what}: named ${code}, not retried (it would come back the same), every answer unavailable with the page's fallback`, async () => {
     const router = await load({ ...opts, ...o, timeoutMs: 300 });
@@ -150,7 +150,7 @@ for (const [what, o, code] of [
     assert.deepEqual(events.map((e) => [e.type, e.error]), [['error', code], ['resolve', 'unavailable'], ['resolve', 'unavailable']]);
     for (const e of events) assert.ok(valid(e), JSON.stringify(valid.errors));
     assert.deepEqual(formrouteEvents('error'), [{ brand: 'acme', error: code, retry: false }]);
-    assert.equal(hits[new URL(o.base).pathname + '/acme.frt'], 1);
+    assert.equal(hits[new URL(o.base).pathname + '/acme.v2.frt'], 1);
     reset();
   });
 }
@@ -204,7 +204,7 @@ test('a download that fails once is retried, and the router answers from the ret
   const router = await load({ ...opts, base: base + '/flaky1', timeoutMs: 100 });
   assert.equal(router.ok, false);
   assert.equal(await router.ready(3000), true); // ready() skips the backoff: a visitor is waiting
-  assert.equal(hits['/flaky1/acme.frt'], 2);
+  assert.equal(hits['/flaky1/acme.v2.frt'], 2);
   assert.deepEqual(sent().map((e) => [e.type, e.error]), [['error', 'http'], ['load', undefined]]);
   reset();
 });

@@ -20,7 +20,7 @@ test('a small public surface: index.d.ts declares exactly the exports of src/ind
   const dts = readFileSync(new URL('../index.d.ts', import.meta.url), 'utf8');
   const declared = [...dts.matchAll(/^export (?:function|const) (\w+)/gm)].map((m) => m[1]).sort();
   assert.deepEqual(declared, Object.keys(api).sort());
-  assert.deepEqual(Object.keys(api).sort(), ['FORMAT_VERSION', 'fill', 'load', 'parseArtifact', 'percentEncode', 'wire']);
+  assert.deepEqual(Object.keys(api).sort(), ['FORMAT_VERSION', 'fill', 'load', 'parseArtifact', 'parseArtifactV2', 'percentEncode', 'wire']);
 });
 
 test('tsc --noEmit accepts test/types/usage.ts (the global, its command queue, the events, the ESM API)', () => {

@@ -8,6 +8,7 @@
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use std::time::Duration;
 
 /// The region used when the configuration chain names none (a local run against moto).
@@ -123,9 +124,72 @@ fn endpoint_from_queue_url(queue_url: &str) -> Option<String> {
     }
 }
 
+/// An SDK error as one line for log lines and messages: the service's own code and message
+/// when it answered (`NoSuchBucket: The specified bucket does not exist`), else the error and
+/// its causes, each once. (The SDK's `DisplayErrorContext` appends a debug dump of the whole
+/// response, and its modeled errors repeat their text in their `source()`.)
+pub(crate) fn error_text<E, R>(e: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    if let SdkError::ServiceError(se) = e {
+        let err = se.err();
+        if let Some(code) = err.code() {
+            return match err.message() {
+                Some(message) => format!("{code}: {message}"),
+                None => code.to_owned(),
+            };
+        }
+    }
+    chain_text(e)
+}
+
+/// An error and its causes, `: `-separated, a cause left out when its text is the one just
+/// written.
+pub(crate) fn chain_text(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut last = text.clone();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let this = c.to_string();
+        if this != last {
+            text.push_str(": ");
+            text.push_str(&this);
+        }
+        last = this;
+        cause = c.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cause_that_repeats_the_text_before_it_is_written_once() {
+        #[derive(Debug)]
+        struct E(&'static str, Option<Box<E>>);
+        impl std::fmt::Display for E {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.0)
+            }
+        }
+        impl std::error::Error for E {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                self.1.as_deref().map(|e| e as _)
+            }
+        }
+        let e = E(
+            "service error",
+            Some(Box::new(E(
+                "NoSuchBucket: gone",
+                Some(Box::new(E("NoSuchBucket: gone", None))),
+            ))),
+        );
+        assert_eq!(chain_text(&e), "service error: NoSuchBucket: gone");
+    }
 
     #[test]
     fn local_queue_urls_give_their_own_endpoint_and_aws_ones_none() {

@@ -9,6 +9,8 @@
 //!
 //! The event contract (schema, batch, stored form, archive layout) lives in `formroute_events`;
 //! this crate adds HTTP, CORS, [`enrich`]ment and delivery.
+//! Every AWS client it makes (SQS for the sink and the archiver, S3 for the archive and
+//! the published build) comes from one module, `aws.rs`, which also words the SDK's errors.
 
 pub mod archive;
 pub mod artifacts;

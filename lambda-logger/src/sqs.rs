@@ -173,10 +173,7 @@ impl SqsSink {
                         if retryable_status(se.raw().status().as_u16())
                             || se.err().code().is_some_and(|c| c.contains("Throttl")) =>
                     {
-                        format!(
-                            "SendMessageBatch failed: {}",
-                            aws_sdk_sqs::error::DisplayErrorContext(&e)
-                        )
+                        format!("SendMessageBatch failed: {}", crate::aws::error_text(&e))
                     }
                     SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
                         return Err(unknown("got no answer in time"))
@@ -184,10 +181,7 @@ impl SqsSink {
                     _ => {
                         return Err((
                             entries.len(),
-                            format!(
-                                "SendMessageBatch failed: {}",
-                                aws_sdk_sqs::error::DisplayErrorContext(&e)
-                            ),
+                            format!("SendMessageBatch failed: {}", crate::aws::error_text(&e)),
                         ))
                     }
                 },

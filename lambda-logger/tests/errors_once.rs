@@ -1,8 +1,15 @@
-//! `lambda-logger` and `lambda-archiver` on failing cases (a missing spool file, an `s3://` URL without a bucket, a broken manifest, an unreachable queue): each cause is printed once.
+//! `lambda-logger` and `lambda-archiver` on failing cases (a missing spool file, an `s3://` URL without a bucket, a broken manifest, an unreachable or missing queue): each cause is printed once.
+//!
+//! The missing-queue case needs `FORMROUTE_MOTO_URL` (a moto server); without it that test fails
+//! with the command that starts one.
 
 mod common;
+// The check is the CLI tests' own, so both crates' binaries are held to the same words.
+#[path = "../../builder/cli/tests/common/once.rs"]
+mod once;
 
 use common::*;
+use once::says_once;
 use std::process::Command;
 
 /// Runs `cmd`; it must exit with status 1. Returns its stderr.
@@ -11,29 +18,6 @@ fn fails(mut cmd: Command) -> String {
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(1), "{cmd:?}: {stderr}");
     stderr
-}
-
-/// `stderr` has exactly one `<bin>: error:` line, no part of its `: `-separated chain twice,
-/// and each of `causes` exactly once.
-fn says_once(bin: &str, stderr: &str, causes: &[&str]) {
-    let start = format!("{bin}: error: ");
-    let errors: Vec<&str> = stderr
-        .lines()
-        .filter_map(|l| l.strip_prefix(&start))
-        .collect();
-    assert_eq!(errors.len(), 1, "one error line expected:\n{stderr}");
-    let parts: Vec<&str> = errors[0].split(": ").collect();
-    for p in &parts {
-        let times = parts.iter().filter(|q| q == &p).count();
-        assert_eq!(times, 1, "`{p}` is printed {times} times:\n{stderr}");
-    }
-    for cause in causes {
-        assert_eq!(
-            stderr.matches(cause).count(),
-            1,
-            "`{cause}` should appear once:\n{stderr}"
-        );
-    }
 }
 
 fn archiver() -> Command {
@@ -109,4 +93,25 @@ fn a_broken_manifest_stops_serve_and_says_why_once() {
         &stderr,
         &["is not a valid manifest", "EOF while parsing"],
     );
+}
+
+#[test]
+fn a_queue_sqs_does_not_have_is_named_once_with_sqss_own_words() {
+    let moto = common::procs::moto_url("a_queue_sqs_does_not_have");
+    let mut cmd = archiver();
+    cmd.args(["drain", "--queue-url"])
+        .arg(format!("{moto}/123456789012/formroute-no-such-queue"))
+        .args(["--wait", "0", "--to"])
+        .arg(temp_path("archive"))
+        .envs(common::aws::AWS_ENV)
+        .env("AWS_ENDPOINT_URL", &moto)
+        .env_remove("AWS_LAMBDA_RUNTIME_API");
+    let stderr = fails(cmd);
+    says_once(
+        "lambda-archiver",
+        &stderr,
+        &["The specified queue does not exist"],
+    );
+    // The message, not a debug dump of the SDK's response.
+    assert!(!stderr.contains("ServiceError {"), "{stderr}");
 }

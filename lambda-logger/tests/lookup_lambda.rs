@@ -12,7 +12,6 @@ use common::procs::{moto_url, post_events};
 use common::*;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// A fresh bucket on moto.
@@ -26,20 +25,7 @@ fn new_bucket(moto: &str, name: &str) -> String {
 
 /// `formroute publish --artifacts DIR --bucket B --prefix routes` against moto.
 fn publish(moto: &str, dir: &Path, bucket: &str) {
-    let o = Command::new(formroute_bin())
-        .args(["publish", "--artifacts"])
-        .arg(dir)
-        .args(["--bucket", bucket, "--prefix", "routes"])
-        .env("AWS_ENDPOINT_URL", moto)
-        .envs(AWS_ENV)
-        .env_remove("AWS_PROFILE")
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "formroute publish failed:\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    publish_to(moto, dir, bucket, &[]);
 }
 
 /// Builds A (data/ as it is) and B (plus the brand `nova` and its origin).

@@ -130,8 +130,8 @@ class ArchiveSql(unittest.TestCase):
             got = dict(zip(names, cur.fetchone()))
             for k in ("resolves", "ok", "fallbacks", "loads", "load_errors"):
                 self.assertEqual(got[k], totals[k], f"{k}: DuckDB {got}, report {totals}")
-            if "page_views" in totals:
-                self.assertEqual(got["page_views"], totals["page_views"])
+            for k in ("page_views", "visitors_to_form"):
+                self.assertEqual(got[k], totals[k], f"{k}: DuckDB {got}, report {totals}")
 
 
 if __name__ == "__main__":

@@ -120,6 +120,12 @@ def check_static(cfn):
     expect(default["TargetOriginId"] == "artifacts" and default.get("Compress") is True, "artifacts compressed at the edge")
     expect(default["CachePolicyId"] == {"Ref": "ArtifactsCachePolicy"}, "artifacts use the Cache-Control-honouring policy")
     expect(default["ResponseHeadersPolicyId"] == {"Ref": "ArtifactsResponseHeadersPolicy"}, "artifacts get CORS + Timing-Allow-Origin")
+    expect(default.get("FunctionAssociations") == [{"EventType": "viewer-request", "FunctionARN": {"Fn::GetAtt": ["PickBrotliFunction", "FunctionMetadata.FunctionARN"]}}],
+           "artifacts: the viewer-request function picks the brotli object of format-2 files")
+    pick = res.get("PickBrotliFunction", {}).get("Properties", {})
+    expect(pick.get("FunctionConfig", {}).get("Runtime") == "cloudfront-js-2.0" and pick.get("AutoPublish") is True,
+           "the brotli function is published, runtime cloudfront-js-2.0")
+    expect(pick.get("FunctionCode") == (ROOT / "cdn/pick-brotli.js").read_text(), "the brotli function's code is cdn/pick-brotli.js")
     behaviours = [(b["PathPattern"], b) for b in dist["CacheBehaviors"]]
     order = [p for p, _ in behaviours]
     expect(order == ["/v1/resolve", "/v1/go", "/v1/*"], f"lookups before the /v1/* catch-all, got {order}")
@@ -275,7 +281,9 @@ def items(lst):
 
 
 def cf_behaviour(b):
-    out = {k: v for k, v in b.items() if k not in ("AllowedMethods", "CachedMethods")}
+    out = {k: v for k, v in b.items() if k not in ("AllowedMethods", "CachedMethods", "FunctionAssociations")}
+    if "FunctionAssociations" in b:
+        out["FunctionAssociations"] = items(b["FunctionAssociations"])
     out["AllowedMethods"] = items(b["AllowedMethods"])
     out["AllowedMethods"]["CachedMethods"] = items(b.get("CachedMethods", ["GET", "HEAD"]))
     return out
@@ -449,6 +457,11 @@ def create(stack_name, out_path, overrides):
     physical["ArtifactsOriginAccessControl"] = out["OriginAccessControl"]["Id"]
     attrs["ArtifactsOriginAccessControl.Id"] = out["OriginAccessControl"]["Id"]
     api("ArtifactsOriginAccessControl", "cloudfront CreateOriginAccessControl")
+    fn = resolve.value(removed["PickBrotliFunction"]["Properties"])
+    out = cf.create_function(Name=fn["Name"], FunctionConfig=fn["FunctionConfig"], FunctionCode=fn["FunctionCode"].encode())
+    physical["PickBrotliFunction"] = fn["Name"]
+    attrs["PickBrotliFunction.FunctionMetadata.FunctionARN"] = out["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]
+    api("PickBrotliFunction", "cloudfront CreateFunction (its code is cdn/pick-brotli.js, tested by tests/deploy/pick-brotli.test.mjs)")
     for name in ("ArtifactsCachePolicy", "LookupCachePolicy", "ArtifactsResponseHeadersPolicy"):
         physical[name] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{stack_name}/{name}"))
         how["static"].append(f"{name} {removed[name]['Type']}: moto has no such API; its settings are checked on the template")
@@ -628,7 +641,8 @@ def check_outputs(o, dist, params):
                  f'data-fallback-url="{params["FallbackUrl"]}"'):
         if want not in tag:
             fail.append(f"SnippetTag has {want}: {tag}")
-    want = f"formroute publish --artifacts out --bucket {o['PublishBucket']} --prefix {o['PublishPrefix']} --distribution {o['DistributionId']}"
+    want = (f"formroute publish --artifacts out --bucket {o['PublishBucket']} --prefix {o['PublishPrefix']} "
+            f"--distribution {o['DistributionId']} --cdn-base {base}")
     if o["PublishCommand"] != want:
         fail.append(f"PublishCommand is {want}")
     if fail:

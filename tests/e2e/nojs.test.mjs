@@ -70,7 +70,7 @@ test('with JavaScript off, the form posts to /v1/go and lands on the form formro
   // the form), and the only artifact requests are the page's own `<link rel="preload">` hint, which
   // the browser honours with JavaScript off (one per page load).
   const artifacts = requested.filter((u) => u.endsWith('.frt'));
-  assert.ok(artifacts.every((u) => u === `${origin}/acme.frt`), artifacts.join('\n'));
+  assert.ok(artifacts.every((u) => u === `${origin}/acme.v2.frt`), artifacts.join('\n'));
   assert.ok(artifacts.length <= 2, artifacts.join('\n'));
   assert.ok(requested.some((u) => u.startsWith(`${origin}/v1/go?brand=acme&zip=10001`)), requested.join('\n'));
 

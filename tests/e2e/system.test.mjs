@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'node:test';
+import vm from 'node:vm';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const MOTO = process.env.FORMROUTE_MOTO_URL;
@@ -61,12 +62,15 @@ test('build, publish to S3, page resolves from there and redirects, beacon lands
   const build = join(dir, 'build');
   run(FORMROUTE, ['build', '--data', join(ROOT, 'data'), '--out', build]);
 
-  // Publish to the local S3, and put the snippet next to the artifacts (as a CDN would serve it).
+  // Publish to the local S3: the artifacts and, next to them, the build's snippet (content-addressed,
+  // with its SRI value, which the browser enforces below).
   const bucket = `e2e-${process.pid}`;
   aws('bucket', bucket);
   const summary = JSON.parse(run(FORMROUTE, ['publish', '--artifacts', build, '--bucket', bucket, '--prefix', 'routes']));
   assert.ok(summary.writes > 0);
-  aws('put', bucket, 'routes/formroute.min.js', SNIPPET, 'text/javascript');
+  const { snippet } = summary;
+  assert.match(snippet.file, /^a\/formroute\.[0-9a-f]{16}\.min\.js$/);
+  assert.match(snippet.integrity, /^sha384-[A-Za-z0-9+/]{64}$/);
   const base = `${MOTO}/${bucket}/routes/`;
 
   // lambda-logger in front of a local SQS queue.
@@ -87,7 +91,7 @@ test('build, publish to S3, page resolves from there and redirects, beacon lands
   // The brand's page is served at its real https origin (a beacon origin in brands.csv) by the
   // browser's request routing; everything else comes from the local S3 and logger over HTTP.
   const page = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Acme quote</title>
-<script src="${base}formroute.min.js" data-base="${base}" data-beacon-url="http://127.0.0.1:${port}/v1/events" data-fallback-url="https://www.acme.example/fallback"></script>
+<script src="${base}${snippet.file}" integrity="${snippet.integrity}" crossorigin="anonymous" data-base="${base}" data-beacon-url="http://127.0.0.1:${port}/v1/events" data-fallback-url="https://www.acme.example/fallback"></script>
 </head><body><form data-formroute="acme" action="https://www.acme.example/no-js">
 <input name="zip"><select name="product"><option value="auto">Auto</option></select><button>Go</button></form></body></html>`;
   const ctx = await browser(dir);
@@ -110,7 +114,7 @@ test('build, publish to S3, page resolves from there and redirects, beacon lands
   await Promise.all([tab.waitForURL((u) => !u.href.endsWith('/quote'), { timeout: 10_000 }), tab.click('button')]);
   assert.equal(tab.url(), expected.url);
   assert.deepEqual(errors, []);
-  assert.deepEqual(artifactRequests, [`${base}acme.frt`], 'one artifact request, the pointer');
+  assert.deepEqual(artifactRequests, [`${base}acme.v2.frt`], 'one artifact request, the pointer');
 
   // The resolve event, read back from the queue.
   const bodies = aws('receive', queue, '2', '15').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
@@ -168,6 +172,13 @@ async function onLambdaRuntime(t, binary, fnEnv) {
   return port;
 }
 
+/** The stack's CloudFront Function, run as CloudFront runs it (a script with a global `handler`). */
+const pickBrotli = (() => {
+  const context = {};
+  vm.runInNewContext(readFileSync(join(ROOT, 'cdn/pick-brotli.js'), 'utf8'), context);
+  return context.handler;
+})();
+
 /** The behaviour of the stack's distribution that serves `path` (its PathPatterns, in order). */
 function behaviourFor(dist, path) {
   const matches = (pattern) => (pattern.endsWith('*') ? path.startsWith(pattern.slice(0, -1)) : path === pattern);
@@ -181,11 +192,15 @@ test('the stack of template.yaml: publish to its bucket, its snippet tag, its CD
   const build = join(dir, 'build');
   run(FORMROUTE, ['build', '--data', join(ROOT, 'data'), '--out', build]);
 
-  // The data team's publish, with the stack's outputs (docs/DEPLOY.md), then the snippet next to it.
-  const summary = JSON.parse(run(FORMROUTE, ['publish', '--artifacts', build, '--bucket', o.PublishBucket, '--prefix', o.PublishPrefix, '--distribution', o.DistributionId]));
+  // The data team's publish, exactly the stack's PublishCommand (docs/DEPLOY.md); it uploads the
+  // snippet next to the artifacts and prints the SRI-pinned tag.
+  const [cmd, ...publishArgs] = o.PublishCommand.split(' ');
+  assert.equal(cmd, 'formroute');
+  publishArgs[publishArgs.indexOf('--artifacts') + 1] = build;
+  const summary = JSON.parse(run(FORMROUTE, publishArgs));
   assert.ok(summary.writes > 0);
   assert.equal(typeof summary.invalidation, 'string', 'publish invalidated on the stack\'s distribution');
-  aws('put', o.PublishBucket, `${o.PublishPrefix}/formroute.min.js`, SNIPPET, 'text/javascript');
+  assert.ok(summary.snippet.tag.startsWith(`<script src="${o.CdnBaseUrl}${summary.snippet.file}" integrity="${summary.snippet.integrity}" crossorigin="anonymous"`), summary.snippet.tag);
 
   // Both functions, each with exactly the environment the stack gave it.
   // The logger reads the build just published from FORMROUTE_ARTIFACTS (the stack's bucket).
@@ -204,7 +219,11 @@ test('the stack of template.yaml: publish to its bucket, its snippet tag, its CD
     const origin = origins[behaviourFor(dist, url.pathname).TargetOriginId];
     if (!origin.CustomOriginConfig) { // the S3 origin (moto leaves out its empty S3OriginConfig)
       const bucket = origin.DomainName.split('.s3.')[0];
-      const r = await fetch(`${MOTO}/${bucket}${url.pathname}`, { headers: { 'if-none-match': req.headers()['if-none-match'] || '' } });
+      // The behaviour's viewer-request function (cdn/pick-brotli.js) may point at the brotli object.
+      const viewerRequest = (behaviourFor(dist, url.pathname).FunctionAssociations?.Items || []).some((f) => f.EventType === 'viewer-request');
+      const accept = req.headers()['accept-encoding'];
+      const path = viewerRequest ? pickBrotli({ request: { uri: url.pathname, headers: accept ? { 'accept-encoding': { value: accept } } : {} } }).uri : url.pathname;
+      const r = await fetch(`${MOTO}/${bucket}${path}`, { headers: { 'if-none-match': req.headers()['if-none-match'] || '' } });
       const headers = Object.fromEntries([...r.headers].filter(([k]) => !['content-encoding', 'content-length', 'transfer-encoding'].includes(k)));
       headers['access-control-allow-origin'] = policy.CorsConfig.AccessControlAllowOrigins.Items[0];
       headers['access-control-expose-headers'] = policy.CorsConfig.AccessControlExposeHeaders.Items.join(',');
@@ -221,8 +240,12 @@ test('the stack of template.yaml: publish to its bucket, its snippet tag, its CD
 
   const zip = '10001';
   const expected = JSON.parse(run(FORMROUTE, ['resolve', '--artifacts', build, '--brand', 'acme', '--zip', zip, '--product', 'auto', '--language', 'en']));
+  // The web team's tag: the stack's SnippetTag pinned to the published snippet (src + integrity), as
+  // publish printed it.
+  const pinned = o.SnippetTag.replace(/src="[^"]*"/, summary.snippet.tag.match(/src="[^"]*" integrity="[^"]*" crossorigin="anonymous"/)[0]);
+  assert.notEqual(pinned, o.SnippetTag);
   const page = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Acme quote</title>
-${o.SnippetTag}
+${pinned}
 </head><body><form data-formroute="acme" action="https://www.acme.example/no-js">
 <input name="zip"><select name="product"><option value="auto">Auto</option></select><button>Go</button></form></body></html>`;
   const ctx = await browser(dir);
@@ -246,7 +269,7 @@ ${o.SnippetTag}
   await Promise.all([tab.waitForURL((u) => !u.href.endsWith('/quote'), { timeout: 10_000 }), tab.click('button')]);
   assert.equal(tab.url(), expected.url);
   assert.deepEqual(errors, []);
-  assert.deepEqual(artifactRequests, [`${o.CdnBaseUrl}acme.frt`], 'one artifact request, the pointer, on the CDN');
+  assert.deepEqual(artifactRequests, [`${o.CdnBaseUrl}acme.v2.frt`], 'one artifact request, the pointer, on the CDN');
 
   // The archiver as its event source mapping drives it: a batch from the stack's queue, the
   // function's answer, then every message but the reported failures deleted.
@@ -289,8 +312,9 @@ ${o.SnippetTag}
     }
   }
 
-  // Marketing's report, from the stack's archive.
-  const report = JSON.parse(run(FORMROUTE, ['logs', 'report', '--from', o.ArchiveLocation, '--format', 'json']));
+  // Marketing's report, from the stack's archive. Headless Chromium's user agent says
+  // "HeadlessChrome", so the logger may flag its events `bot`, which the report leaves out by default.
+  const report = JSON.parse(run(FORMROUTE, ['logs', 'report', '--from', o.ArchiveLocation, '--format', 'json', '--include-bots']));
   assert.equal(report.totals.resolves, 1);
   assert.equal(report.totals.ok, 1);
   assert.ok(report.totals.loads >= 1);

@@ -1,4 +1,4 @@
-//! The CLI's AWS plumbing, in one place: client setup, the `s3://` parser, listing, the one GET (gzip-aware), gzip, CloudFront invalidation and the tokio runtime.
+//! The CLI's AWS plumbing, in one place: client setup, the `s3://` parser, listing, the one GET (gzip-aware), CloudFront invalidation and the tokio runtime.
 //!
 //! Used by publish, rollback, diff and logs report. Clients come from the standard AWS
 //! configuration chain (`AWS_ENDPOINT_URL`, `AWS_REGION`, profiles, ...). When an endpoint URL
@@ -6,7 +6,6 @@
 //! addresses.
 
 use anyhow::{Context, Result};
-use std::io::Write;
 
 /// The AWS clients, made once per command.
 pub(crate) struct Aws {
@@ -115,16 +114,6 @@ pub(crate) async fn get(
             }
         }
     }
-}
-
-/// Gzip with the best compression and no timestamp, so the same bytes give the same object.
-pub(crate) fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::GzBuilder::new()
-        .mtime(0)
-        .write(Vec::new(), flate2::Compression::best());
-    // Writing to and finishing a Vec<u8> cannot fail: it has no I/O errors.
-    let _ = enc.write_all(bytes);
-    enc.finish().unwrap_or_default()
 }
 
 /// Asks CloudFront to invalidate `paths`; returns the invalidation id.

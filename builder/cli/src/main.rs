@@ -4,7 +4,9 @@
 //! `logs/` the beacon report (read, aggregate, text, csv, html), and `aws.rs` the AWS plumbing.
 
 mod aws;
+mod client;
 mod cmd;
+mod encoding;
 mod logs;
 mod publish;
 mod tilemap;
@@ -57,8 +59,27 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("formroute: error: {e:#}");
+            eprintln!("formroute: error: {}", chain(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes on one line, `: `-separated like `{:#}`, a cause left out when its
+/// text is the one just written: the AWS SDK's modeled errors (`NoSuchBucket`, ...) repeat
+/// their inner error's text as their own.
+fn chain(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    let mut last = None;
+    for cause in e.chain() {
+        let this = cause.to_string();
+        if last.as_ref() != Some(&this) {
+            if last.is_some() {
+                text.push_str(": ");
+            }
+            text.push_str(&this);
+        }
+        last = Some(this);
+    }
+    text
 }

@@ -151,7 +151,7 @@ fn build_writes_artifacts_and_a_manifest_and_reports_coverage_on_stderr() {
     assert!(err.contains("coverage of brand `acme`"), "{err}");
     assert!(err.contains("does not serve product `home`"), "{err}");
     let names: Vec<String> = snapshot(&out).into_iter().map(|(n, _)| n).collect();
-    assert_eq!(names.len(), 4, "{names:?}");
+    assert_eq!(names.len(), 6, "{names:?}");
     assert!(names
         .iter()
         .any(|n| n.starts_with("acme.") && n.ends_with(".frt") && !n.ends_with(".v2.frt")));
@@ -159,6 +159,13 @@ fn build_writes_artifacts_and_a_manifest_and_reports_coverage_on_stderr() {
         .iter()
         .any(|n| n.starts_with("acme.") && n.ends_with(".v2.frt")));
     assert!(names.iter().any(|n| n.ends_with(".explain.msgpack")));
+    // The client files the binary carries, content-addressed (docs/PUBLISHING.md).
+    assert!(names
+        .iter()
+        .any(|n| n.starts_with("formroute.") && n.ends_with(".min.js")));
+    assert!(names
+        .iter()
+        .any(|n| n.starts_with("formroute.") && n.ends_with(".esm.js")));
     assert!(names.contains(&"manifest.json".to_string()));
 }
 
@@ -230,7 +237,7 @@ fn a_successful_rebuild_replaces_the_whole_folder() {
     let after = snapshot(&out);
     assert_eq!(
         after.len(),
-        4,
+        6,
         "old artifact files are gone: {:?}",
         after.iter().map(|f| &f.0).collect::<Vec<_>>()
     );

@@ -1,7 +1,11 @@
-//! The `formroute` binary on failing cases (a missing build, a broken manifest, a damaged or unreadable artifact, a bad or unreachable `s3://` URL): each cause is printed once, on one `formroute: error:` line.
+//! The `formroute` binary on failing cases (a missing build, a broken manifest, a damaged or unreadable artifact, a bad or unreachable `s3://` URL, a missing bucket): each cause is printed once, on one `formroute: error:` line.
+//!
+//! The missing-bucket case needs `FORMROUTE_MOTO_URL` (a moto server); without it that test fails
+//! with the command that starts one.
 
 mod common;
 
+use common::once;
 use common::*;
 use std::path::Path;
 use std::process::Command;
@@ -19,26 +23,9 @@ fn fails(args: &[&str], env: &[(&str, &str)]) -> String {
     stderr
 }
 
-/// `stderr` has exactly one error line, no part of its `: `-separated chain twice, and each of
-/// `causes` exactly once.
+/// `stderr` has one `formroute: error:` line, and each of `causes` once (see [`once::says_once`]).
 fn says_once(stderr: &str, causes: &[&str]) {
-    let errors: Vec<&str> = stderr
-        .lines()
-        .filter_map(|l| l.strip_prefix("formroute: error: "))
-        .collect();
-    assert_eq!(errors.len(), 1, "one error line expected:\n{stderr}");
-    let parts: Vec<&str> = errors[0].split(": ").collect();
-    for p in &parts {
-        let times = parts.iter().filter(|q| q == &p).count();
-        assert_eq!(times, 1, "`{p}` is printed {times} times:\n{stderr}");
-    }
-    for cause in causes {
-        assert_eq!(
-            stderr.matches(cause).count(),
-            1,
-            "`{cause}` should appear once:\n{stderr}"
-        );
-    }
+    once::says_once("formroute", stderr, causes);
 }
 
 /// `formroute resolve` of one query against the build in `dir`, which must fail; its stderr.
@@ -169,4 +156,25 @@ fn an_unreachable_s3_endpoint_names_each_cause_once() {
         ],
     );
     says_once(&stderr, &["cannot get s3://bucket/cdn/manifest.json"]);
+}
+
+#[test]
+fn a_bucket_s3_does_not_have_is_named_once_with_s3s_own_words() {
+    let moto = moto();
+    let env = [
+        ("AWS_ENDPOINT_URL", moto.as_str()),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    let stderr = fails(
+        &[
+            "logs",
+            "report",
+            "--from",
+            "s3://formroute-no-such-bucket/x",
+        ],
+        &env,
+    );
+    says_once(&stderr, &["The specified bucket does not exist"]);
 }

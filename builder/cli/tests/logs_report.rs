@@ -268,13 +268,13 @@ fn terminal_tables_and_csv_show_the_same_numbers() {
     let (ok, csv, _) = logs_report(&root, &["--format", "csv"]);
     assert!(ok);
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "table,brand,key,detail,value");
+    assert_eq!(lines[0], "table,brand,day,key,detail,value");
     for row in [
-        "totals,*,resolves,,8",
-        "resolves,acme,auto,unknown_zip,2",
-        "unknown_zips,acme,99999,,2",
-        "states,solar,CA,,1",
-        "fallback_reasons,solar,not_served,,1",
+        "totals,*,,resolves,,8",
+        "resolves,acme,,auto,unknown_zip,2",
+        "unknown_zips,acme,,99999,,2",
+        "states,solar,,CA,,1",
+        "fallback_reasons,solar,,not_served,,1",
     ] {
         assert!(lines.contains(&row), "missing {row:?} in:\n{csv}");
     }
@@ -388,4 +388,383 @@ fn an_event_sent_again_in_the_next_hour_of_the_same_day_counts_once() {
     let r = report_json(&root, &[]);
     assert_eq!(r["input"]["duplicates"], 1);
     assert_eq!(r["totals"]["resolves"], 2);
+}
+
+/// A small archive for marketing's questions: two page views of acme that reached a form (one
+/// of them looked up twice), one that fell back, a bot's lookups, two days, loads from the
+/// network and the cache, failed lookups in NY and CA and an unknown ZIP.
+fn marketing_archive() -> PathBuf {
+    let root = scratch("logs-marketing");
+    let day2 = H17 + 24 * HOUR;
+    let with = |mut e: Value, fields: Value| {
+        for (k, v) in fields.as_object().unwrap() {
+            e[k] = v.clone();
+        }
+        e.to_string()
+    };
+    write_part(
+        &root,
+        "acme",
+        H17,
+        "a.ndjson.gz",
+        &[
+            with(
+                ok("m_000001", "acme", H17, "auto", "NY", "standard", 1.0),
+                json!({"pv": "pv_visit001"}),
+            ),
+            with(
+                ok("m_000002", "acme", H17 + 1, "auto", "NY", "standard", 1.0),
+                json!({"pv": "pv_visit001"}),
+            ),
+            with(
+                ok("m_000003", "acme", H17 + 2, "home", "NY", "standard", 1.0),
+                json!({"pv": "pv_visit002"}),
+            ),
+            with(
+                fail("m_000004", "acme", H17 + 3, "10001", "not_served"),
+                json!({"pv": "pv_visit003"}),
+            ),
+            with(
+                fail("m_000005", "acme", H17 + 4, "90001", "unavailable"),
+                json!({"pv": "pv_visit003"}),
+            ),
+            with(
+                fail("m_000006", "acme", H17 + 5, "00000", "unknown_zip"),
+                json!({"pv": "pv_visit003"}),
+            ),
+            with(
+                ok("m_000007", "acme", H17 + 6, "auto", "NY", "standard", 1.0),
+                json!({"pv": "pv_robot001", "bot": true, "ua": "Googlebot/2.1"}),
+            ),
+            with(
+                ok("m_000008", "acme", H17 + 7, "auto", "NY", "standard", 1.0),
+                json!({"pv": "pv_robot001", "bot": true, "ua": "Googlebot/2.1"}),
+            ),
+            with(
+                event(
+                    "m_000009",
+                    "acme",
+                    H17 + 8,
+                    json!({"type": "load", "ms": 120, "source": "network"}),
+                ),
+                json!({"pv": "pv_visit001"}),
+            ),
+            with(
+                event(
+                    "m_000010",
+                    "acme",
+                    H17 + 9,
+                    json!({"type": "load", "ms": 4, "source": "cache"}),
+                ),
+                json!({"pv": "pv_visit002"}),
+            ),
+        ],
+    );
+    write_part(
+        &root,
+        "acme",
+        day2,
+        "b.ndjson.gz",
+        &[with(
+            fail("m_000011", "acme", day2, "10001", "not_served"),
+            json!({"pv": "pv_visit004"}),
+        )],
+    );
+    root
+}
+
+#[test]
+fn visitors_are_counted_as_page_views_and_bots_are_left_out_unless_asked_for() {
+    let root = marketing_archive();
+    let r = report_json(&root, &[]);
+    assert_eq!(r["report_version"], 2);
+    assert_eq!(r["input"]["bots_excluded"], 2);
+    assert_eq!(r["totals"]["resolves"], 7);
+    assert_eq!(
+        r["totals"]["page_views"], 4,
+        "visit 1, 2, 3 and 4; the robot is left out"
+    );
+    assert_eq!(r["totals"]["visitors_to_form"], 2);
+    assert_eq!(r["totals"]["bot_events"], 0);
+    assert_eq!(
+        rows(
+            &r,
+            "days",
+            &[
+                "day",
+                "brand",
+                "page_views",
+                "visitors_to_form",
+                "resolves",
+                "ok",
+                "fallbacks",
+                "loads"
+            ]
+        ),
+        vec!["2026-07-25 acme 3 2 6 3 3 2", "2026-07-26 acme 1 0 1 0 1 0"]
+    );
+    assert_eq!(
+        rows(
+            &r,
+            "day_products",
+            &[
+                "day",
+                "product",
+                "visitors_to_form",
+                "resolves",
+                "ok",
+                "fallbacks"
+            ]
+        ),
+        vec![
+            "2026-07-25 auto 1 5 2 3",
+            "2026-07-25 home 1 1 1 0",
+            "2026-07-26 auto 0 1 0 1"
+        ]
+    );
+    let with_bots = report_json(&root, &["--include-bots"]);
+    assert_eq!(with_bots["input"]["bots_excluded"], 0);
+    assert_eq!(with_bots["totals"]["bot_events"], 2);
+    assert_eq!(with_bots["totals"]["resolves"], 9);
+    assert_eq!(with_bots["totals"]["page_views"], 5);
+
+    // The terminal says how many bot events it left out, and shows the day figures.
+    let (ok, text, stderr) = logs_report(&root, &[]);
+    assert!(ok, "{stderr}");
+    for needle in [
+        "2 bot events left out (--include-bots counts them)",
+        "page views 4  visitors sent to a form 2",
+        "Per day and brand",
+        "Per day, brand and product",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+    // The CSV's `days` and `day_products` tables.
+    let (ok, csv, _) = logs_report(&root, &["--format", "csv"]);
+    assert!(ok);
+    for row in [
+        "days,acme,2026-07-25,page_views,,3",
+        "days,acme,2026-07-25,visitors_to_form,,2",
+        "day_products,acme,2026-07-25,auto,resolves,5",
+        "totals,*,,bots_excluded,,2",
+    ] {
+        assert!(csv.lines().any(|l| l == row), "missing {row:?} in:\n{csv}");
+    }
+}
+
+#[test]
+fn the_html_header_states_the_requested_period_and_filters() {
+    let root = marketing_archive();
+    let html = root.join("report.html");
+    let (ok, _, stderr) = logs_report(
+        &root,
+        &[
+            "--since",
+            "2026-07-25",
+            "--until",
+            "2026-08-01",
+            "--brand",
+            "acme",
+            "--html",
+            html.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{stderr}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    let header = &page[page.find("<header>").unwrap()..page.find("</header>").unwrap()];
+    for needle in [
+        "requested: from 2026-07-25T00:00:00Z to before 2026-08-01T00:00:00Z, brands acme, bots left out",
+        "2 bot events left out",
+    ] {
+        assert!(header.contains(needle), "missing {needle:?} in {header}");
+    }
+}
+
+#[test]
+fn unmet_demand_is_mapped_to_states_through_the_artifacts() {
+    let root = marketing_archive();
+    let build = scratch("logs-build");
+    common::build(&repo().join("data"), &build);
+    let r = report_json(&root, &["--artifacts", build.to_str().unwrap()]);
+    assert_eq!(r["filter"]["artifacts"], build.to_str().unwrap());
+    assert_eq!(
+        rows(&r, "unmet_demand", &["brand", "state", "reason", "count"]),
+        vec![
+            "acme NY not_served 2",
+            "acme null unknown_zip 1",
+            "acme CA unavailable 1"
+        ]
+    );
+    // Without artifacts the same rows have no state, and the report says how to get them.
+    let bare = report_json(&root, &[]);
+    assert_eq!(
+        rows(&bare, "unmet_demand", &["state", "reason", "count"]),
+        vec![
+            "null not_served 2",
+            "null unavailable 1",
+            "null unknown_zip 1"
+        ]
+    );
+    let (ok, text, _) = logs_report(&root, &[]);
+    assert!(ok && text.contains("pass --artifacts DIR"), "{text}");
+    let (ok, csv, _) = logs_report(
+        &root,
+        &["--format", "csv", "--artifacts", build.to_str().unwrap()],
+    );
+    assert!(ok);
+    assert!(
+        csv.lines()
+            .any(|l| l == "unmet_demand,acme,,NY,not_served,2"),
+        "{csv}"
+    );
+    // The HTML map colours the states.
+    let html = root.join("unmet.html");
+    let (ok, _, stderr) = logs_report(
+        &root,
+        &[
+            "--artifacts",
+            build.to_str().unwrap(),
+            "--html",
+            html.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{stderr}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("<title>NY: 2 failed lookups</title>"),
+        "the unmet-demand map"
+    );
+    assert!(page.contains("<title>CA: 1 failed lookup</title>"));
+    // A folder that is not a build says what to do.
+    let (ok, _, stderr) = logs_report(&root, &["--artifacts", root.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("not a build folder") && stderr.contains("formroute build --out"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_html_report_shows_router_load_time_per_brand_network_and_cache() {
+    let root = marketing_archive();
+    let html = root.join("report.html");
+    let (ok, _, stderr) = logs_report(&root, &["--html", html.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    let at = page
+        .find("Is the page fast: router load time")
+        .expect("the load-time section");
+    let section = &page[at..at + page[at..].find("</section>").unwrap()];
+    // brand, loads, median, p95, network loads, median, p95, cache loads, median, p95.
+    let cells = "<td>acme</td><td class=\"n\">2</td><td class=\"n\">4.0 ms</td><td class=\"n\">120.0 ms</td>\
+                 <td class=\"n\">1</td><td class=\"n\">120.0 ms</td><td class=\"n\">120.0 ms</td>\
+                 <td class=\"n\">1</td><td class=\"n\">4.0 ms</td><td class=\"n\">4.0 ms</td>";
+    assert!(section.contains(cells), "{section}");
+    let r = report_json(&root, &[]);
+    assert_eq!(r["brands"][0]["load_ms_network"]["p50"], 120.0);
+    assert_eq!(r["brands"][0]["load_ms_cache"]["p50"], 4.0);
+}
+
+#[test]
+fn an_empty_report_warns_and_fails_with_strict() {
+    let root = marketing_archive();
+    // A period without data.
+    let (ok, _, stderr) = logs_report(&root, &["--since", "2027-01-01"]);
+    assert!(ok, "without --strict an empty report is a warning only");
+    assert!(
+        stderr.contains("warning: the report is empty") && stderr.contains("outside the period"),
+        "{stderr}"
+    );
+    let out = Command::new(BIN)
+        .args([
+            "logs",
+            "report",
+            "--strict",
+            "--since",
+            "2027-01-01",
+            "--from",
+        ])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A folder with no archive under it (a mistyped prefix).
+    let empty = scratch("logs-empty");
+    let out = Command::new(BIN)
+        .args(["logs", "report", "--strict", "--from"])
+        .arg(&empty)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no archive file under") && stderr.contains("prefix"),
+        "{stderr}"
+    );
+    // Data in the period: --strict passes.
+    let (ok, _, stderr) = logs_report(&root, &["--strict"]);
+    assert!(ok, "{stderr}");
+    assert!(!stderr.contains("is empty"));
+}
+
+#[test]
+fn top_bounds_the_html_tables_and_counts_are_singular_for_one() {
+    let root = scratch("logs-top");
+    let lines: Vec<String> = (0..30)
+        .map(|i| {
+            fail(
+                &format!("top_{i:05}"),
+                "acme",
+                H17 + i,
+                &format!("{:05}", 99_900 + i),
+                "unknown_zip",
+            )
+            .to_string()
+        })
+        .collect();
+    write_part(&root, "acme", H17, "a.ndjson", &lines);
+    let html = root.join("report.html");
+    let (passed, _, stderr) = logs_report(&root, &["--top", "5", "--html", html.to_str().unwrap()]);
+    assert!(passed, "{stderr}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    let at = page.find("ZIPs we do not know").unwrap();
+    let section = &page[at..at + page[at..].find("</section>").unwrap()];
+    assert_eq!(
+        section.matches("<tr>").count(),
+        1 + 5,
+        "a head row and --top 5 rows: {section}"
+    );
+    assert!(section.contains("(top 5 of 30)"), "{section}");
+
+    let one = scratch("logs-one");
+    write_part(
+        &one,
+        "acme",
+        H17,
+        "a.ndjson",
+        &[ok("one_00001", "acme", H17, "auto", "NY", "standard", 1.0).to_string()],
+    );
+    let (passed, text, _) = logs_report(&one, &[]);
+    assert!(passed);
+    assert!(
+        text.contains("report: 1 event from") && text.contains("read 1 file, 1 line"),
+        "{text}"
+    );
+    let html = one.join("one.html");
+    let (passed, _, _) = logs_report(&one, &["--html", html.to_str().unwrap()]);
+    assert!(passed);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("1 file and 1 event read"),
+        "singular in the footer"
+    );
+    assert!(page.contains("NY: 1 resolve ("), "singular on the map");
+    assert!(
+        !page.contains(" 1 resolves") && !page.contains(" 1 events") && !page.contains(" 1 files")
+    );
 }

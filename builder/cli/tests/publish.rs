@@ -9,24 +9,12 @@ mod common;
 use aws_sdk_s3::Client as S3;
 use common::*;
 use formroute_core::artifact::Artifact;
-use formroute_core::manifest::Manifest;
+use formroute_core::manifest::{BrandEntry, Manifest};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
-
-/// The moto server's URL; its absence fails the test with the command that starts it.
-fn moto() -> String {
-    match std::env::var("FORMROUTE_MOTO_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => panic!(
-            "FORMROUTE_MOTO_URL is not set: run `bash tests/run-all.sh`, or start \
-             `target/test-venv/bin/moto_server -H 127.0.0.1 -p 5101` and export \
-             FORMROUTE_MOTO_URL=http://127.0.0.1:5101"
-        ),
-    }
-}
 
 /// Three builds of the sample data: v0 as it is, v1 and v2 with acme's display name changed
 /// (so only acme's artifact differs between them). Built once per test process.
@@ -85,7 +73,8 @@ fn ok(url: &str, args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn publish(url: &str, dir: &Path, bucket: &str, extra: &[&str]) -> Value {
+/// `publish --artifacts DIR --bucket BUCKET --prefix cdn/v1` then `extra` flags.
+fn publish_args<'a>(dir: &'a Path, bucket: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
         "publish",
         "--artifacts",
@@ -96,7 +85,19 @@ fn publish(url: &str, dir: &Path, bucket: &str, extra: &[&str]) -> Value {
         "cdn/v1",
     ];
     args.extend_from_slice(extra);
-    ok(url, &args)
+    args
+}
+
+fn publish(url: &str, dir: &Path, bucket: &str, extra: &[&str]) -> Value {
+    ok(url, &publish_args(dir, bucket, extra))
+}
+
+/// A publish that must succeed; returns its stderr (progress and notes).
+fn publish_stderr(url: &str, dir: &Path, bucket: &str, extra: &[&str]) -> String {
+    let out = formroute(url, &publish_args(dir, bucket, extra), &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    stderr
 }
 
 /// `rollback --bucket BUCKET --prefix cdn/v1` then `extra` flags.
@@ -144,7 +145,7 @@ impl Moto {
         bucket
     }
 
-    /// The object's bytes (gunzipped when stored with `Content-Encoding: gzip`), or None.
+    /// The object's bytes (decoded when stored with `Content-Encoding: gzip` or `br`), or None.
     fn get(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
         self.rt.block_on(async {
             let out = self
@@ -155,15 +156,22 @@ impl Moto {
                 .send()
                 .await
                 .ok()?;
-            let gz = out.content_encoding() == Some("gzip");
+            let encoding = out.content_encoding().map(str::to_string);
             let bytes = out.body.collect().await.unwrap().into_bytes().to_vec();
-            if gz {
-                let mut plain = Vec::new();
-                std::io::copy(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut plain).unwrap();
-                Some(plain)
-            } else {
-                Some(bytes)
+            let mut plain = Vec::new();
+            match encoding.as_deref() {
+                Some("gzip") => {
+                    std::io::copy(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut plain)
+                        .unwrap();
+                }
+                Some("br") => {
+                    std::io::copy(&mut brotli::Decompressor::new(&bytes[..], 4096), &mut plain)
+                        .unwrap();
+                }
+                None => plain = bytes,
+                Some(other) => panic!("{key}: unexpected Content-Encoding {other}"),
             }
+            Some(plain)
         })
     }
 
@@ -299,7 +307,8 @@ fn publish_puts_immutable_hashed_files_then_short_lived_pointers_and_manifest() 
     assert_eq!(summary["present"], 0);
 
     for (brand, e) in &local.brands {
-        for file in [&e.artifact, &e.explain] {
+        let v2 = e.artifact_v2.as_ref().expect("the build has format 2");
+        for file in [&e.artifact, v2, &e.explain] {
             let key = format!("cdn/v1/a/{file}");
             let head = m.head(&bucket, &key);
             assert_eq!(
@@ -318,21 +327,66 @@ fn publish_puts_immutable_hashed_files_then_short_lived_pointers_and_manifest() 
                 std::fs::read(dir.join(file)).unwrap()
             );
         }
-        let pointer = format!("cdn/v1/{brand}.frt");
-        let head = m.head(&bucket, &pointer);
+        // The brotli sibling of the format-2 file: the same bytes, brotli-encoded.
+        let key = format!("cdn/v1/a/{v2}.br");
+        let head = m.head(&bucket, &key);
+        assert_eq!(head.content_encoding(), Some("br"), "{key}");
+        assert_eq!(head.content_type(), Some("application/octet-stream"));
         assert_eq!(
             head.cache_control(),
-            Some("public, max-age=60, stale-while-revalidate=86400")
+            Some("public, max-age=31536000, immutable")
         );
-        assert_eq!(head.content_encoding(), Some("gzip"));
         assert_eq!(
-            head.metadata().unwrap().get("formroute-artifact"),
-            Some(&e.artifact)
+            m.get(&bucket, &key).unwrap(),
+            std::fs::read(dir.join(v2)).unwrap()
         );
-        let bytes = m.get(&bucket, &pointer).unwrap();
-        assert_eq!(bytes, std::fs::read(dir.join(&e.artifact)).unwrap());
-        Artifact::from_bytes(&bytes).expect("the pointer is a valid artifact");
+        for (suffix, file, encoding, meta) in [
+            (".frt", &e.artifact, "gzip", e.artifact.clone()),
+            (".v2.frt", v2, "gzip", v2.clone()),
+            (".v2.frt.br", v2, "br", format!("{v2}.br")),
+        ] {
+            let pointer = format!("cdn/v1/{brand}{suffix}");
+            let head = m.head(&bucket, &pointer);
+            assert_eq!(
+                head.cache_control(),
+                Some("public, max-age=60, stale-while-revalidate=86400")
+            );
+            assert_eq!(head.content_encoding(), Some(encoding), "{pointer}");
+            assert_eq!(
+                head.metadata().unwrap().get("formroute-artifact"),
+                Some(&meta)
+            );
+            let bytes = m.get(&bucket, &pointer).unwrap();
+            assert_eq!(bytes, std::fs::read(dir.join(file)).unwrap(), "{pointer}");
+            let a = Artifact::from_bytes(&bytes).expect("the pointer is a valid artifact");
+            assert_eq!(a.version, if suffix == ".frt" { 1 } else { 2 });
+        }
     }
+    // The client files: immutable JavaScript, named by content, SRI in the manifest.
+    let client = local.client.as_ref().expect("the build carries the client");
+    for (file, integrity) in [
+        (&client.snippet, &client.snippet_integrity),
+        (&client.esm, &client.esm_integrity),
+    ] {
+        let key = format!("cdn/v1/a/{file}");
+        let head = m.head(&bucket, &key);
+        assert_eq!(head.content_type(), Some("text/javascript; charset=utf-8"));
+        assert_eq!(
+            head.cache_control(),
+            Some("public, max-age=31536000, immutable")
+        );
+        let bytes = m.get(&bucket, &key).unwrap();
+        assert_eq!(bytes, std::fs::read(dir.join(file)).unwrap());
+        assert_eq!(formroute_core::manifest::sri(&bytes), *integrity);
+    }
+    assert_eq!(
+        summary["snippet"]["integrity"],
+        client.snippet_integrity.as_str()
+    );
+    assert_eq!(
+        m.get(&bucket, "cdn/v1/formroute.min.js").unwrap(),
+        std::fs::read(dir.join(&client.snippet)).unwrap()
+    );
     let live = m.get(&bucket, "cdn/v1/manifest.json").unwrap();
     assert_eq!(live, std::fs::read(dir.join("manifest.json")).unwrap());
     let build = summary["build"].as_str().unwrap();
@@ -383,6 +437,25 @@ fn dry_run_prints_the_plan_and_changes_nothing() {
     assert!(out.status.success());
     let plan = String::from_utf8(out.stdout).unwrap();
     assert!(plan.contains("point    acme.frt -> a/acme."), "{plan}");
+    // Format 2 too: both encodings uploaded, both pointers written.
+    let v2 = manifest(&builds()[0]).brands["acme"]
+        .artifact_v2
+        .clone()
+        .unwrap();
+    assert!(plan.contains(&format!("upload   a/{v2} (gzip)")), "{plan}");
+    assert!(plan.contains(&format!("upload   a/{v2}.br (br)")), "{plan}");
+    assert!(
+        plan.contains(&format!("point    acme.v2.frt -> a/{v2}\n")),
+        "{plan}"
+    );
+    assert!(
+        plan.contains(&format!("point    acme.v2.frt.br -> a/{v2}.br\n")),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("note     format 1 kept for the v1 snippets"),
+        "{plan}"
+    );
     assert!(plan.contains("write    manifest.json"), "{plan}");
     // No --distribution: the CDN paths are named as not invalidated, never as done.
     assert!(!plan.contains("\ninvalidate "), "{plan}");
@@ -401,48 +474,63 @@ fn invalidations_name_only_the_pointers_that_changed() {
     let dist = m.distribution("invalidate");
     let first = publish(&m.url, &builds()[0], &bucket, &["--distribution", &dist]);
     let id = first["invalidation"].as_str().unwrap();
-    assert_eq!(
-        m.invalidated_paths(&dist, id),
-        [
-            "/cdn/v1/acme.frt",
-            "/cdn/v1/lakeside.frt",
-            "/cdn/v1/manifest.json",
-            "/cdn/v1/solis.frt"
-        ]
+    let mut want: Vec<String> = ["acme", "lakeside", "solis"]
+        .iter()
+        .flat_map(|b| [".frt", ".v2.frt", ".v2.frt.br"].map(|s| format!("/cdn/v1/{b}{s}")))
+        .collect();
+    want.extend(
+        ["formroute.esm.js", "formroute.min.js", "manifest.json"].map(|f| format!("/cdn/v1/{f}")),
     );
-    // Only acme's artifact differs in the second build.
+    want.sort();
+    assert_eq!(m.invalidated_paths(&dist, id), want);
+    // Only acme's artifacts differ in the second build.
     let second = publish(&m.url, &builds()[1], &bucket, &["--distribution", &dist]);
     let id = second["invalidation"].as_str().unwrap();
     assert_eq!(
         m.invalidated_paths(&dist, id),
-        ["/cdn/v1/acme.frt", "/cdn/v1/manifest.json"]
+        [
+            "/cdn/v1/acme.frt",
+            "/cdn/v1/acme.v2.frt",
+            "/cdn/v1/acme.v2.frt.br",
+            "/cdn/v1/manifest.json"
+        ]
     );
     // Nothing changed: no invalidation at all.
     let third = publish(&m.url, &builds()[1], &bucket, &["--distribution", &dist]);
     assert_eq!(third["invalidation"], Value::Null);
 }
 
-/// Every brand's pointer is a complete artifact of the old or the new build, and every file the
-/// live manifest names is there.
+/// Every pointer of every brand (format 1, format 2 gzip and brotli) is a complete artifact of
+/// the old or the new build, and every file the live manifest names is there.
 fn assert_live_and_whole(m: &Moto, bucket: &str, prefix: &str, old: &Path, new: &Path) {
     let (mo, mn) = (manifest(old), manifest(new));
     for brand in mo.brands.keys() {
-        let bytes = m
-            .get(bucket, &format!("{prefix}/{brand}.frt"))
-            .unwrap_or_else(|| panic!("{brand}.frt is missing"));
-        let is_old = bytes == std::fs::read(old.join(&mo.brands[brand].artifact)).unwrap();
-        let is_new = bytes == std::fs::read(new.join(&mn.brands[brand].artifact)).unwrap();
-        assert!(
-            is_old || is_new,
-            "{brand}.frt is neither the old nor the new artifact"
-        );
-        Artifact::from_bytes(&bytes).unwrap();
+        for (suffix, file) in [
+            (
+                ".frt",
+                (|e: &BrandEntry| e.artifact.clone()) as fn(&BrandEntry) -> String,
+            ),
+            (".v2.frt", |e| e.artifact_v2.clone().unwrap()),
+            (".v2.frt.br", |e| e.artifact_v2.clone().unwrap()),
+        ] {
+            let bytes = m
+                .get(bucket, &format!("{prefix}/{brand}{suffix}"))
+                .unwrap_or_else(|| panic!("{brand}{suffix} is missing"));
+            let is_old = bytes == std::fs::read(old.join(file(&mo.brands[brand]))).unwrap();
+            let is_new = bytes == std::fs::read(new.join(file(&mn.brands[brand]))).unwrap();
+            assert!(
+                is_old || is_new,
+                "{brand}{suffix} is neither the old nor the new artifact"
+            );
+            Artifact::from_bytes(&bytes).unwrap();
+        }
     }
     let live = m.get(bucket, &format!("{prefix}/manifest.json")).unwrap();
     let live = Manifest::from_json(std::str::from_utf8(&live).unwrap()).unwrap();
     assert!(live == mo || live == mn);
     for e in live.brands.values() {
-        for file in [&e.artifact, &e.explain] {
+        let v2 = e.artifact_v2.clone().unwrap();
+        for file in [&e.artifact, &v2, &format!("{v2}.br"), &e.explain] {
             assert!(
                 m.get(bucket, &format!("{prefix}/a/{file}")).is_some(),
                 "{file} missing"
@@ -521,16 +609,38 @@ fn rollback_repoints_a_brand_or_all_and_invalidates_what_changed() {
         |dir: &Path| std::fs::read(dir.join(&manifest(dir).brands["acme"].artifact)).unwrap();
     assert_eq!(m.get(&bucket, "cdn/v1/acme.frt").unwrap(), artifact(b1));
 
+    let artifact_v2 = |dir: &Path| {
+        let file = manifest(dir).brands["acme"].artifact_v2.clone().unwrap();
+        std::fs::read(dir.join(file)).unwrap()
+    };
+    assert_eq!(
+        m.get(&bucket, "cdn/v1/acme.v2.frt").unwrap(),
+        artifact_v2(b1)
+    );
+
     let back = ok(
         &m.url,
         &rollback_args(&bucket, &["--brand", "acme", "--distribution", &dist]),
     );
     assert_eq!(back["build"], first["build"]);
     assert_eq!(m.get(&bucket, "cdn/v1/acme.frt").unwrap(), artifact(b0));
+    assert_eq!(
+        m.get(&bucket, "cdn/v1/acme.v2.frt").unwrap(),
+        artifact_v2(b0)
+    );
+    assert_eq!(
+        m.get(&bucket, "cdn/v1/acme.v2.frt.br").unwrap(),
+        artifact_v2(b0)
+    );
     let id = back["invalidation"].as_str().unwrap();
     assert_eq!(
         m.invalidated_paths(&dist, id),
-        ["/cdn/v1/acme.frt", "/cdn/v1/manifest.json"]
+        [
+            "/cdn/v1/acme.frt",
+            "/cdn/v1/acme.v2.frt",
+            "/cdn/v1/acme.v2.frt.br",
+            "/cdn/v1/manifest.json"
+        ]
     );
     let live = m.get(&bucket, "cdn/v1/manifest.json").unwrap();
     assert_eq!(live, std::fs::read(b0.join("manifest.json")).unwrap());
@@ -540,7 +650,12 @@ fn rollback_repoints_a_brand_or_all_and_invalidates_what_changed() {
     let fwd = ok(&m.url, &rollback_args(&bucket, &["--all", "--to", to]));
     assert_eq!(
         fwd["invalidated"],
-        serde_json::json!(["/cdn/v1/acme.frt", "/cdn/v1/manifest.json"])
+        serde_json::json!([
+            "/cdn/v1/acme.frt",
+            "/cdn/v1/acme.v2.frt",
+            "/cdn/v1/acme.v2.frt.br",
+            "/cdn/v1/manifest.json"
+        ])
     );
     assert_eq!(m.get(&bucket, "cdn/v1/acme.frt").unwrap(), artifact(b1));
     assert_eq!(
@@ -567,8 +682,9 @@ fn keep_deletes_older_builds_and_files_no_kept_build_names() {
     let first = publish(&m.url, b0, &bucket, &["--keep", "2"]);
     publish(&m.url, b1, &bucket, &["--keep", "2"]);
     let third = publish(&m.url, b2, &bucket, &["--keep", "2"]);
-    // Build 0's record and acme's artifact (its explain file, rules only, is the same in all three).
-    assert_eq!(third["deleted"], 2, "{third}");
+    // Build 0's record and acme's artifacts: format 1, format 2 and its brotli copy (its explain
+    // file, rules only, and the client files are the same in all three).
+    assert_eq!(third["deleted"], 4, "{third}");
     let keys = m.listing(&bucket);
     let first_id = first["build"].as_str().unwrap();
     assert!(!keys.contains_key(&format!("cdn/v1/builds/{first_id}.json")));
@@ -577,8 +693,76 @@ fn keep_deletes_older_builds_and_files_no_kept_build_names() {
     for dir in [b1, b2] {
         for e in manifest(dir).brands.values() {
             assert!(keys.contains_key(&format!("cdn/v1/a/{}", e.artifact)));
+            let v2 = e.artifact_v2.as_ref().unwrap();
+            assert!(keys.contains_key(&format!("cdn/v1/a/{v2}")));
+            assert!(keys.contains_key(&format!("cdn/v1/a/{v2}.br")));
         }
     }
+}
+
+#[test]
+fn keep_format_none_publishes_format_2_only_and_leaves_the_v1_pointers_frozen() {
+    let url = moto();
+    let m = Moto::new(url);
+    let bucket = m.bucket("keepformat");
+    let [b0, b1, _] = builds();
+    publish(&m.url, b0, &bucket, &[]);
+    let stderr = publish_stderr(&m.url, b1, &bucket, &["--keep-format", "none"]);
+    assert!(
+        stderr.contains("--keep-format none: format 1 is not published; 3 <brand>.frt pointer(s) of the v1 snippets stay frozen"),
+        "{stderr}"
+    );
+    let (e0, e1) = (&manifest(b0).brands["acme"], &manifest(b1).brands["acme"]);
+    // The v1 snippets still get a whole artifact: build 0's, not deleted, not half-new.
+    assert_eq!(
+        m.get(&bucket, "cdn/v1/acme.frt").unwrap(),
+        std::fs::read(b0.join(&e0.artifact)).unwrap()
+    );
+    assert!(m
+        .get(&bucket, &format!("cdn/v1/a/{}", e1.artifact))
+        .is_none());
+    let v2 = e1.artifact_v2.as_ref().unwrap();
+    assert_eq!(
+        m.get(&bucket, "cdn/v1/acme.v2.frt").unwrap(),
+        std::fs::read(b1.join(v2)).unwrap()
+    );
+    // Keeping format 1 again (the default) brings the v1 pointer up to date.
+    let again = publish_stderr(&m.url, b1, &bucket, &[]);
+    assert!(
+        again.contains("format 1 kept for the v1 snippets"),
+        "{again}"
+    );
+    assert_eq!(
+        m.get(&bucket, "cdn/v1/acme.frt").unwrap(),
+        std::fs::read(b1.join(&e1.artifact)).unwrap()
+    );
+}
+
+#[test]
+fn publish_prints_the_snippet_tag_pinned_by_its_integrity() {
+    let url = moto();
+    let m = Moto::new(url);
+    let bucket = m.bucket("snippet");
+    let dir = &builds()[0];
+    let out = formroute(
+        &m.url,
+        &publish_args(dir, &bucket, &["--cdn-base", "https://cdn.example/cdn/v1"]),
+        &[],
+    );
+    assert!(out.status.success());
+    let c = manifest(dir).client.unwrap();
+    let tag = format!(
+        r#"<script src="https://cdn.example/cdn/v1/a/{}" integrity="{}" crossorigin="anonymous" async data-base="https://cdn.example/cdn/v1/"></script>"#,
+        c.snippet, c.snippet_integrity
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&tag),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["snippet"]["tag"], tag.as_str());
+    assert_eq!(summary["snippet"]["file"], format!("a/{}", c.snippet));
 }
 
 #[test]

@@ -255,6 +255,17 @@ impl Artifact {
         self.tables.classes.get(class as usize).map(Vec::as_slice)
     }
 
+    /// The USPS state of a five-digit ZIP, or `None` when the ZIP is not in the data (SPEC step 2:
+    /// the first entry of its route class). The one home of "a ZIP's state": the resolver, `diff`
+    /// and the logs report all ask here.
+    pub fn state_of(&self, zip: &[u8]) -> Option<&str> {
+        let class = self.class_of(zip)?;
+        self.tables
+            .states
+            .get(*class.first()? as usize)
+            .map(String::as_str)
+    }
+
     /// Number of ZIPs the artifact knows.
     pub fn zip_count(&self) -> usize {
         match &self.zips {

@@ -98,6 +98,20 @@ pub struct BuildOutput {
     pub coverage: Vec<BrandCoverage>,
 }
 
+impl BuildOutput {
+    /// Adds the client files (the snippet and the ESM build the binary carries) to the output:
+    /// both files, content-addressed, and their names and SRI values in the manifest.
+    pub fn add_client(&mut self, snippet: &[u8], esm: &[u8]) {
+        let entry = crate::manifest::ClientEntry::for_files(snippet, esm);
+        self.files
+            .retain(|(name, _)| name != &entry.snippet && name != &entry.esm);
+        self.files.push((entry.snippet.clone(), snippet.to_vec()));
+        self.files.push((entry.esm.clone(), esm.to_vec()));
+        self.files.sort();
+        self.manifest.client = Some(entry);
+    }
+}
+
 /// A brand that has no error diagnostic could still not be compiled: a bug, never bad data.
 #[derive(Debug, thiserror::Error)]
 pub enum CompileError {
@@ -221,6 +235,7 @@ pub fn compile(db: &Database, columns: &Columns) -> Result<Compiled, CompileErro
                 format_version: FORMAT_VERSION,
                 zip_data_version: db.zip_data_version.clone(),
                 brands: entries,
+                client: None,
             },
             files,
             coverage: built.iter().map(|b| b.coverage.clone()).collect(),

@@ -177,8 +177,7 @@ fn form_type(r: &Resolution) -> Option<&str> {
 
 /// The state of a ZIP in artifact `a`, if the ZIP is in it.
 fn state_in(a: &Artifact, zip: &[u8]) -> Option<String> {
-    let class = a.class_of(zip)?;
-    a.tables.states.get(*class.first()? as usize).cloned()
+    a.state_of(zip).map(str::to_string)
 }
 
 /// Compares two builds brand by brand.

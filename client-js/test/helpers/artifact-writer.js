@@ -95,3 +95,84 @@ export const MINI_TABLES = [
 ];
 
 export const mini = () => artifact(fixture('mini.fst'), MINI_TABLES);
+
+/**
+ * An FST (fst crate on-disk version 3) of `type` for `entries` ([key, value] with string keys of
+ * bytes), written from FORMAT.md and fst's node layout alone: an unminimised trie whose nodes are
+ * all "any transitions" nodes (2-byte address deltas, 4-byte outputs), each key's value as the
+ * final output of its last node. Readers do not depend on the crate's compression, so this is a
+ * valid FST for them; the crate's own files (fixtures, builds) cover the other node kinds.
+ */
+export function fstOf(entries, type = 2) {
+  const root = { children: new Map() };
+  for (const [key, value] of entries) {
+    let node = root;
+    for (const ch of key) {
+      if (!node.children.has(ch)) node.children.set(ch, { children: new Map() });
+      node = node.children.get(ch);
+    }
+    node.value = value;
+  }
+  const out = [];
+  const le = (n, k) => {
+    for (let i = 0; i < k; i++) out.push(Math.floor(n / 2 ** (8 * i)) & 255);
+  };
+  le(3, 8);
+  le(type, 8);
+  // Writes `node` after its children; returns its address (its state byte), 0 for a final leaf of value 0.
+  const write = (node) => {
+    const kids = [...node.children].map(([ch, child]) => [ch.charCodeAt(0), write(child)]);
+    const final = node.value !== undefined;
+    if (!kids.length && node.value === 0) return 0;
+    const lowest = out.length;
+    if (final) le(node.value, 4);
+    // Transition i sits at the i-th place counted from the top: written last transition first.
+    const rev = [...kids].reverse();
+    for (const _ of rev) le(0, 4); // transition outputs
+    for (const [, addr] of rev) le(addr ? lowest - addr : 0, 2); // deltas: the target is the lowest byte minus the delta
+    for (const [input] of rev) out.push(input);
+    out.push((2 << 4) | 4); // pack sizes: address 2 bytes, output 4 bytes
+    if (kids.length === 0 || kids.length > 63) out.push(kids.length === 256 ? 1 : kids.length);
+    out.push((final ? 64 : 0) | (kids.length > 0 && kids.length <= 63 ? kids.length : 0));
+    return out.length - 1;
+  };
+  const rootAddr = write(root);
+  le(entries.length, 8);
+  le(rootAddr, 8);
+  const b = Uint8Array.from(out);
+  const crc = crc32c(b, 0, b.length);
+  const masked = (((crc >>> 15) | (crc << 17)) + 0xa282ead8) >>> 0;
+  const withCrc = new Uint8Array(b.length + 4);
+  withCrc.set(b);
+  new DataView(withCrc.buffer).setUint32(b.length, masked, true);
+  return withCrc;
+}
+
+/** A format-version-2 artifact (FORMAT.md "Version 2"): presence bitmap of `zips`, the FST bytes `fst`, the tables. */
+export function artifactV2(zips, fst, tables, { version = 2, flags = 0 } = {}) {
+  const t = tables instanceof Uint8Array ? tables : msgpack(tables);
+  const P = 12500;
+  const b = new Uint8Array(24 + P + fst.length + t.length);
+  const dv = new DataView(b.buffer);
+  b.set([0x46, 0x52, 0x54, 0x41]);
+  dv.setUint16(4, version, true);
+  dv.setUint16(6, flags, true);
+  dv.setUint32(8, P, true);
+  dv.setUint32(12, fst.length, true);
+  dv.setUint32(16, t.length, true);
+  for (const z of zips) b[20 + (+z >> 3)] |= 1 << (+z & 7);
+  b.set(fst, 20 + P);
+  b.set(t, 20 + P + fst.length);
+  dv.setUint32(b.length - 4, crc32c(b, 0, b.length - 4), true);
+  return b;
+}
+
+/** mini()'s brand in format 2: the same ZIPs (mini.keys.txt) and classes, the empty key in class 0. */
+export const MINI_ZIPS = readFileSync(new URL('../fixtures/mini.keys.txt', import.meta.url), 'utf8')
+  .split('\n')
+  .filter((l) => l.includes(' '))
+  .map((l) => {
+    const [k, v] = l.split(' ');
+    return [Buffer.from(k, 'hex').toString('latin1'), Number(v)];
+  });
+export const mini2 = (tables = MINI_TABLES) => artifactV2(MINI_ZIPS.map(([z]) => z), fstOf([['', 0], ...MINI_ZIPS]), tables);

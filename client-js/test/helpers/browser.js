@@ -21,9 +21,9 @@ export const SLOW = { offline: false, latency: 400, downloadThroughput: 400_000 
 const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
 
 /**
- * Starts the site and the browser. Artifact URLs: `/art/MODE/BRAND.frt`, MODE one of
+ * Starts the site and the browser. Artifact URLs: `/art/MODE/BRAND.v2.frt` (format version 2, what the snippet fetches), MODE one of
  * `ok`; `delay-MS` (the body after MS ms); `fail-N` (503 for the first N requests of that path);
- * `hang` (never answers); `nocors404` (404 without CORS headers); `other` (solis's file for any brand).
+ * `hang` (never answers); `nocors404` (404 without CORS headers); `other` (solis's file for any brand); `v1` (the brand's format-1 file).
  * Artifacts carry `Access-Control-Allow-Origin: *` and go gzip-compressed when accepted, as from the CDN.
  * The page origin is http://127.0.0.1:PORT; http://localhost:PORT is a second origin (the "CDN").
  */
@@ -33,7 +33,8 @@ export async function startSite() {
   const built = spawnSync(BIN, ['build', '--data', join(ROOT, 'data'), '--out', out], { encoding: 'utf8' });
   assert.equal(built.status, 0, built.stderr);
   const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
-  const files = Object.fromEntries(Object.entries(manifest.brands).map(([b, e]) => [b, readFileSync(join(out, e.artifact))]));
+  const files = Object.fromEntries(Object.entries(manifest.brands).map(([b, e]) => [b, readFileSync(join(out, e.artifact_v2))]));
+  const filesV1 = Object.fromEntries(Object.entries(manifest.brands).map(([b, e]) => [b, readFileSync(join(out, e.artifact))]));
   const snippet = readFileSync(process.env.FORMROUTE_SNIPPET || new URL('../../dist/formroute.min.js', import.meta.url));
   const pages = new Map();
   const hits = {};
@@ -53,14 +54,14 @@ export async function startSite() {
       });
       return;
     }
-    const art = /^\/art\/([a-z0-9-]+)\/([a-z0-9-]+)\.frt$/.exec(path);
+    const art = /^\/art\/([a-z0-9-]+)\/([a-z0-9-]+)\.v2\.frt$/.exec(path);
     if (art) {
       const [, mode, brand] = art;
       const cors = { 'access-control-allow-origin': '*', 'timing-allow-origin': '*' };
       if (mode === 'hang') return;
       if (mode === 'nocors404') return res.writeHead(404, { 'content-type': 'text/html' }).end('<h1>Not Found</h1>');
       if (mode.startsWith('fail-') && hits[path] <= +mode.slice(5)) return res.writeHead(503, cors).end();
-      const body = files[mode === 'other' ? 'solis' : brand];
+      const body = mode === 'v1' ? filesV1[brand] : files[mode === 'other' ? 'solis' : brand];
       if (!body) return res.writeHead(404, cors).end();
       const gz = /gzip/.test(req.headers['accept-encoding'] || '');
       const send = () =>

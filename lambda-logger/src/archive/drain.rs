@@ -122,7 +122,7 @@ pub async fn drain(
                 .await
                 .map_err(|e| DrainError::Receive {
                     queue: opts.queue_url.clone(),
-                    reason: aws_sdk_sqs::error::DisplayErrorContext(e).to_string(),
+                    reason: crate::aws::error_text(&e),
                 })?;
             let batch = got.messages();
             if batch.is_empty() {
@@ -195,7 +195,7 @@ async fn delete(
         }
         let out = req.send().await.map_err(|e| DrainError::Delete {
             queue: queue.to_owned(),
-            reason: aws_sdk_sqs::error::DisplayErrorContext(e).to_string(),
+            reason: crate::aws::error_text(&e),
         })?;
         for f in out.failed() {
             // Not fatal: the message comes back and is archived again, as a duplicate.

@@ -109,7 +109,7 @@ impl Store {
                     .map_err(|e| StoreError::S3 {
                         bucket: bucket.clone(),
                         key: full,
-                        reason: aws_sdk_s3::error::DisplayErrorContext(e).to_string(),
+                        reason: crate::aws::error_text(&e),
                     })
             }
         }

@@ -3,9 +3,10 @@
 //! [`Store::current`] is called by every request. When the last check is older than the refresh
 //! interval, that one request revalidates the manifest (S3: `GET manifest.json` with
 //! `If-None-Match`; a folder: its bytes compared) while concurrent ones go on with the build in
-//! hand. A new manifest fetches only the artifacts it names that are not held yet (S3: the
-//! content-addressed `a/<brand>.<hash>.frt` objects, never the pointers, so the files always
-//! match the manifest), checks every one (SHA-256 and FORMAT.md), and swaps the build in whole.
+//! hand. A new manifest fetches only the artifacts it names that are not held yet (the newest
+//! format listed, `<brand>.<hash>.v2.frt`, else `<brand>.<hash>.frt`; on S3 the content-addressed
+//! `a/` objects, never the pointers, so the files always match the manifest), checks every one
+//! (SHA-256 and FORMAT.md), and swaps the build in whole.
 //! A refresh that fails (unreachable, unreadable, or any brand's artifact unusable) is logged
 //! and keeps the last good build; the next one is tried after the interval again.
 //! Checks are made by requests rather than a timer because a Lambda is frozen between
@@ -193,16 +194,6 @@ impl Source {
         }
     }
 
-    /// Which artifact format is read: from a folder the newest one built, as `formroute resolve`
-    /// reads it; from S3 version 1, the one `formroute publish` uploads (formroute_core::layout puts each
-    /// brand's `artifact` and `explain` files under `a/`, and the pointers copy the former).
-    fn format(&self) -> Option<u16> {
-        match self {
-            Source::Dir(_) => None,
-            Source::S3(_) => Some(1),
-        }
-    }
-
     /// How files are named in messages.
     fn base(&self) -> PathBuf {
         match self {
@@ -210,6 +201,33 @@ impl Source {
             Source::S3(s3) => PathBuf::from(s3.hashed_dir_url()),
         }
     }
+}
+
+/// The artifact file of each brand of `manifest` in `format` (`None`: the newest listed).
+fn files_of(manifest: &Manifest, format: Option<u16>) -> Vec<String> {
+    manifest
+        .brands
+        .values()
+        .filter_map(|e| chosen_artifact(e, format).map(|(_, file, _)| file.to_owned()))
+        .collect()
+}
+
+/// Fetches the `files` not held yet into `v`: how many were fetched, and why the others failed.
+async fn fetch(source: &Source, v: &mut Validator, files: &[String]) -> (usize, Vec<String>) {
+    let (mut fetched, mut missing) = (0, Vec::new());
+    for file in files {
+        if v.files.contains_key(file) {
+            continue;
+        }
+        match source.file(file).await {
+            Ok(b) => {
+                v.files.insert(file.clone(), b);
+                fetched += 1;
+            }
+            Err(e) => missing.push(e.to_string()),
+        }
+    }
+    (fetched, missing)
 }
 
 /// What the refresh keeps between checks: the manifest's tag and the artifact bytes by file name.
@@ -392,24 +410,23 @@ impl Store {
             path: base.join(MANIFEST_FILE),
             error,
         })?;
-        let mut fetched = 0;
-        let mut missing = Vec::new();
-        let format = source.format();
-        let wanted: Vec<String> = manifest
-            .brands
-            .values()
-            .filter_map(|e| chosen_artifact(e, format).map(|(_, file, _)| file.to_owned()))
-            .collect();
-        for file in &wanted {
-            if v.files.contains_key(file) {
-                continue;
-            }
-            match source.file(file).await {
-                Ok(b) => {
-                    v.files.insert(file.clone(), b);
-                    fetched += 1;
+        // The newest format each brand lists (2 when built: smaller, faster to open), from a
+        // folder as `formroute resolve` reads it and from S3 as `formroute publish` uploads it.
+        let mut format = None;
+        let mut wanted = files_of(&manifest, format);
+        let (mut fetched, mut missing) = fetch(source, v, &wanted).await;
+        if !missing.is_empty() {
+            // A manifest listing format 2 that an older `formroute publish` (format 1 only)
+            // uploaded: read format 1 rather than answer `unavailable`.
+            let v1 = files_of(&manifest, Some(1));
+            if v1 != wanted {
+                let (more, still) = fetch(source, v, &v1).await;
+                fetched += more;
+                if still.is_empty() {
+                    format = Some(1);
+                    wanted = v1;
+                    missing = still;
                 }
-                Err(e) => missing.push(e.to_string()),
             }
         }
         let set = ArtifactSet::from_files(&text, &base, format, |name| {

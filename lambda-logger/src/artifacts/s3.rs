@@ -1,7 +1,7 @@
 //! Reading a published build from S3 as `formroute publish` lays it out: `PREFIX/manifest.json` (with `If-None-Match`) and the content-addressed `PREFIX/a/<file>` objects.
 
 use super::{Fetched, StoreError};
-use crate::aws::Calls;
+use crate::aws::{error_text, Calls};
 use formroute_core::layout::Layout;
 use std::io::Read;
 use std::time::Duration;
@@ -117,16 +117,4 @@ async fn body(
             reason: format!("not valid gzip: {e}"),
         })?;
     Ok(plain)
-}
-
-/// The SDK error with its causes (the top level alone says only "dispatch failure").
-fn error_text<E: std::error::Error + 'static>(e: &E) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text
 }

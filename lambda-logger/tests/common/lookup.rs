@@ -273,3 +273,23 @@ pub(crate) fn serve(artifacts: &str, spool: &Path, extra: &[&str]) -> (super::pr
         .trim_end_matches("/v1/events");
     (proc, format!("http://{url}"))
 }
+
+/// `formroute publish --artifacts DIR --bucket B --prefix routes` and `extra` flags against moto;
+/// it must succeed.
+pub(crate) fn publish_to(moto: &str, dir: &Path, bucket: &str, extra: &[&str]) {
+    let o = Command::new(formroute_bin())
+        .args(["publish", "--artifacts"])
+        .arg(dir)
+        .args(["--bucket", bucket, "--prefix", "routes"])
+        .args(extra)
+        .env("AWS_ENDPOINT_URL", moto)
+        .envs(super::aws::AWS_ENV)
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "formroute publish failed:\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

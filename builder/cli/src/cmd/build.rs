@@ -30,7 +30,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
     for d in build.shown_in(&args.data) {
         writeln!(err, "{d}")?;
     }
-    let output = match build.output {
+    let mut output = match build.output {
         Some(o) => o,
         _ => {
             let held = if warnings > 0 {
@@ -51,6 +51,8 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
         write!(err, "{c}")?;
     }
     err.flush()?;
+    // The snippet this binary carries goes into the folder (crate::client says why).
+    output.add_client(crate::client::SNIPPET, crate::client::ESM);
 
     publish(&args.out, &output).with_context(|| format!("writing {}", args.out.display()))?;
     let bytes: usize = output.files.iter().map(|(_, b)| b.len()).sum();

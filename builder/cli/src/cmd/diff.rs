@@ -54,7 +54,10 @@ async fn download(url: &str, dir: &Path) -> Result<()> {
     let parsed = formroute_core::manifest::Manifest::from_json(&String::from_utf8_lossy(&manifest))
         .with_context(|| format!("{url}/manifest.json is not a formroute manifest"))?;
     for e in parsed.brands.values() {
-        for file in [&e.artifact, &e.explain] {
+        // The artifact `formroute diff` reads (the newest format listed), as publish uploads it.
+        let artifact = formroute_core::resolve::chosen_artifact(e, None)
+            .map_or(e.artifact.as_str(), |(_, file, _)| file);
+        for file in [artifact, e.explain.as_str()] {
             let bytes = aws::get(&aws.s3, &bucket, &layout.hashed(file))
                 .await?
                 .with_context(|| format!("{url}: {file} is missing"))?;

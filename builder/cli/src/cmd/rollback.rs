@@ -5,6 +5,7 @@
 //! and the live manifest are written: the hashed files of kept builds are still there.
 
 use crate::aws;
+use crate::publish::executor::Finish;
 use crate::publish::plan::{plan_rollback, Selection};
 use anyhow::{bail, Result};
 use formroute_core::layout::Layout;
@@ -53,29 +54,14 @@ async fn rollback(args: RollbackArgs) -> Result<()> {
     let aws = aws::connect().await;
     let remote = crate::publish::executor::read_remote(&aws.s3, &args.bucket, &layout).await?;
     let (plan, _) = plan_rollback(&layout, &remote, &selection, args.to.as_deref())?;
-    if args.dry_run {
-        print!("{}", plan.render());
-        return Ok(());
+    Finish {
+        verb: "rolling back to",
+        dir: None,
+        bucket: &args.bucket,
+        distribution: args.distribution.as_deref(),
+        dry_run: args.dry_run,
     }
-    eprintln!(
-        "formroute: rolling back to build {} ({} writes)",
-        plan.build,
-        plan.steps.len()
-    );
-    let invalidation = crate::publish::executor::carry_out(
-        &aws,
-        &args.bucket,
-        None,
-        &plan,
-        args.distribution.as_deref(),
-    )
+    .run(&aws, &plan, serde_json::json!({}))
     .await?;
-    let summary = serde_json::json!({
-        "build": plan.build,
-        "writes": plan.steps.len(),
-        "invalidated": plan.invalidate,
-        "invalidation": invalidation,
-    });
-    println!("{summary}");
     Ok(())
 }

@@ -17,7 +17,7 @@
 //! It polls `data/*.csv` and rebuilds when one changes; a failed rebuild prints its errors and
 //! keeps serving the last good build. Binary files go gzip-compressed to clients that accept it.
 
-use crate::aws::gzip;
+use crate::encoding::{brotli, gzip};
 use anyhow::{bail, Context, Result};
 use axum::body::Body;
 use axum::extract::{Path as UrlPath, Query, State};
@@ -25,7 +25,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use formroute_core::layout::{CACHE_IMMUTABLE, CACHE_POINTER};
+use formroute_core::layout::{CACHE_IMMUTABLE, CACHE_POINTER, TYPE_BINARY, TYPE_JS};
 use formroute_core::load::{Sources, FILES};
 use formroute_core::manifest::{Manifest, MANIFEST_FILE};
 use formroute_core::resolve::ArtifactSet;
@@ -63,6 +63,8 @@ pub(crate) struct ServeArgs {
 /// One file as served: its bytes, gzip-compressed bytes, brotli-compressed bytes (format-2
 /// artifacts, what browsers fetch) and ETag.
 struct Served {
+    /// `Content-Type`: the client's JavaScript files, or binary.
+    ctype: &'static str,
     raw: Vec<u8>,
     gz: Vec<u8>,
     br: Option<Vec<u8>>,
@@ -73,6 +75,11 @@ impl Served {
     fn new(name: &str, raw: Vec<u8>) -> Served {
         let etag = formroute_core::compile::sha256_hex(&raw)[..16].to_string();
         Served {
+            ctype: if name.ends_with(".js") {
+                TYPE_JS
+            } else {
+                TYPE_BINARY
+            },
             gz: gzip(&raw),
             // The encodings `formroute publish` stores (FORMAT.md "Wire encodings"), so local
             // figures equal production ones; brotli 11 only where browsers fetch, it is slow.
@@ -81,19 +88,6 @@ impl Served {
             etag,
         }
     }
-}
-
-/// Brotli at quality 11, window 22: deterministic, the smallest a browser decodes.
-pub(crate) fn brotli(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let params = ::brotli::enc::BrotliEncoderParams {
-        quality: 11,
-        lgwin: 22,
-        ..Default::default()
-    };
-    // Compressing from a slice into a Vec has no I/O errors.
-    let _ = ::brotli::BrotliCompress(&mut &bytes[..], &mut out, &params);
-    out
 }
 
 /// A successful build, as served.
@@ -147,9 +141,11 @@ fn build(data: &Path, work: &Path, number: u64) -> Result<Site> {
         eprintln!("{d}");
     }
     let (errors, warnings) = (build.errors, build.warnings);
-    let Some(output) = build.output else {
+    let Some(mut output) = build.output else {
         bail!("{errors} error(s) in {}: fix them and save", data.display());
     };
+    // The same folder as `formroute build` writes: the hashed client files of this binary too.
+    output.add_client(crate::client::SNIPPET, crate::client::ESM);
     let dir = work.join(format!("build-{number}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -410,23 +406,19 @@ fn binary(req: &HeaderMap, file: &Served, cache_control: &'static str) -> Respon
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
     let mut res = if matches {
-        response(
-            StatusCode::NOT_MODIFIED,
-            "application/octet-stream",
-            Body::empty(),
-        )
+        response(StatusCode::NOT_MODIFIED, file.ctype, Body::empty())
     } else if let Some(br) = br {
-        let mut r = response(StatusCode::OK, "application/octet-stream", br.clone());
+        let mut r = response(StatusCode::OK, file.ctype, br.clone());
         r.headers_mut()
             .insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
         r
     } else if gzip_ok {
-        let mut r = response(StatusCode::OK, "application/octet-stream", file.gz.clone());
+        let mut r = response(StatusCode::OK, file.ctype, file.gz.clone());
         r.headers_mut()
             .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         r
     } else {
-        response(StatusCode::OK, "application/octet-stream", file.raw.clone())
+        response(StatusCode::OK, file.ctype, file.raw.clone())
     };
     let h = res.headers_mut();
     h.insert(
@@ -518,7 +510,7 @@ async fn top_level(
         let body = match tokio::fs::read(&path).await {
             Ok(bytes) => Body::from(bytes),
             // Not there (serve started outside the repository): the committed build, embedded.
-            Err(_) => match embedded_client(&file) {
+            Err(_) => match crate::client::embedded(&file) {
                 Some(bytes) => Body::from(bytes),
                 None => return not_found(&format!("{} is missing", path.display())),
             },
@@ -531,19 +523,6 @@ async fn top_level(
         return res;
     }
     not_found("not found")
-}
-
-/// The client files committed in `client-js/dist`, compiled in so that `serve` works from any folder.
-fn embedded_client(file: &str) -> Option<&'static [u8]> {
-    match file {
-        "formroute.min.js" => Some(include_bytes!(
-            "../../../../client-js/dist/formroute.min.js"
-        )),
-        "formroute.esm.js" => Some(include_bytes!(
-            "../../../../client-js/dist/formroute.esm.js"
-        )),
-        _ => None,
-    }
 }
 
 fn json(value: serde_json::Value) -> Response {

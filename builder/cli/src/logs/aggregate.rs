@@ -1,91 +1,86 @@
-//! Marketing's report over beacon events: a streaming, bounded-memory aggregation from archived event lines to report numbers.
+//! Marketing's report over beacon events: a streaming, bounded-memory aggregation from archived event lines to a [`Report`].
 //!
-//! [`super::read`] reads archived NDJSON files one by one and feeds every line
-//! to an [`Aggregator`]; [`Aggregator::finish`] gives the [`Report`], a plain serialisable value
-//! that the terminal, CSV, JSON and HTML renderers all print from. Nothing here does I/O.
+//! [`super::read`] reads archived NDJSON files one by one and feeds every line to an
+//! [`Aggregator`]; [`Aggregator::finish`] gives the [`Report`] (see [`super::report`]), which the
+//! terminal, CSV, JSON and HTML renderers all print from. Nothing here does I/O.
 //!
-//! Memory stays bounded however many events are read:
-//! - times (`ms`) go into a [`Histogram`] of [`HIST_BUCKETS`] log-spaced buckets (relative
-//!   error at most 1 %), so p50/p95 need no list of values;
+//! Memory stays bounded however many events are read (the counters are in [`super::counters`]):
+//! - times (`ms`) go into histograms, so p50/p95 need no list of values;
 //! - every table keyed by something a visitor typed (products, unknown ZIPs, error strings,
-//!   artifact versions) is a [`BoundedCounter`]: exact while it holds at most its capacity of
-//!   distinct keys, then pruned to the largest counts, each later count too low by at most the
-//!   largest count ever pruned (the report says so in `approximate`);
+//!   artifact versions, a day's products) is a `BoundedCounter` with structured keys (a
+//!   product and an outcome are two fields of a tuple, never one joined string);
+//! - page views are counted exactly up to [`DISTINCT_BUDGET`] distinct `pv`s, then estimated;
 //! - brands are capped at [`MAX_BRANDS`] (the logger only accepts brands of `brands.csv`);
 //! - duplicates are dropped by event `id` within a *dedupe window*: the caller opens a new
-//!   window per archive partition (brand, day, hour, see [`Aggregator::start_window`]).
-//!   A duplicate from SQS redelivery or a logger retry is the same message body, hence has the
-//!   same receive time and lands in the same partition, so per-partition windows catch them all
-//!   while memory stays bounded by the largest partition (8 bytes per event id).
+//!   window per brand and day of the archive (see [`Aggregator::start_window`]); a day's page
+//!   views are counted in the same window. Memory is bounded by the largest brand-day.
+//!
+//! Events the logger flagged `bot` are left out unless [`Aggregator::include_bots`].
 
-use formroute_core::spec::{normalise_product, zip5};
+use super::counters::{BoundedCounter, Distinct, FnvBuild, Histogram};
+use super::report::*;
+use formroute_core::spec::{normalise_product, parse_zip, zip5};
 use formroute_events::archive::{format_day, parse_day, Fnv, DAY_MS};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::Hasher;
 
-/// Version of the report's JSON shape; bumped when a field changes meaning or goes away.
-pub(crate) const REPORT_VERSION: u32 = 1;
-/// Number of buckets of a [`Histogram`].
-pub(crate) const HIST_BUCKETS: usize = 1100;
-/// Lower edge of the first log bucket, in milliseconds; smaller values count in bucket 0.
-const HIST_MIN_MS: f64 = 0.01;
-/// Ratio between the edges of consecutive buckets: 2 % wide, so the midpoint is within 1 %.
-const HIST_GROWTH: f64 = 1.02;
 /// Most brands tracked one by one; further ones are folded into [`OTHER`].
 pub(crate) const MAX_BRANDS: usize = 1000;
 /// Label of the row that collects what did not fit a bounded table.
 pub(crate) const OTHER: &str = "(other)";
 /// Default capacity of the bounded tables (distinct keys kept exactly per brand).
 pub(crate) const DEFAULT_TOP_K: usize = 2000;
+/// Distinct page views held exactly, over all brands (8 bytes and some each); past it the
+/// counts of page views and visitors become estimates (within about 2 %).
+pub(crate) const DISTINCT_BUDGET: usize = 4_000_000;
+/// The failed lookups that are demand the brand could not meet (as opposed to typos).
+pub(crate) const UNMET_REASONS: [&str; 3] = ["not_served", "unavailable", "unknown_zip"];
+
+/// A string field of an event line (serde gives an `Option<Cow>` an owned string; the type
+/// keeps the door open to borrowing).
+type Text<'a> = Option<Cow<'a, str>>;
 
 /// One event line as archived: the client's fields (SPEC "Beacon events") plus what the logger
 /// added. Read leniently: every field is optional here and unknown fields are ignored, so the
-/// report keeps working as the schema grows. Strings borrow from the line when unescaped.
+/// report keeps working as the schema grows; the values are not checked against the schema,
+/// so every renderer treats them as hostile text.
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub(crate) struct EventView<'a> {
     /// Unique event id (the dedupe key).
-    #[serde(borrow, default)]
-    pub(crate) id: Option<Cow<'a, str>>,
+    pub(crate) id: Text<'a>,
     /// `resolve`, `load` or `error`.
-    #[serde(rename = "type", borrow, default)]
-    pub(crate) kind: Option<Cow<'a, str>>,
+    #[serde(rename = "type")]
+    pub(crate) kind: Text<'a>,
     /// Visitor's clock, ms since the epoch.
-    #[serde(default)]
     pub(crate) ts: Option<f64>,
     /// Logger's receive time, ms since the epoch (the archive partitions by it).
-    #[serde(default)]
     pub(crate) received: Option<f64>,
     /// Brand slug.
-    #[serde(borrow, default)]
-    pub(crate) brand: Option<Cow<'a, str>>,
+    pub(crate) brand: Text<'a>,
+    /// Page-view id: one per page load.
+    pub(crate) pv: Text<'a>,
     /// ZIP as typed.
-    #[serde(borrow, default)]
-    pub(crate) zip: Option<Cow<'a, str>>,
+    pub(crate) zip: Text<'a>,
     /// Product as asked.
-    #[serde(borrow, default)]
-    pub(crate) product: Option<Cow<'a, str>>,
+    pub(crate) product: Text<'a>,
     /// The answer's `ok`.
-    #[serde(default)]
     pub(crate) ok: Option<bool>,
     /// State, when ok.
-    #[serde(borrow, default)]
-    pub(crate) state: Option<Cow<'a, str>>,
+    pub(crate) state: Text<'a>,
     /// Form type, when ok.
-    #[serde(borrow, default)]
-    pub(crate) form_type: Option<Cow<'a, str>>,
+    pub(crate) form_type: Text<'a>,
     /// Failure reason, when not ok.
-    #[serde(borrow, default)]
-    pub(crate) error: Option<Cow<'a, str>>,
+    pub(crate) error: Text<'a>,
     /// Time to resolve, or to load for `load`.
-    #[serde(default)]
     pub(crate) ms: Option<f64>,
     /// Version (or hash) of the artifact the page used, when the client sends it.
-    #[serde(borrow, default)]
-    pub(crate) av: Option<Cow<'a, str>>,
+    pub(crate) av: Text<'a>,
+    /// Where a load came from: `network`, `cache` (or `server` on the logger's own lookups).
+    pub(crate) source: Text<'a>,
     /// Logger's bot flag.
-    #[serde(default)]
     pub(crate) bot: Option<bool>,
 }
 
@@ -134,161 +129,25 @@ impl Filter {
     }
 }
 
-/// A fixed-size log-bucket histogram of millisecond values: p50/p95 in constant memory.
-#[derive(Debug, Clone)]
-pub(crate) struct Histogram {
-    buckets: Box<[u64; HIST_BUCKETS]>,
-    count: u64,
-    min: f64,
-    max: f64,
-}
+/// The state of a five-digit ZIP for a brand, from a build's artifacts (`--artifacts`).
+pub(crate) struct StateLookup(pub(crate) Box<StateFn>);
 
-impl Default for Histogram {
-    fn default() -> Self {
-        Histogram {
-            buckets: Box::new([0; HIST_BUCKETS]),
-            count: 0,
-            min: f64::INFINITY,
-            max: f64::NEG_INFINITY,
-        }
+/// (brand, five-digit ZIP) -> the ZIP's USPS state code, if known.
+pub(crate) type StateFn = dyn Fn(&str, &[u8; 5]) -> Option<&'static str>;
+
+impl std::fmt::Debug for StateLookup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StateLookup")
     }
 }
 
-impl Histogram {
-    /// Records one value; negative, infinite and NaN values are ignored (returns false).
-    pub(crate) fn record(&mut self, ms: f64) -> bool {
-        if !ms.is_finite() || ms < 0.0 {
-            return false;
-        }
-        let i = if ms < HIST_MIN_MS {
-            0
-        } else {
-            // 1 + floor(log_G(ms / MIN)), clamped to the last bucket (about 44 hours).
-            let k = ((ms / HIST_MIN_MS).ln() / HIST_GROWTH.ln()) as usize + 1;
-            k.min(HIST_BUCKETS - 1)
-        };
-        self.buckets[i] += 1;
-        self.count += 1;
-        self.min = self.min.min(ms);
-        self.max = self.max.max(ms);
-        true
-    }
-
-    /// Adds every value of `other`.
-    pub(crate) fn merge(&mut self, other: &Histogram) {
-        for (a, b) in self.buckets.iter_mut().zip(other.buckets.iter()) {
-            *a += b;
-        }
-        self.count += other.count;
-        self.min = self.min.min(other.min);
-        self.max = self.max.max(other.max);
-    }
-
-    /// The `q`-quantile (0 < q <= 1), nearest-rank, as its bucket's geometric midpoint clamped
-    /// to the exact min and max: within 1 % of the true value. `None` when empty.
-    pub(crate) fn quantile(&self, q: f64) -> Option<f64> {
-        if self.count == 0 {
-            return None;
-        }
-        let rank = ((q * self.count as f64).ceil() as u64).clamp(1, self.count);
-        let mut seen = 0u64;
-        for (i, &n) in self.buckets.iter().enumerate() {
-            seen += n;
-            if seen >= rank {
-                let mid = if i == 0 {
-                    self.min
-                } else {
-                    HIST_MIN_MS * HIST_GROWTH.powf(i as f64 - 0.5)
-                };
-                return Some(mid.clamp(self.min, self.max));
-            }
-        }
-        Some(self.max)
-    }
-
-    /// The summary printed in reports.
-    pub(crate) fn summary(&self) -> Timing {
-        let round = |v: Option<f64>| v.map(|x| (x * 100.0).round() / 100.0);
-        Timing {
-            count: self.count,
-            p50: round(self.quantile(0.5)),
-            p95: round(self.quantile(0.95)),
-            max: round((self.count > 0).then_some(self.max)),
-        }
-    }
-}
-
-type FnvBuild = BuildHasherDefault<Fnv>;
-
-/// A counter of string keys that holds at most about twice its capacity of keys.
-///
-/// Exact while the number of distinct keys stays within `2 * capacity`; past that it keeps the
-/// `capacity` largest counts and remembers the largest count it dropped (`error_bound`): every
-/// count it reports is then at most that much too low, and a key missing from it occurred at
-/// most that often. This is the "frequent items with pruning" scheme (Misra-Gries family): for
-/// the heavy hitters a report shows (top states, top unknown ZIPs) the bound is small.
-#[derive(Debug, Clone)]
-pub(crate) struct BoundedCounter {
-    map: HashMap<Box<str>, u64, FnvBuild>,
-    capacity: usize,
-    error_bound: u64,
-}
-
-impl BoundedCounter {
-    /// A counter keeping `capacity` keys (at least 1) after a prune.
-    pub(crate) fn new(capacity: usize) -> Self {
-        BoundedCounter {
-            map: HashMap::default(),
-            capacity: capacity.max(1),
-            error_bound: 0,
-        }
-    }
-
-    /// Counts `key` once.
-    pub(crate) fn add(&mut self, key: &str) {
-        self.add_n(key, 1);
-    }
-
-    /// Counts `key` `n` times.
-    pub(crate) fn add_n(&mut self, key: &str, n: u64) {
-        if let Some(c) = self.map.get_mut(key) {
-            *c += n;
-            return;
-        }
-        self.map.insert(key.into(), n);
-        if self.map.len() > 2 * self.capacity {
-            self.prune();
-        }
-    }
-
-    fn prune(&mut self) {
-        let mut counts: Vec<u64> = self.map.values().copied().collect();
-        let k = self.capacity;
-        counts.select_nth_unstable_by(k, |a, b| b.cmp(a));
-        let threshold = counts[k];
-        // Drop every key at or below the (k+1)-th largest count, so at most k remain.
-        self.map.retain(|_, c| *c > threshold);
-        self.error_bound = self.error_bound.max(threshold);
-    }
-
-    /// Largest amount by which any reported count may be too low (0: exact).
-    pub(crate) fn error_bound(&self) -> u64 {
-        self.error_bound
-    }
-
-    /// Entries by count, largest first, then by key; at most `limit`.
-    pub(crate) fn top(&self, limit: usize) -> Vec<(String, u64)> {
-        let mut v: Vec<(String, u64)> = self.map.iter().map(|(k, c)| (k.to_string(), *c)).collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        v.truncate(limit);
-        v
-    }
-
-    /// Number of keys held (the tests check the bound).
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.map.len()
-    }
+/// The figures of a day's lookups of one product, counted in a bounded table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum DayMetric {
+    Resolves,
+    Ok,
+    Fallbacks,
+    Visitors,
 }
 
 /// Per-brand running totals.
@@ -302,13 +161,22 @@ struct BrandAgg {
     bots: u64,
     resolve_ms: Histogram,
     load_ms: Histogram,
-    /// Key `product \x1f outcome`.
-    product_outcome: BoundedCounter,
+    load_ms_network: Histogram,
+    load_ms_cache: Histogram,
+    page_views: Distinct,
+    visitors: Distinct,
+    /// Key (normalised product, outcome): `ok` or the reason.
+    product_outcome: BoundedCounter<(Box<str>, Box<str>)>,
     form_types: BoundedCounter,
     states: BoundedCounter,
     reasons: BoundedCounter,
     unknown_zips: BoundedCounter,
     versions: BoundedCounter,
+    /// Key (state of the ZIP if known, reason of [`UNMET_REASONS`]).
+    unmet: BTreeMap<(Option<&'static str>, &'static str), u64>,
+    days: BTreeMap<i64, DayAgg>,
+    /// Key (day, normalised product, figure).
+    day_products: BoundedCounter<(i64, Box<str>, DayMetric)>,
 }
 
 impl BrandAgg {
@@ -322,43 +190,74 @@ impl BrandAgg {
             bots: 0,
             resolve_ms: Histogram::default(),
             load_ms: Histogram::default(),
+            load_ms_network: Histogram::default(),
+            load_ms_cache: Histogram::default(),
+            page_views: Distinct::default(),
+            visitors: Distinct::default(),
             product_outcome: BoundedCounter::new(k),
             form_types: BoundedCounter::new(k),
             states: BoundedCounter::new(k),
             reasons: BoundedCounter::new(k),
             unknown_zips: BoundedCounter::new(k),
             versions: BoundedCounter::new(k),
+            unmet: BTreeMap::new(),
+            days: BTreeMap::new(),
+            day_products: BoundedCounter::new(k),
         }
     }
 }
 
-/// Counts per UTC day.
+/// One brand's counts of one UTC day.
 #[derive(Debug, Clone, Copy, Default)]
 struct DayAgg {
+    page_views: u64,
+    visitors: u64,
     resolves: u64,
-    fallbacks: u64,
+    ok: u64,
     loads: u64,
+    load_errors: u64,
+}
+
+/// A hash of the parts of a key; `0xff` (never a byte of UTF-8) separates the strings, so no
+/// two different keys share their bytes.
+fn key_hash(tag: u8, day: i64, parts: &[&str]) -> u64 {
+    let mut h = Fnv::default();
+    h.write(&[tag]);
+    h.write(&day.to_le_bytes());
+    for p in parts {
+        h.write(p.as_bytes());
+        h.write(&[0xff]);
+    }
+    h.finish()
 }
 
 /// The streaming aggregation: feed it lines, then [`finish`](Aggregator::finish).
 #[derive(Debug)]
 pub(crate) struct Aggregator {
     filter: Filter,
+    include_bots: bool,
+    states_of: Option<StateLookup>,
+    artifacts: Option<String>,
     top_k: usize,
     files: u64,
     lines: u64,
     malformed: u64,
     filtered_out: u64,
     duplicates: u64,
+    bots_excluded: u64,
     without_id: u64,
     first_ms: Option<i64>,
     last_ms: Option<i64>,
+    /// Event-id hashes of the current dedupe window.
     window: HashSet<u64, FnvBuild>,
+    /// Page views (and page views with a form reached) of the window's days, per brand and product.
+    window_seen: HashSet<u64, FnvBuild>,
     window_key: Option<String>,
     largest_window: usize,
     brands: HashMap<Box<str>, BrandAgg, FnvBuild>,
-    days: BTreeMap<i64, DayAgg>,
-    scratch: String,
+    page_views: Distinct,
+    visitors: Distinct,
+    distinct_budget: usize,
 }
 
 impl Aggregator {
@@ -366,22 +265,53 @@ impl Aggregator {
     pub(crate) fn new(filter: Filter, top_k: usize) -> Self {
         Aggregator {
             filter,
+            include_bots: false,
+            states_of: None,
+            artifacts: None,
             top_k: top_k.max(1),
             files: 0,
             lines: 0,
             malformed: 0,
             filtered_out: 0,
             duplicates: 0,
+            bots_excluded: 0,
             without_id: 0,
             first_ms: None,
             last_ms: None,
             window: HashSet::default(),
+            window_seen: HashSet::default(),
             window_key: None,
             largest_window: 0,
             brands: HashMap::default(),
-            days: BTreeMap::new(),
-            scratch: String::new(),
+            page_views: Distinct::default(),
+            visitors: Distinct::default(),
+            distinct_budget: DISTINCT_BUDGET,
         }
+    }
+
+    /// Counts events the logger flagged `bot` too (left out by default).
+    pub(crate) fn include_bots(mut self, yes: bool) -> Self {
+        self.include_bots = yes;
+        self
+    }
+
+    /// Maps the ZIPs of failed lookups to states with `lookup`, from the build at `artifacts`.
+    pub(crate) fn with_states(mut self, artifacts: String, lookup: StateLookup) -> Self {
+        self.artifacts = Some(artifacts);
+        self.states_of = Some(lookup);
+        self
+    }
+
+    /// Holds at most `n` distinct page views exactly (tests of the estimate).
+    #[cfg(test)]
+    pub(crate) fn with_distinct_budget(mut self, n: usize) -> Self {
+        self.distinct_budget = n;
+        self
+    }
+
+    /// The filter (the reader skips partitions with it).
+    pub(crate) fn filter(&self) -> &Filter {
+        &self.filter
     }
 
     /// Non-blank lines read so far (for progress displays).
@@ -389,13 +319,14 @@ impl Aggregator {
         self.lines
     }
 
-    /// Notes that a new input file starts, in dedupe window `key` (its partition, e.g.
-    /// `brand=B/dt=D/hour=H`; `None` for files outside the partitioned layout, which all share
-    /// one window). The window's remembered ids are forgotten when the key changes.
+    /// Notes that a new input file starts, in dedupe window `key` (its brand and day,
+    /// `brand=B/dt=D`; `None` for files outside the partitioned layout, which all share one
+    /// window). The window's remembered ids and page views are forgotten when the key changes.
     pub(crate) fn start_window(&mut self, key: Option<&str>) {
         self.files += 1;
         if self.window_key.as_deref() != key {
             self.window.clear();
+            self.window_seen.clear();
             self.window_key = key.map(str::to_string);
         }
     }
@@ -414,7 +345,7 @@ impl Aggregator {
         }
     }
 
-    /// Counts one event (after the filter and the dedupe window).
+    /// Counts one event (after the filter, the dedupe window and the bot rule).
     pub(crate) fn add_event(&mut self, ev: &EventView<'_>) {
         let Some(brand) = ev.brand.as_deref() else {
             self.malformed += 1;
@@ -437,30 +368,46 @@ impl Aggregator {
             }
             None => self.without_id += 1,
         }
+        let bot = ev.bot == Some(true);
+        if bot && !self.include_bots {
+            self.bots_excluded += 1;
+            return;
+        }
         if let Some(t) = time {
             self.first_ms = Some(self.first_ms.map_or(t, |f| f.min(t)));
             self.last_ms = Some(self.last_ms.map_or(t, |l| l.max(t)));
         }
         let top_k = self.top_k;
-        let brand_key = if self.brands.contains_key(brand) || self.brands.len() < MAX_BRANDS {
+        let brand = if self.brands.contains_key(brand) || self.brands.len() < MAX_BRANDS {
             brand
         } else {
             OTHER
         };
-        let agg = match self.brands.get_mut(brand_key) {
+        let agg = match self.brands.get_mut(brand) {
             Some(a) => a,
             None => self
                 .brands
-                .entry(brand_key.into())
+                .entry(brand.into())
                 .or_insert_with(|| BrandAgg::new(top_k)),
         };
-        if ev.bot == Some(true) {
-            agg.bots += 1;
-        }
+        let budget = &mut self.distinct_budget;
+        let seen = &mut self.window_seen;
+        agg.bots += u64::from(bot);
         if let Some(v) = ev.av.as_deref() {
             agg.versions.add(v);
         }
         let day = time.map(|t| t.div_euclid(DAY_MS));
+        let pv = ev.pv.as_deref();
+        if let Some(pv) = pv {
+            let h = key_hash(b'p', 0, &[pv]);
+            self.page_views.insert(h, budget);
+            agg.page_views.insert(h, budget);
+            if let Some(d) = day {
+                if seen.insert(key_hash(b'p', d, &[brand, pv])) {
+                    agg.days.entry(d).or_default().page_views += 1;
+                }
+            }
+        }
         match ev.kind.as_deref() {
             Some("resolve") => {
                 agg.resolves += 1;
@@ -468,6 +415,7 @@ impl Aggregator {
                 if let Some(ms) = ev.ms {
                     agg.resolve_ms.record(ms);
                 }
+                let product = normalise_product(ev.product.as_deref().unwrap_or(""));
                 let outcome = if ok {
                     agg.ok += 1;
                     if let Some(ft) = ev.form_type.as_deref() {
@@ -485,30 +433,68 @@ impl Aggregator {
                             agg.unknown_zips.add(z);
                         }
                     }
+                    if let Some(&r) = UNMET_REASONS.iter().find(|r| **r == reason) {
+                        let state = match (&self.states_of, ev.zip.as_deref().and_then(parse_zip)) {
+                            (Some(lookup), Some(z)) => (lookup.0)(brand, &z),
+                            _ => None,
+                        };
+                        *agg.unmet.entry((state, r)).or_default() += 1;
+                    }
                     reason
                 };
-                self.scratch.clear();
-                self.scratch
-                    .push_str(&normalise_product(ev.product.as_deref().unwrap_or("")));
-                self.scratch.push('\x1f');
-                self.scratch.push_str(outcome);
-                agg.product_outcome.add(&self.scratch);
+                agg.product_outcome
+                    .add_owned((product.as_ref().into(), outcome.into()), 1);
+                if ok {
+                    if let Some(pv) = pv {
+                        let h = key_hash(b'p', 0, &[pv]);
+                        self.visitors.insert(h, budget);
+                        agg.visitors.insert(h, budget);
+                    }
+                }
                 if let Some(d) = day {
-                    let e = self.days.entry(d).or_default();
+                    let figure = if ok {
+                        DayMetric::Ok
+                    } else {
+                        DayMetric::Fallbacks
+                    };
+                    for m in [DayMetric::Resolves, figure] {
+                        agg.day_products
+                            .add_owned((d, product.as_ref().into(), m), 1);
+                    }
+                    let e = agg.days.entry(d).or_default();
                     e.resolves += 1;
-                    e.fallbacks += u64::from(!ok);
+                    e.ok += u64::from(ok);
+                    if let (true, Some(pv)) = (ok, pv) {
+                        if seen.insert(key_hash(b'v', d, &[brand, pv])) {
+                            e.visitors += 1;
+                        }
+                        if seen.insert(key_hash(b'r', d, &[brand, product.as_ref(), pv])) {
+                            agg.day_products
+                                .add_owned((d, product.as_ref().into(), DayMetric::Visitors), 1);
+                        }
+                    }
                 }
             }
             Some("load") => {
                 agg.loads += 1;
                 if let Some(ms) = ev.ms {
                     agg.load_ms.record(ms);
+                    match ev.source.as_deref() {
+                        Some("network") => agg.load_ms_network.record(ms),
+                        Some("cache") => agg.load_ms_cache.record(ms),
+                        _ => false,
+                    };
                 }
                 if let Some(d) = day {
-                    self.days.entry(d).or_default().loads += 1;
+                    agg.days.entry(d).or_default().loads += 1;
                 }
             }
-            Some("error") => agg.load_errors += 1,
+            Some("error") => {
+                agg.load_errors += 1;
+                if let Some(d) = day {
+                    agg.days.entry(d).or_default().load_errors += 1;
+                }
+            }
             _ => agg.other_events += 1,
         }
     }
@@ -519,16 +505,41 @@ impl Aggregator {
         brands.sort_by(|a, b| a.0.cmp(&b.0));
 
         let mut totals = Totals::default();
-        let mut all_resolve_ms = Histogram::default();
-        let mut all_load_ms = Histogram::default();
-        let mut states = BoundedCounter::new(usize::MAX / 4);
-        let mut brand_rows = Vec::new();
-        let mut resolves = Vec::new();
-        let mut form_types = Vec::new();
-        let mut fallback_reasons = Vec::new();
-        let mut unknown_zips = Vec::new();
-        let mut versions = Vec::new();
-        let mut brand_states = Vec::new();
+        let mut all = [
+            Histogram::default(),
+            Histogram::default(),
+            Histogram::default(),
+            Histogram::default(),
+        ];
+        let mut states: BoundedCounter = BoundedCounter::new(usize::MAX / 4);
+        let mut r = Report {
+            report_version: REPORT_VERSION,
+            filter: FilterEcho {
+                since: self.filter.since_ms.map(format_time),
+                until: self.filter.until_ms.map(format_time),
+                brands: self.filter.brands.clone(),
+                include_bots: self.include_bots,
+                artifacts: self.artifacts.clone(),
+            },
+            input: InputStats::default(),
+            first_event: self.first_ms.map(format_time),
+            last_event: self.last_ms.map(format_time),
+            approximate: false,
+            count_error_bound: 0,
+            visitors_estimated: !(self.page_views.is_exact() && self.visitors.is_exact()),
+            totals: Totals::default(),
+            brands: Vec::new(),
+            resolves: Vec::new(),
+            form_types: Vec::new(),
+            states: Vec::new(),
+            brand_states: Vec::new(),
+            fallback_reasons: Vec::new(),
+            unknown_zips: Vec::new(),
+            unmet_demand: Vec::new(),
+            artifact_versions: Vec::new(),
+            days: Vec::new(),
+            day_products: Vec::new(),
+        };
         let mut error_bound = 0u64;
         for (name, a) in &brands {
             let brand = name.to_string();
@@ -538,10 +549,20 @@ impl Aggregator {
             totals.load_errors += a.load_errors;
             totals.other_events += a.other_events;
             totals.bot_events += a.bots;
-            all_resolve_ms.merge(&a.resolve_ms);
-            all_load_ms.merge(&a.load_ms);
-            brand_rows.push(BrandRow {
+            let hists = [
+                &a.resolve_ms,
+                &a.load_ms,
+                &a.load_ms_network,
+                &a.load_ms_cache,
+            ];
+            for (sum, h) in all.iter_mut().zip(hists) {
+                sum.merge(h);
+            }
+            r.visitors_estimated |= !(a.page_views.is_exact() && a.visitors.is_exact());
+            r.brands.push(BrandRow {
                 brand: brand.clone(),
+                page_views: a.page_views.count(),
+                visitors_to_form: a.visitors.count(),
                 resolves: a.resolves,
                 ok: a.ok,
                 fallbacks: a.resolves - a.ok,
@@ -551,56 +572,95 @@ impl Aggregator {
                 bot_events: a.bots,
                 resolve_ms: a.resolve_ms.summary(),
                 load_ms: a.load_ms.summary(),
+                load_ms_network: a.load_ms_network.summary(),
+                load_ms_cache: a.load_ms_cache.summary(),
             });
-            for (key, count) in a.product_outcome.top(usize::MAX) {
-                let (product, outcome) = key.split_once('\x1f').unwrap_or((key.as_str(), ""));
-                resolves.push(ResolveRow {
+            for ((product, outcome), count) in a.product_outcome.top(usize::MAX) {
+                r.resolves.push(ResolveRow {
                     brand: brand.clone(),
-                    product: product.to_string(),
-                    outcome: outcome.to_string(),
+                    product: product.into(),
+                    outcome: outcome.into(),
                     count,
                 });
             }
             for (form_type, count) in a.form_types.top(table_limit) {
-                form_types.push(FormTypeRow {
+                r.form_types.push(FormTypeRow {
                     brand: brand.clone(),
-                    form_type,
+                    form_type: form_type.into(),
                     count,
                     share: rate(count, a.ok),
                 });
             }
             for (reason, count) in a.reasons.top(table_limit) {
-                fallback_reasons.push(ReasonRow {
+                r.fallback_reasons.push(ReasonRow {
                     brand: brand.clone(),
-                    reason,
+                    reason: reason.into(),
                     count,
                     share: rate(count, a.resolves),
                 });
             }
             for (zip, count) in a.unknown_zips.top(table_limit) {
-                unknown_zips.push(ZipRow {
+                r.unknown_zips.push(ZipRow {
                     brand: brand.clone(),
-                    zip,
+                    zip: zip.into(),
                     count,
                 });
             }
-            for (version, count) in a.versions.top(table_limit) {
-                versions.push(VersionRow {
+            for ((state, reason), count) in &a.unmet {
+                r.unmet_demand.push(UnmetRow {
                     brand: brand.clone(),
-                    version,
+                    state: state.map(str::to_string),
+                    reason: reason.to_string(),
+                    count: *count,
+                });
+            }
+            for (version, count) in a.versions.top(table_limit) {
+                r.artifact_versions.push(VersionRow {
+                    brand: brand.clone(),
+                    version: version.into(),
                     count,
                 });
             }
             for (state, count) in a.states.top(usize::MAX) {
-                states.add_n(&state, count);
-                brand_states.push(BrandStateRow {
+                states.add_n(&*state, count);
+                r.brand_states.push(BrandStateRow {
                     brand: brand.clone(),
-                    state,
+                    state: state.into(),
                     count,
                 });
             }
+            for (d, x) in &a.days {
+                r.days.push(DayRow {
+                    day: format_day(*d),
+                    brand: brand.clone(),
+                    page_views: x.page_views,
+                    visitors_to_form: x.visitors,
+                    resolves: x.resolves,
+                    ok: x.ok,
+                    fallbacks: x.resolves - x.ok,
+                    loads: x.loads,
+                    load_errors: x.load_errors,
+                });
+            }
+            let mut by_product: BTreeMap<(i64, Box<str>), [u64; 4]> = BTreeMap::new();
+            for ((d, product, m), count) in a.day_products.top(usize::MAX) {
+                by_product.entry((d, product)).or_default()[m as usize] = count;
+            }
+            for ((d, product), [resolves, ok, fallbacks, visitors]) in by_product {
+                r.day_products.push(DayProductRow {
+                    day: format_day(d),
+                    brand: brand.clone(),
+                    product: product.into(),
+                    visitors_to_form: visitors,
+                    resolves,
+                    ok,
+                    fallbacks,
+                });
+            }
+            error_bound = error_bound
+                .max(a.product_outcome.error_bound())
+                .max(a.day_products.error_bound());
             for c in [
-                &a.product_outcome,
                 &a.form_types,
                 &a.states,
                 &a.reasons,
@@ -610,73 +670,62 @@ impl Aggregator {
                 error_bound = error_bound.max(c.error_bound());
             }
         }
+        totals.page_views = self.page_views.count();
+        totals.visitors_to_form = self.visitors.count();
         totals.fallbacks = totals.resolves - totals.ok;
         totals.fallback_rate = rate(totals.fallbacks, totals.resolves);
-        totals.resolve_ms = all_resolve_ms.summary();
-        totals.load_ms = all_load_ms.summary();
-        resolves.sort_by(|a, b| {
+        let [resolve_ms, load_ms, network, cache] = all;
+        totals.resolve_ms = resolve_ms.summary();
+        totals.load_ms = load_ms.summary();
+        totals.load_ms_network = network.summary();
+        totals.load_ms_cache = cache.summary();
+        r.resolves.sort_by(|a, b| {
             (&a.brand, &a.product)
                 .cmp(&(&b.brand, &b.product))
                 .then_with(|| b.count.cmp(&a.count))
                 .then_with(|| a.outcome.cmp(&b.outcome))
         });
-        unknown_zips.sort_by(|a, b| {
+        r.unknown_zips.sort_by(|a, b| {
             b.count
                 .cmp(&a.count)
                 .then_with(|| (&a.zip, &a.brand).cmp(&(&b.zip, &b.brand)))
         });
-        unknown_zips.truncate(table_limit);
-        let state_rows = states
+        r.unknown_zips.truncate(table_limit);
+        r.unmet_demand.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then_with(|| (&a.brand, &a.state, &a.reason).cmp(&(&b.brand, &b.state, &b.reason)))
+        });
+        r.unmet_demand.truncate(table_limit);
+        r.days
+            .sort_by(|a, b| (&a.day, &a.brand).cmp(&(&b.day, &b.brand)));
+        r.day_products
+            .sort_by(|a, b| (&a.day, &a.brand, &a.product).cmp(&(&b.day, &b.brand, &b.product)));
+        r.states = states
             .top(usize::MAX)
             .into_iter()
             .map(|(state, count)| StateRow {
                 share: rate(count, totals.ok),
-                state,
+                state: state.into(),
                 count,
             })
             .collect();
-        let days = self
-            .days
-            .iter()
-            .map(|(d, a)| DayRow {
-                day: format_day(*d),
-                resolves: a.resolves,
-                fallbacks: a.fallbacks,
-                loads: a.loads,
-            })
-            .collect();
-        Report {
-            report_version: REPORT_VERSION,
-            filter: FilterEcho {
-                since: self.filter.since_ms.map(format_time),
-                until: self.filter.until_ms.map(format_time),
-                brands: self.filter.brands.clone(),
-            },
-            input: InputStats {
-                files: self.files,
-                lines: self.lines,
-                events: totals.resolves + totals.loads + totals.load_errors + totals.other_events,
-                malformed: self.malformed,
-                duplicates: self.duplicates,
-                filtered_out: self.filtered_out,
-                without_id: self.without_id,
-                largest_dedupe_window: self.largest_window as u64,
-            },
-            first_event: self.first_ms.map(format_time),
-            last_event: self.last_ms.map(format_time),
-            approximate: error_bound > 0,
-            count_error_bound: error_bound,
-            totals,
-            brands: brand_rows,
-            resolves,
-            form_types,
-            states: state_rows,
-            brand_states,
-            fallback_reasons,
-            unknown_zips,
-            artifact_versions: versions,
-            days,
-        }
+        r.input = InputStats {
+            files: self.files,
+            files_skipped: 0,
+            lines: self.lines,
+            events: totals.resolves + totals.loads + totals.load_errors + totals.other_events,
+            malformed: self.malformed,
+            duplicates: self.duplicates,
+            filtered_out: self.filtered_out,
+            bots_excluded: self.bots_excluded,
+            without_id: self.without_id,
+            largest_dedupe_window: self.largest_window as u64,
+        };
+        r.approximate = error_bound > 0;
+        r.count_error_bound = error_bound;
+        r.totals = totals;
+        r
     }
 }
 
@@ -705,7 +754,7 @@ pub(crate) fn format_time(ms: i64) -> String {
 /// Errors of [`parse_time`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{0}` is not a time: use YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS]Z or ms since the epoch")]
-pub(crate) struct TimeError(pub String);
+pub(crate) struct TimeError(pub(crate) String);
 
 /// Parses a `--since`/`--until` bound: `YYYY-MM-DD` (midnight UTC), `YYYY-MM-DDTHH:MM[:SS]`
 /// with an optional `Z` (UTC), or an integer of ms since the epoch.
@@ -746,176 +795,6 @@ pub(crate) fn parse_time(text: &str) -> Result<i64, TimeError> {
         secs = i64::from(h * 3600 + mi * 60 + s);
     }
     Ok(days * DAY_MS + secs * 1000)
-}
-
-/// The whole report. Field order is the JSON order; every list is sorted deterministically.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Report {
-    /// [`REPORT_VERSION`].
-    pub(crate) report_version: u32,
-    /// The filters the report was made with.
-    pub(crate) filter: FilterEcho,
-    /// What was read.
-    pub(crate) input: InputStats,
-    /// Earliest kept event time (UTC).
-    pub(crate) first_event: Option<String>,
-    /// Latest kept event time (UTC).
-    pub(crate) last_event: Option<String>,
-    /// Whether some bounded table had to drop rare keys (see `count_error_bound`).
-    pub(crate) approximate: bool,
-    /// Largest amount by which a count of a bounded table may be too low (0: all exact).
-    pub(crate) count_error_bound: u64,
-    /// Totals over all kept events.
-    pub(crate) totals: Totals,
-    /// One row per brand, by slug.
-    pub(crate) brands: Vec<BrandRow>,
-    /// Resolves by brand x product (trimmed, lowercased) x outcome (`ok` or the error reason).
-    pub(crate) resolves: Vec<ResolveRow>,
-    /// Successful resolves by brand x form type.
-    pub(crate) form_types: Vec<FormTypeRow>,
-    /// Successful resolves by state, all brands, most first.
-    pub(crate) states: Vec<StateRow>,
-    /// Successful resolves by brand x state.
-    pub(crate) brand_states: Vec<BrandStateRow>,
-    /// Failed resolves by brand x reason.
-    pub(crate) fallback_reasons: Vec<ReasonRow>,
-    /// ZIPs visitors typed that the data does not know (`unknown_zip`), most first: the data team's to-do list.
-    pub(crate) unknown_zips: Vec<ZipRow>,
-    /// Artifact versions seen, by brand.
-    pub(crate) artifact_versions: Vec<VersionRow>,
-    /// Per UTC day.
-    pub(crate) days: Vec<DayRow>,
-}
-
-/// The filters, as given.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct FilterEcho {
-    pub(crate) since: Option<String>,
-    pub(crate) until: Option<String>,
-    pub(crate) brands: Vec<String>,
-}
-
-/// Counts of what was read.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct InputStats {
-    /// Files read.
-    pub(crate) files: u64,
-    /// Non-blank lines read.
-    pub(crate) lines: u64,
-    /// Events counted (kept, not duplicates).
-    pub(crate) events: u64,
-    /// Lines that were not an event object with a brand.
-    pub(crate) malformed: u64,
-    /// Events dropped because their id was already counted.
-    pub(crate) duplicates: u64,
-    /// Events outside `--since`/`--until`/`--brand`.
-    pub(crate) filtered_out: u64,
-    /// Events without an id (counted, cannot be deduplicated).
-    pub(crate) without_id: u64,
-    /// Most ids held at once for deduplication.
-    pub(crate) largest_dedupe_window: u64,
-}
-
-/// Totals over all brands.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Totals {
-    pub(crate) resolves: u64,
-    pub(crate) ok: u64,
-    pub(crate) fallbacks: u64,
-    pub(crate) fallback_rate: f64,
-    pub(crate) loads: u64,
-    pub(crate) load_errors: u64,
-    pub(crate) other_events: u64,
-    pub(crate) bot_events: u64,
-    pub(crate) resolve_ms: Timing,
-    pub(crate) load_ms: Timing,
-}
-
-/// Percentiles of a time in ms (within 1 %, see [`Histogram`]).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Timing {
-    pub(crate) count: u64,
-    pub(crate) p50: Option<f64>,
-    pub(crate) p95: Option<f64>,
-    pub(crate) max: Option<f64>,
-}
-
-/// One brand's totals.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct BrandRow {
-    pub(crate) brand: String,
-    pub(crate) resolves: u64,
-    pub(crate) ok: u64,
-    pub(crate) fallbacks: u64,
-    pub(crate) fallback_rate: f64,
-    pub(crate) loads: u64,
-    pub(crate) load_errors: u64,
-    pub(crate) bot_events: u64,
-    pub(crate) resolve_ms: Timing,
-    pub(crate) load_ms: Timing,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct ResolveRow {
-    pub(crate) brand: String,
-    pub(crate) product: String,
-    pub(crate) outcome: String,
-    pub(crate) count: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct FormTypeRow {
-    pub(crate) brand: String,
-    pub(crate) form_type: String,
-    pub(crate) count: u64,
-    /// Of the brand's successful resolves.
-    pub(crate) share: f64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct StateRow {
-    pub(crate) state: String,
-    pub(crate) count: u64,
-    /// Of all successful resolves.
-    pub(crate) share: f64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct BrandStateRow {
-    pub(crate) brand: String,
-    pub(crate) state: String,
-    pub(crate) count: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct ReasonRow {
-    pub(crate) brand: String,
-    pub(crate) reason: String,
-    pub(crate) count: u64,
-    /// Of the brand's resolves.
-    pub(crate) share: f64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct ZipRow {
-    pub(crate) brand: String,
-    pub(crate) zip: String,
-    pub(crate) count: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct VersionRow {
-    pub(crate) brand: String,
-    pub(crate) version: String,
-    pub(crate) count: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct DayRow {
-    pub(crate) day: String,
-    pub(crate) resolves: u64,
-    pub(crate) fallbacks: u64,
-    pub(crate) loads: u64,
 }
 
 #[cfg(test)]
@@ -1042,46 +921,6 @@ mod tests {
     }
 
     #[test]
-    fn histogram_quantiles_are_within_one_percent() {
-        let mut h = Histogram::default();
-        for i in 1..=10_000 {
-            h.record(f64::from(i) / 10.0);
-        }
-        let p50 = h.quantile(0.5).expect("p50");
-        let p95 = h.quantile(0.95).expect("p95");
-        assert!((p50 - 500.0).abs() / 500.0 < 0.01, "p50 {p50}");
-        assert!((p95 - 950.0).abs() / 950.0 < 0.01, "p95 {p95}");
-        assert_eq!(h.quantile(1.0), Some(1000.0));
-        assert!(!h.record(f64::NAN));
-        assert!(!h.record(-1.0));
-        let mut one = Histogram::default();
-        one.record(0.0);
-        assert_eq!(one.quantile(0.5), Some(0.0));
-    }
-
-    #[test]
-    fn bounded_counter_is_exact_when_small_and_bounded_when_large() {
-        let mut c = BoundedCounter::new(3);
-        for k in ["a", "b", "a", "c", "a", "b"] {
-            c.add(k);
-        }
-        assert_eq!(
-            c.top(10),
-            vec![("a".into(), 3), ("b".into(), 2), ("c".into(), 1)]
-        );
-        assert_eq!(c.error_bound(), 0);
-        let mut c = BoundedCounter::new(10);
-        for i in 0..10_000 {
-            c.add("hot");
-            c.add(&format!("rare{i}"));
-        }
-        assert!(c.len() <= 20);
-        assert_eq!(c.top(1)[0].0, "hot");
-        assert!(c.top(1)[0].1 + c.error_bound() >= 10_000);
-        assert!(c.error_bound() <= 1);
-    }
-
-    #[test]
     fn time_parsing_and_partitions() {
         assert_eq!(parse_time("1970-01-02"), Ok(DAY_MS));
         assert_eq!(parse_time("1970-01-01T01:00Z"), Ok(3_600_000));
@@ -1129,5 +968,166 @@ mod tests {
         assert_eq!(r.artifact_versions[0].version, "acme.abc123");
         assert_eq!(r.totals.loads, 1);
         assert_eq!(r.totals.load_ms.p50, Some(12.5));
+    }
+
+    fn with_pv(line: String, pv: &str) -> String {
+        line.replace("\"pv\":\"pv000001\"", &format!("\"pv\":\"{pv}\""))
+    }
+
+    #[test]
+    fn page_views_and_visitors_to_a_form_are_distinct_page_view_ids() {
+        let r = run(&[
+            with_pv(
+                resolve_err("id000001", "acme", "99999", "unknown_zip"),
+                "pvA00001",
+            ),
+            with_pv(
+                resolve_ok("id000002", "acme", "auto", "NY", 1.0),
+                "pvA00001",
+            ),
+            with_pv(
+                resolve_ok("id000003", "acme", "auto", "NY", 1.0),
+                "pvA00001",
+            ),
+            with_pv(
+                resolve_err("id000004", "acme", "99999", "unknown_zip"),
+                "pvB00001",
+            ),
+            with_pv(
+                resolve_ok("id000005", "beta", "home", "CA", 1.0),
+                "pvC00001",
+            ),
+        ]);
+        assert_eq!(r.totals.resolves, 5);
+        assert_eq!(r.totals.page_views, 3);
+        assert_eq!(r.totals.visitors_to_form, 2);
+        assert!(!r.visitors_estimated);
+        assert_eq!(
+            (r.brands[0].page_views, r.brands[0].visitors_to_form),
+            (2, 1)
+        );
+        let day = &r.days[0];
+        assert_eq!(
+            (
+                day.brand.as_str(),
+                day.page_views,
+                day.visitors_to_form,
+                day.resolves,
+                day.ok
+            ),
+            ("acme", 2, 1, 4, 2)
+        );
+        let p = &r.day_products[0];
+        assert_eq!(
+            (
+                p.product.as_str(),
+                p.resolves,
+                p.ok,
+                p.fallbacks,
+                p.visitors_to_form
+            ),
+            ("auto", 4, 2, 2, 1)
+        );
+    }
+
+    #[test]
+    fn past_the_budget_page_views_are_estimated_and_said_to_be() {
+        let mut a = Aggregator::new(Filter::default(), 10).with_distinct_budget(50);
+        a.start_window(None);
+        for i in 0..5000 {
+            a.add_line(
+                with_pv(
+                    resolve_ok(&format!("id{i:06}"), "acme", "auto", "NY", 1.0),
+                    &format!("pv{i:06}"),
+                )
+                .as_bytes(),
+            );
+        }
+        let r = a.finish(10);
+        assert!(r.visitors_estimated);
+        let n = r.totals.page_views as f64;
+        assert!((n - 5000.0).abs() / 5000.0 < 0.03, "{n}");
+    }
+
+    #[test]
+    fn bots_are_left_out_unless_included() {
+        let bot = resolve_ok("id000002", "acme", "auto", "NY", 1.0)
+            .replace("\"ms\"", "\"bot\":true,\"ms\"");
+        let lines = [resolve_ok("id000001", "acme", "auto", "NY", 1.0), bot];
+        let r = run(&lines);
+        assert_eq!(
+            (
+                r.totals.resolves,
+                r.input.bots_excluded,
+                r.totals.bot_events
+            ),
+            (1, 1, 0)
+        );
+        let mut a = Aggregator::new(Filter::default(), 10).include_bots(true);
+        a.start_window(None);
+        for l in &lines {
+            a.add_line(l.as_bytes());
+        }
+        let r = a.finish(10);
+        assert_eq!(
+            (
+                r.totals.resolves,
+                r.input.bots_excluded,
+                r.totals.bot_events
+            ),
+            (2, 0, 1)
+        );
+        assert!(r.filter.include_bots);
+    }
+
+    #[test]
+    fn unmet_demand_is_mapped_to_the_state_of_the_zip() {
+        let lookup = StateLookup(Box::new(|brand: &str, zip: &[u8; 5]| match (brand, zip) {
+            ("acme", b"12345") => Some("NY"),
+            _ => None,
+        }));
+        let mut a = Aggregator::new(Filter::default(), 10).with_states("build".into(), lookup);
+        a.start_window(None);
+        for l in [
+            resolve_err("id000001", "acme", "12345", "not_served"),
+            resolve_err("id000002", "acme", "12345-6789", "not_served"),
+            resolve_err("id000003", "acme", "99999", "unknown_zip"),
+            resolve_err("id000004", "acme", "abc", "invalid_zip"),
+            resolve_err("id000005", "acme", "12345", "unavailable"),
+        ] {
+            a.add_line(l.as_bytes());
+        }
+        let r = a.finish(10);
+        let rows: Vec<(Option<&str>, &str, u64)> = r
+            .unmet_demand
+            .iter()
+            .map(|u| (u.state.as_deref(), u.reason.as_str(), u.count))
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                (Some("NY"), "not_served", 2),
+                (None, "unknown_zip", 1),
+                (Some("NY"), "unavailable", 1)
+            ]
+        );
+        assert_eq!(r.filter.artifacts.as_deref(), Some("build"));
+    }
+
+    #[test]
+    fn load_times_are_split_by_network_and_cache() {
+        let load = |id: &str, ms: f64, source: &str| {
+            format!(
+                r#"{{"id":"{id}","type":"load","ts":{T0},"brand":"acme","pv":"pv000001","ms":{ms},"source":"{source}"}}"#
+            )
+        };
+        let r = run(&[
+            load("load0001", 100.0, "network"),
+            load("load0002", 2.0, "cache"),
+            load("load0003", 3.0, "cache"),
+        ]);
+        assert_eq!(r.totals.load_ms.count, 3);
+        assert_eq!(r.brands[0].load_ms_network.p50, Some(100.0));
+        assert_eq!(r.brands[0].load_ms_cache.count, 2);
     }
 }

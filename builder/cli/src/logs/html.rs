@@ -1,14 +1,27 @@
 //! The beacon report as one self-contained HTML page: inline CSS and SVG charts, a tile-grid map of the states, no scripts, no external requests.
 //!
-//! Everything a visitor typed (products, ZIPs, reasons, versions) is HTML-escaped; the page
-//! carries a Content-Security-Policy that forbids loading anything, so it opens the same from
-//! a mail attachment, a file share or a browser with no network.
+//! Everything a visitor typed (products, ZIPs, reasons, versions) is made display-safe (controls,
+//! bidi controls and runs of combining marks escaped visibly, [`super::display`]), then
+//! HTML-escaped; the page carries a Content-Security-Policy that forbids loading anything, so it
+//! opens the same from a mail attachment, a file share or a browser with no network.
 
-use super::aggregate::Report;
-use super::{brand_cells, pct};
+use super::display::display_safe;
+use super::pct;
+use super::report::Report;
+use super::tables::{self, Style, Table};
 use crate::tilemap;
+use formroute_core::coverage::plural;
 use std::collections::HashMap;
 use std::fmt::Write as _;
+
+/// Most characters of a visitor's value in an HTML cell.
+const CELL_WIDTH: usize = 80;
+
+const STYLE: Style = Style {
+    count: num,
+    ms: ms_label,
+    width: CELL_WIDTH,
+};
 
 const CSS: &str = r#"
 :root{--ink:#1d2733;--mute:#5b6877;--line:#dde3ea;--ok:#2b7bb9;--bad:#d9534f;--bg:#f6f8fa}
@@ -48,16 +61,23 @@ fn num(n: u64) -> String {
     formroute_core::coverage::thousands(n)
 }
 
+/// The colour at `t` (0..=1) between two RGB colours.
+fn ramp(from: [f64; 3], to: [f64; 3], t: f64) -> String {
+    let t = t.clamp(0.0, 1.0);
+    let c: Vec<u8> = (0..3)
+        .map(|i| (from[i] + (to[i] - from[i]) * t).round() as u8)
+        .collect();
+    format!("#{:02x}{:02x}{:02x}", c[0], c[1], c[2])
+}
+
 /// A colour from light to dark blue for `t` in 0..=1.
 fn blue(t: f64) -> String {
-    let t = t.clamp(0.0, 1.0);
-    let lerp = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
-    format!(
-        "#{:02x}{:02x}{:02x}",
-        lerp(222.0, 8.0),
-        lerp(235.0, 69.0),
-        lerp(247.0, 148.0)
-    )
+    ramp([222.0, 235.0, 247.0], [8.0, 69.0, 148.0], t)
+}
+
+/// A colour from light to dark red for `t` in 0..=1.
+fn red(t: f64) -> String {
+    ramp([251.0, 226.0, 224.0], [153.0, 27.0, 30.0], t)
 }
 
 /// Horizontal bars, one per (label, value), scaled to the largest.
@@ -75,13 +95,13 @@ fn hbars(rows: &[(String, u64)], color: &str, title: &str) -> String {
     for (i, (label, v)) in rows.iter().enumerate() {
         let y = i * bar_h + 2;
         let w = (*v as f64 / max * 300.0).max(1.0);
-        let short: String = label.chars().take(24).collect();
+        let short = display_safe(label, 24);
         let _ = write!(
             s,
             "<g><title>{}: {}</title><text x=\"150\" y=\"{}\" text-anchor=\"end\" font-size=\"13\" fill=\"#1d2733\">{}</text>\
              <rect x=\"158\" y=\"{}\" width=\"{w:.1}\" height=\"{}\" rx=\"3\" fill=\"{color}\"/>\
              <text x=\"{:.1}\" y=\"{}\" font-size=\"12\" fill=\"#5b6877\">{}</text></g>",
-            esc(label),
+            esc(&display_safe(label, CELL_WIDTH)),
             num(*v),
             y + 15,
             esc(&short),
@@ -96,13 +116,31 @@ fn hbars(rows: &[(String, u64)], color: &str, title: &str) -> String {
     s
 }
 
+/// One day's figures over all brands.
+#[derive(Default, Clone, Copy)]
+struct DaySum {
+    resolves: u64,
+    fallbacks: u64,
+    loads: u64,
+    page_views: u64,
+}
+
 /// Stacked columns per day: successful resolves and fallbacks.
 fn day_chart(r: &Report) -> String {
     if r.days.is_empty() {
         return "<p class=\"note\">No dated events.</p>".to_string();
     }
-    let days = &r.days;
-    let max = days.iter().map(|d| d.resolves).max().unwrap_or(1).max(1) as f64;
+    // All brands together, one column per day.
+    let mut by_day: std::collections::BTreeMap<&str, DaySum> = std::collections::BTreeMap::new();
+    for d in &r.days {
+        let e = by_day.entry(d.day.as_str()).or_default();
+        e.resolves += d.resolves;
+        e.fallbacks += d.fallbacks;
+        e.loads += d.loads;
+        e.page_views += d.page_views;
+    }
+    let days: Vec<(&str, DaySum)> = by_day.into_iter().collect();
+    let max = days.iter().map(|d| d.1.resolves).max().unwrap_or(1).max(1) as f64;
     let (w, h, left, bottom) = (1000.0, 240.0, 56.0, 28.0);
     let plot_h = h - bottom - 10.0;
     let step = (w - left - 10.0) / days.len() as f64;
@@ -124,7 +162,7 @@ fn day_chart(r: &Report) -> String {
         );
     }
     let label_every = (days.len() / 10).max(1);
-    for (i, d) in days.iter().enumerate() {
+    for (i, (day, d)) in days.iter().enumerate() {
         let x = left + step * i as f64 + (step - bw) / 2.0;
         let ok = d.resolves - d.fallbacks;
         let h_ok = plot_h * ok as f64 / max;
@@ -132,13 +170,14 @@ fn day_chart(r: &Report) -> String {
         let base = 10.0 + plot_h;
         let _ = write!(
             s,
-            "<g><title>{}: {} resolves, {} fallbacks, {} loads</title>\
+            "<g><title>{}: {}, {}, {}, {}</title>\
              <rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{bw:.1}\" height=\"{h_ok:.1}\" fill=\"#2b7bb9\"/>\
              <rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{bw:.1}\" height=\"{h_fb:.1}\" fill=\"#d9534f\"/></g>",
-            esc(&d.day),
-            num(d.resolves),
-            num(d.fallbacks),
-            num(d.loads),
+            esc(day),
+            plural(d.page_views, "page view"),
+            plural(d.resolves, "lookup"),
+            plural(d.fallbacks, "fallback"),
+            plural(d.loads, "router load"),
             base - h_ok,
             base - h_ok - h_fb
         );
@@ -148,7 +187,7 @@ fn day_chart(r: &Report) -> String {
                 "<text x=\"{:.1}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#5b6877\">{}</text>",
                 x + bw / 2.0,
                 h - 8.0,
-                esc(d.day.get(5..).unwrap_or(&d.day))
+                esc(day.get(5..).unwrap_or(day))
             );
         }
     }
@@ -166,29 +205,34 @@ fn state_map(r: &Report) -> String {
     let max = r.states.iter().map(|s| s.count).max().unwrap_or(0);
     tilemap::svg("Successful resolves by state", |code| {
         let (count, share) = counts.get(code).copied().unwrap_or((0, 0.0));
-        // Square-root scale: small states stay visible next to the largest.
-        let t = if max == 0 {
-            0.0
-        } else {
-            (count as f64 / max as f64).sqrt()
-        };
-        let fill = if count == 0 {
+        let title = format!("{code}: {} ({})", plural(count, "resolve"), pct(share));
+        heat_tile(count, max, blue, title)
+    })
+}
+
+/// One state's square of a heat map: `count` of the largest `max`, on a square-root scale (small
+/// states stay visible next to the largest), coloured by `ramp`; grey when there is none.
+fn heat_tile(count: u64, max: u64, ramp: fn(f64) -> String, title: String) -> tilemap::Tile {
+    let t = if max == 0 {
+        0.0
+    } else {
+        (count as f64 / max as f64).sqrt()
+    };
+    tilemap::Tile {
+        fill: if count == 0 {
             "#eef1f4".to_string()
         } else {
-            blue(0.15 + 0.85 * t)
-        };
-        tilemap::Tile {
-            fill,
-            dark: count > 0 && t > 0.45,
-            title: format!("{code}: {} resolves ({})", num(count), pct(share)),
-            label: if count == 0 {
-                String::new()
-            } else {
-                compact(count)
-            },
-            dashed: false,
-        }
-    })
+            ramp(0.15 + 0.85 * t)
+        },
+        dark: count > 0 && t > 0.45,
+        title,
+        label: if count == 0 {
+            String::new()
+        } else {
+            compact(count)
+        },
+        dashed: false,
+    }
 }
 
 /// 1234 -> 1.2k, 1234567 -> 1.2M.
@@ -200,12 +244,34 @@ fn compact(n: u64) -> String {
     }
 }
 
-fn html_table(head: &[(&str, bool)], rows: &[Vec<String>]) -> String {
-    if rows.is_empty() {
+/// The tile-grid map of unmet demand: one square per state, darker red for more failed lookups
+/// (`not_served`, `unavailable`, `unknown_zip`) whose ZIP lies in that state.
+fn unmet_map(r: &Report) -> String {
+    let mut counts: HashMap<&str, u64> = HashMap::new();
+    for u in &r.unmet_demand {
+        if let Some(s) = u.state.as_deref() {
+            *counts.entry(s).or_default() += u.count;
+        }
+    }
+    let max = counts.values().copied().max().unwrap_or(0);
+    tilemap::svg("Failed lookups by state", |code| {
+        let count = counts.get(code).copied().unwrap_or(0);
+        heat_tile(
+            count,
+            max,
+            red,
+            format!("{code}: {}", plural(count, "failed lookup")),
+        )
+    })
+}
+
+/// A table of display-safe cells (see [`super::tables`]), HTML-escaped here.
+fn html_table(t: &Table) -> String {
+    if t.rows.is_empty() {
         return "<p class=\"note\">None.</p>".to_string();
     }
     let mut s = String::from("<table><thead><tr>");
-    for (h, numeric) in head {
+    for (h, numeric) in &t.head {
         let _ = write!(
             s,
             "<th{}>{}</th>",
@@ -214,10 +280,10 @@ fn html_table(head: &[(&str, bool)], rows: &[Vec<String>]) -> String {
         );
     }
     s.push_str("</tr></thead><tbody>");
-    for r in rows {
+    for r in &t.rows {
         s.push_str("<tr>");
         for (i, c) in r.iter().enumerate() {
-            let numeric = head.get(i).is_some_and(|h| h.1);
+            let numeric = t.head.get(i).is_some_and(|h| h.1);
             let _ = write!(
                 s,
                 "<td{}>{}</td>",
@@ -231,9 +297,20 @@ fn html_table(head: &[(&str, bool)], rows: &[Vec<String>]) -> String {
     s
 }
 
+/// One `<section>`: a title (with the `--top` note of its table), a note, and a body.
+fn section(s: &mut String, title: &str, note: &str, body: &str) {
+    let _ = write!(
+        s,
+        "<section><h2>{}</h2><p class=\"note\">{}</p>{body}</section>",
+        esc(title),
+        esc(note)
+    );
+}
+
 /// The whole page; `top` caps the rows of long tables and charts.
 pub(crate) fn render(r: &Report, top: usize) -> String {
     let top = top.max(1);
+    let st = &STYLE;
     let t = &r.totals;
     let mut s = String::with_capacity(64 * 1024);
     let period = format!(
@@ -241,52 +318,69 @@ pub(crate) fn render(r: &Report, top: usize) -> String {
         r.first_event.as_deref().unwrap_or("–"),
         r.last_event.as_deref().unwrap_or("–")
     );
-    let brands = if r.filter.brands.is_empty() {
-        format!("{} brands", r.brands.len())
-    } else {
-        r.filter.brands.join(", ")
-    };
     let _ = write!(
         s,
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
          <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\
          <title>formroute report: {}</title><style>{CSS}</style></head><body>\
-         <header><h1>Where visitors go: quote-form routing report</h1><p>{} · {}</p></header><main>",
+         <header><h1>Where visitors go: quote-form routing report</h1><p>{}</p><p>events {} · {}</p></header><main>",
         esc(&period),
-        esc(&brands),
-        esc(&period)
+        esc(&tables::requested(r)),
+        esc(&period),
+        esc(&tables::left_out(r))
     );
 
     let _ = write!(
         s,
         "<div class=\"cards\">\
-         <div class=\"card\"><b>{}</b><span>ZIP lookups (resolves)</span></div>\
-         <div class=\"card\"><b>{}</b><span>sent to a form</span></div>\
+         <div class=\"card\"><b>{}</b><span>page views{}</span></div>\
+         <div class=\"card\"><b>{}</b><span>visitors sent to a form</span></div>\
+         <div class=\"card\"><b>{}</b><span>ZIP lookups</span></div>\
          <div class=\"card\"><b>{}</b><span>fell back ({} of lookups)</span></div>\
          <div class=\"card\"><b>{}</b><span>median time to answer (p95 {})</span></div>\
-         <div class=\"card\"><b>{}</b><span>page loads of the router ({} failed)</span></div>\
+         <div class=\"card\"><b>{}</b><span>median router load (p95 {}; {})</span></div>\
          </div>",
+        num(t.page_views),
+        if r.visitors_estimated {
+            ", estimated"
+        } else {
+            ""
+        },
+        num(t.visitors_to_form),
         num(t.resolves),
-        num(t.ok),
         num(t.fallbacks),
         pct(t.fallback_rate),
         ms_label(t.resolve_ms.p50),
         ms_label(t.resolve_ms.p95),
-        num(t.loads),
-        num(t.load_errors)
+        ms_label(t.load_ms.p50),
+        ms_label(t.load_ms.p95),
+        esc(&plural(t.loads, "load"))
     );
 
-    let _ = write!(
-        s,
-        "<section><h2>Lookups per day</h2><p class=\"note\">Every ZIP a visitor submitted, by day (UTC); red is the share that could not be sent to a form and went to the brand's fallback page.</p>{}</section>",
-        day_chart(r)
+    section(
+        &mut s,
+        "Lookups per day",
+        "Every ZIP a visitor submitted, by day (UTC), all brands; red is the share that could not be sent to a form and went to the brand's fallback page.",
+        &day_chart(r),
     );
-
-    let _ = write!(
-        s,
-        "<section><h2>Where visitors are</h2><p class=\"note\">Lookups that reached a form, by the state of the ZIP typed. Hover a state for its numbers.</p>{}</section>",
-        state_map(r)
+    section(
+        &mut s,
+        "Where visitors are",
+        "Lookups that reached a form, by the state of the ZIP typed. Hover a state for its numbers.",
+        &state_map(r),
+    );
+    let unmet_note = if r.filter.artifacts.is_some() {
+        "Failed lookups (not served, artifact unavailable, ZIP unknown to the data) by the state of the ZIP typed: where demand goes unmet."
+    } else {
+        "Failed lookups (not served, artifact unavailable, ZIP unknown to the data). Their states are unknown: make the report with --artifacts DIR (a build folder) to map each ZIP to its state."
+    };
+    let unmet = tables::unmet(r, st, top);
+    section(
+        &mut s,
+        &format!("Where demand goes unmet{}", unmet.cut_note()),
+        unmet_note,
+        &format!("{}{}", unmet_map(r), html_table(&unmet)),
     );
 
     let reasons = {
@@ -319,90 +413,67 @@ pub(crate) fn render(r: &Report, top: usize) -> String {
         hbars(&form_types, "#2b7bb9", "Form types")
     );
 
-    let rows: Vec<Vec<String>> = r
-        .brands
-        .iter()
-        .map(|b| brand_cells(b, num, ms_label))
-        .collect();
-    let _ = write!(
-        s,
-        "<section><h2>Brands</h2>{}</section>",
-        html_table(
-            &[
-                ("brand", false),
-                ("lookups", true),
-                ("to a form", true),
-                ("fell back", true),
-                ("fallback rate", true),
-                ("p50", true),
-                ("p95", true),
-                ("router loads", true),
-                ("load failures", true),
-            ],
-            &rows
-        )
+    section(
+        &mut s,
+        "Brands",
+        "Page views and visitors are distinct page loads (pv); lookups count every ZIP submitted.",
+        &html_table(&tables::brands(r, st)),
     );
-
-    let rows: Vec<Vec<String>> = r
-        .resolves
-        .iter()
-        .map(|x| {
-            vec![
-                x.brand.clone(),
-                x.product.clone(),
-                x.outcome.clone(),
-                num(x.count),
-            ]
-        })
-        .collect();
-    let _ = write!(
-        s,
-        "<section><h2>Lookups by brand, product and outcome</h2><p class=\"note\">\"ok\" means the visitor was sent to a form; anything else is the reason they fell back.</p>{}</section>",
-        html_table(
-            &[
-                ("brand", false),
-                ("product", false),
-                ("outcome", false),
-                ("lookups", true)
-            ],
-            &rows
-        )
+    section(
+        &mut s,
+        "Is the page fast: router load time",
+        "Time from the page asking for the router's artifact to its being ready, per brand: median and 95th percentile, for downloads (network) and the browser's cache.",
+        &html_table(&tables::load_times(r, st)),
     );
-
-    let rows: Vec<Vec<String>> = r
-        .unknown_zips
-        .iter()
-        .take(top * 4)
-        .map(|x| vec![x.zip.clone(), x.brand.clone(), num(x.count)])
-        .collect();
-    let _ = write!(
-        s,
-        "<section><h2>ZIPs we do not know</h2><p class=\"note\">Real five-digit ZIPs visitors typed that are missing from the ZIP data: the data team's to-do list (top {} of {}).</p>{}</section>",
-        rows.len(),
-        r.unknown_zips.len(),
-        html_table(&[("ZIP", false), ("brand", false), ("lookups", true)], &rows)
+    let days = tables::days(r, st, top);
+    section(
+        &mut s,
+        &format!(
+            "Per day and brand (latest {} of {})",
+            days.rows.len(),
+            days.total
+        ),
+        "UTC days. Page views and visitors to a form are distinct page loads that day.",
+        &html_table(&days),
     );
-
-    let rows: Vec<Vec<String>> = r
-        .artifact_versions
-        .iter()
-        .map(|x| vec![x.brand.clone(), x.version.clone(), num(x.count)])
-        .collect();
-    let _ = write!(
-        s,
-        "<section><h2>Router versions in use</h2><p class=\"note\">Which published rule set the pages used (events that carry a version).</p>{}</section>",
-        html_table(&[("brand", false), ("version", false), ("events", true)], &rows)
+    let products = tables::day_products(r, st, top);
+    section(
+        &mut s,
+        &format!("Per day, brand and product (latest {} of {})", products.rows.len(), products.total),
+        "Lookups of each product by day; \"to a form\" counts distinct page loads sent to that product's form.",
+        &html_table(&products),
+    );
+    let resolves = tables::resolves(r, st, top);
+    section(
+        &mut s,
+        &format!(
+            "Lookups by brand, product and outcome{}",
+            resolves.cut_note()
+        ),
+        "\"ok\" means the visitor was sent to a form; anything else is the reason they fell back.",
+        &html_table(&resolves),
+    );
+    let zips = tables::unknown_zips(r, st, top);
+    section(
+        &mut s,
+        &format!("ZIPs we do not know{}", zips.cut_note()),
+        "Real five-digit ZIPs visitors typed that are missing from the ZIP data: the data team's to-do list.",
+        &html_table(&zips),
+    );
+    let versions = tables::versions(r, st, top);
+    section(
+        &mut s,
+        &format!("Router versions in use{}", versions.cut_note()),
+        "Which published rule set the pages used (events that carry a version).",
+        &html_table(&versions),
     );
 
     let _ = writeln!(
         s,
-        "<footer>{} files, {} events read; {} duplicates dropped, {} malformed lines, {} outside the filters; {} events from robots or scripts included.{}</footer></main></body></html>",
-        num(r.input.files),
-        num(r.input.events),
-        num(r.input.duplicates),
-        num(r.input.malformed),
-        num(r.input.filtered_out),
-        num(t.bot_events),
+        "<footer>{} and {} read; {}.{}</footer></main></body></html>",
+        esc(&plural(r.input.files, "file")),
+        esc(&plural(r.input.events, "event")),
+        esc(&tables::left_out(r)),
         if r.approximate {
             format!(
                 " Long tables dropped rare entries: counts there may be low by up to {}.",

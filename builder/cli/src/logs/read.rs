@@ -6,9 +6,11 @@
 //! `--brand`, `--since`, `--until` are skipped without being read. Progress goes to stderr: a
 //! bar on a terminal, a plain line per tenth otherwise.
 
-use super::aggregate::{self, Aggregator, Filter, Report};
+use super::aggregate::{Aggregator, Filter};
+use super::report::Report;
 use anyhow::{bail, Context, Result};
 use flate2::read::MultiGzDecoder;
+use formroute_core::coverage::plural;
 use formroute_events::archive::Partition;
 use std::fmt::Write as _;
 use std::io::{BufReader, IsTerminal, Read};
@@ -81,8 +83,12 @@ fn keep_item(filter: &Filter, name: String, bytes: u64) -> Option<Item> {
     })
 }
 
-fn list_local(root: &Path, filter: &Filter) -> Result<Vec<Item>> {
+/// The listed inputs the filter keeps, and how many archive files it skipped.
+type Listing = (Vec<Item>, u64);
+
+fn list_local(root: &Path, filter: &Filter) -> Result<Listing> {
     let mut out = Vec::new();
+    let mut skipped = 0u64;
     let mut stack = vec![root.to_path_buf()];
     while let Some(p) = stack.pop() {
         let meta = std::fs::metadata(&p).with_context(|| format!("reading {}", p.display()))?;
@@ -92,11 +98,14 @@ fn list_local(root: &Path, filter: &Filter) -> Result<Vec<Item>> {
             }
         } else if p == root || is_archive_name(&p.to_string_lossy()) {
             let name = p.to_string_lossy().into_owned();
-            out.extend(keep_item(filter, name, meta.len()));
+            match keep_item(filter, name, meta.len()) {
+                Some(item) => out.push(item),
+                None => skipped += 1,
+            }
         }
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(out)
+    Ok((out, skipped))
 }
 
 /// Messages from the reader thread.
@@ -114,20 +123,20 @@ enum Msg {
     Fatal(anyhow::Error),
 }
 
-/// Reads the whole archive at `source` into a report (see the module documentation).
-pub(crate) fn read_report(source: &Source, filter: Filter, limit: usize) -> Result<Report> {
+/// Reads the whole archive at `source` through `agg` into a report whose long tables keep
+/// `limit` rows (see the module documentation).
+pub(crate) fn read_report(source: &Source, mut agg: Aggregator, limit: usize) -> Result<Report> {
     let started = Instant::now();
-    let (list_tx, list_rx) = sync_channel::<(usize, u64)>(1);
+    let (list_tx, list_rx) = sync_channel::<(usize, u64, u64)>(1);
     let (tx, rx) = sync_channel::<Msg>(CHANNEL_CHUNKS);
     let source = source.clone();
-    let reader_filter = filter.clone();
+    let reader_filter = agg.filter().clone();
     let reader = std::thread::Builder::new()
         .name("logs-reader".into())
         .spawn(move || read_all(&source, &reader_filter, &list_tx, &tx))
         .context("starting the reader thread")?;
 
-    let mut agg = Aggregator::new(filter, limit.max(aggregate::DEFAULT_TOP_K));
-    let (files, total_bytes) = list_rx.recv().unwrap_or((0, 0));
+    let (files, total_bytes, skipped) = list_rx.recv().unwrap_or((0, 0, 0));
     let mut progress = Progress::new(files, total_bytes);
     let mut unreadable = 0u64;
     let mut fatal = None;
@@ -158,16 +167,19 @@ pub(crate) fn read_report(source: &Source, filter: Filter, limit: usize) -> Resu
     if let Some(e) = fatal {
         return Err(e);
     }
-    let report = agg.finish(limit);
+    let mut report = agg.finish(limit);
+    report.input.files_skipped = skipped;
+    let i = &report.input;
     eprintln!(
-        "logs report: {} files ({} skipped by partition, {} unreadable), {} lines, {} events, {} duplicates, {} malformed in {:.2} s",
-        report.input.files,
-        files.saturating_sub(report.input.files as usize),
+        "logs report: {} ({} skipped by partition, {} unreadable), {}, {}, {}, {}, {} left out in {:.2} s",
+        plural(i.files, "file"),
+        i.files_skipped,
         unreadable,
-        report.input.lines,
-        report.input.events,
-        report.input.duplicates,
-        report.input.malformed,
+        plural(i.lines, "line"),
+        plural(i.events, "event"),
+        plural(i.duplicates, "duplicate"),
+        plural(i.malformed, "malformed line"),
+        plural(i.bots_excluded, "bot event"),
         started.elapsed().as_secs_f64()
     );
     Ok(report)
@@ -177,20 +189,20 @@ pub(crate) fn read_report(source: &Source, filter: Filter, limit: usize) -> Resu
 fn read_all(
     source: &Source,
     filter: &Filter,
-    list_tx: &SyncSender<(usize, u64)>,
+    list_tx: &SyncSender<(usize, u64, u64)>,
     tx: &SyncSender<Msg>,
 ) {
     let fail = |e: anyhow::Error| {
-        let _ = list_tx.send((0, 0));
+        let _ = list_tx.send((0, 0, 0));
         let _ = tx.send(Msg::Fatal(e));
     };
     match source {
         Source::Local(root) => {
-            let items = match list_local(root, filter) {
+            let (items, skipped) = match list_local(root, filter) {
                 Ok(i) => i,
                 Err(e) => return fail(e),
             };
-            let _ = list_tx.send((items.len(), items.iter().map(|i| i.bytes).sum()));
+            let _ = list_tx.send((items.len(), items.iter().map(|i| i.bytes).sum(), skipped));
             for (index, item) in items.into_iter().enumerate() {
                 let name = item.name.clone();
                 let file = match std::fs::File::open(&item.name) {
@@ -213,11 +225,11 @@ fn read_all(
                 Err(e) => return fail(e),
             };
             let client = rt.block_on(crate::aws::s3_client());
-            let items = match rt.block_on(list_s3(&client, bucket, prefix, filter)) {
+            let (items, skipped) = match rt.block_on(list_s3(&client, bucket, prefix, filter)) {
                 Ok(i) => i,
                 Err(e) => return fail(e),
             };
-            let _ = list_tx.send((items.len(), items.iter().map(|i| i.bytes).sum()));
+            let _ = list_tx.send((items.len(), items.iter().map(|i| i.bytes).sum(), skipped));
             let names: Vec<String> = items.iter().map(|i| i.name.clone()).collect();
             let mut next = names.first().map(|n| spawn_get(&rt, &client, bucket, n));
             for (index, item) in items.into_iter().enumerate() {
@@ -309,15 +321,20 @@ async fn list_s3(
     bucket: &str,
     prefix: &str,
     filter: &Filter,
-) -> Result<Vec<Item>> {
-    let mut items: Vec<Item> = crate::aws::list_objects(client, bucket, prefix)
-        .await?
-        .into_iter()
-        .filter(|(key, _)| is_archive_name(key))
-        .filter_map(|(key, size)| keep_item(filter, key, size))
-        .collect();
+) -> Result<Listing> {
+    let mut items = Vec::new();
+    let mut skipped = 0u64;
+    for (key, size) in crate::aws::list_objects(client, bucket, prefix).await? {
+        if !is_archive_name(&key) {
+            continue;
+        }
+        match keep_item(filter, key, size) {
+            Some(item) => items.push(item),
+            None => skipped += 1,
+        }
+    }
     items.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(items)
+    Ok((items, skipped))
 }
 
 fn spawn_get(
@@ -352,7 +369,8 @@ impl Progress {
     fn new(files: usize, bytes: u64) -> Self {
         let tty = std::io::stderr().is_terminal();
         eprintln!(
-            "logs report: reading {files} files ({:.1} MB)",
+            "logs report: reading {} ({:.1} MB)",
+            plural(files as u64, "file"),
             bytes as f64 / 1e6
         );
         Progress {

@@ -1,18 +1,38 @@
-//! The terminal report: plain text tables of a [`Report`].
+//! The terminal report: plain text tables of a [`Report`], every visitor-supplied value display-safe (see [`super::display`]).
 
-use super::aggregate::Report;
-use super::{brand_cells, pct};
+use super::pct;
+use super::report::Report;
+use super::tables::{self, Style, Table};
+use formroute_core::coverage::plural;
 use std::fmt::Write as _;
 
-/// A plain text table: first column left-aligned, the others right-aligned.
-fn table(out: &mut String, title: &str, head: &[&str], rows: &[Vec<String>]) {
-    let _ = writeln!(out, "\n{title}");
-    if rows.is_empty() {
+/// Most characters of a visitor's value in a terminal cell.
+const CELL_WIDTH: usize = 40;
+
+/// A time in ms for a table cell: one decimal, `-` when there is none.
+fn ms_cell(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_string(), |x| format!("{x:.1}"))
+}
+
+const STYLE: Style = Style {
+    count: count_cell,
+    ms: ms_cell,
+    width: CELL_WIDTH,
+};
+
+fn count_cell(n: u64) -> String {
+    n.to_string()
+}
+
+/// A plain text table: text columns left-aligned, numeric columns right-aligned.
+fn table(out: &mut String, title: &str, t: &Table) {
+    let _ = writeln!(out, "\n{title}{}", t.cut_note());
+    if t.rows.is_empty() {
         let _ = writeln!(out, "  (none)");
         return;
     }
-    let mut w: Vec<usize> = head.iter().map(|h| h.chars().count()).collect();
-    for r in rows {
+    let mut w: Vec<usize> = t.head.iter().map(|h| h.0.chars().count()).collect();
+    for r in &t.rows {
         for (i, c) in r.iter().enumerate() {
             w[i] = w[i].max(c.chars().count());
         }
@@ -21,16 +41,15 @@ fn table(out: &mut String, title: &str, head: &[&str], rows: &[Vec<String>]) {
         let mut s = String::from(" ");
         for (i, c) in cells.iter().enumerate() {
             let pad = w[i] - c.chars().count();
-            // Left-align text columns (all but trailing numeric ones): the leading ones up to the first number.
-            if i < cells.len() && !looks_numeric(c) {
-                let _ = write!(s, " {c}{}", " ".repeat(pad));
-            } else {
+            if t.head[i].1 {
                 let _ = write!(s, " {}{c}", " ".repeat(pad));
+            } else {
+                let _ = write!(s, " {c}{}", " ".repeat(pad));
             }
         }
         s.trim_end().to_string()
     };
-    let head: Vec<String> = head.iter().map(|h| h.to_string()).collect();
+    let head: Vec<String> = t.head.iter().map(|h| h.0.to_string()).collect();
     let _ = writeln!(out, "{}", line(&head));
     let _ = writeln!(
         out,
@@ -40,75 +59,50 @@ fn table(out: &mut String, title: &str, head: &[&str], rows: &[Vec<String>]) {
             .collect::<Vec<_>>()
             .join(" ")
     );
-    for r in rows {
+    for r in &t.rows {
         let _ = writeln!(out, "{}", line(r));
     }
 }
 
-fn looks_numeric(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'%' | b',' | b'-'))
-        && s.bytes().any(|b| b.is_ascii_digit())
-}
-
-/// A time in ms for a table cell: one decimal, `-` when there is none.
-fn ms_cell(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".to_string(), |x| format!("{x:.1}"))
-}
-
-/// Shows a visitor-typed value on one terminal line: control characters escaped, at most 40 chars.
-fn shown(s: &str) -> String {
-    let mut out: String = s
-        .chars()
-        .take(40)
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect();
-    if s.chars().count() > 40 {
-        out.push('…');
-    }
-    if out.is_empty() {
-        out.push_str("(empty)");
-    }
-    out
-}
-
 /// The terminal report.
 pub(crate) fn render_tables(r: &Report, top: usize) -> String {
+    let top = top.max(1);
+    let st = &STYLE;
     let mut o = String::new();
     let t = &r.totals;
     let _ = writeln!(
         o,
-        "formroute beacon report: {} events from {} to {}{}",
-        r.input.events,
+        "formroute beacon report: {} from {} to {}",
+        plural(r.input.events, "event"),
         r.first_event.as_deref().unwrap_or("-"),
         r.last_event.as_deref().unwrap_or("-"),
-        if r.filter.brands.is_empty() {
-            String::new()
+    );
+    let _ = writeln!(o, "{}", tables::requested(r));
+    let _ = writeln!(o, "{}", tables::left_out(r));
+    let _ = writeln!(
+        o,
+        "page views {}  visitors sent to a form {}{}",
+        t.page_views,
+        t.visitors_to_form,
+        if r.visitors_estimated {
+            " (estimated, within about 2%)"
         } else {
-            format!(" (brands: {})", r.filter.brands.join(", "))
+            ""
         }
     );
     let _ = writeln!(
         o,
-        "resolves {}  ok {}  fallbacks {} ({})  loads {}  load errors {}  bot events {}",
+        "resolves {}  ok {}  fallbacks {} ({})  loads {}  load errors {}",
         t.resolves,
         t.ok,
         t.fallbacks,
         pct(t.fallback_rate),
         t.loads,
         t.load_errors,
-        t.bot_events
     );
     let _ = writeln!(
         o,
-        "time to resolve p50 {} ms  p95 {} ms   artifact load p50 {} ms  p95 {} ms",
+        "time to resolve p50 {} ms  p95 {} ms   router load p50 {} ms  p95 {} ms",
         ms_cell(t.resolve_ms.p50),
         ms_cell(t.resolve_ms.p95),
         ms_cell(t.load_ms.p50),
@@ -121,132 +115,99 @@ pub(crate) fn render_tables(r: &Report, top: usize) -> String {
             r.count_error_bound
         );
     }
-
-    let rows: Vec<Vec<String>> = r
-        .brands
-        .iter()
-        .map(|b| brand_cells(b, |n| n.to_string(), ms_cell))
-        .collect();
-    table(
-        &mut o,
-        "Brands",
-        &[
-            "brand",
-            "resolves",
-            "ok",
-            "fallbacks",
-            "rate",
-            "p50 ms",
-            "p95 ms",
-            "loads",
-            "load err",
-        ],
-        &rows,
-    );
-
-    let rows: Vec<Vec<String>> = r
-        .resolves
-        .iter()
-        .map(|x| {
-            vec![
-                x.brand.clone(),
-                shown(&x.product),
-                x.outcome.clone(),
-                x.count.to_string(),
-            ]
-        })
-        .take(top.max(1) * 4)
-        .collect();
+    table(&mut o, "Brands", &tables::brands(r, st));
     table(
         &mut o,
         "Resolves by brand, product and outcome",
-        &["brand", "product", "outcome", "count"],
-        &rows,
+        &tables::resolves(r, st, top),
     );
-
-    let rows: Vec<Vec<String>> = r
-        .form_types
-        .iter()
-        .map(|x| {
-            vec![
-                x.brand.clone(),
-                x.form_type.clone(),
-                x.count.to_string(),
-                pct(x.share),
-            ]
-        })
-        .collect();
     table(
         &mut o,
         "Form types (successful resolves)",
-        &["brand", "form type", "count", "share"],
-        &rows,
+        &tables::form_types(r, st, top),
     );
-
-    let rows: Vec<Vec<String>> = r
-        .states
-        .iter()
-        .take(top)
-        .map(|x| vec![x.state.clone(), x.count.to_string(), pct(x.share)])
-        .collect();
     table(
         &mut o,
         &format!("Top states (of {})", r.states.len()),
-        &["state", "resolves", "share"],
-        &rows,
+        &tables::states(r, st, top),
     );
-
-    let rows: Vec<Vec<String>> = r
-        .fallback_reasons
-        .iter()
-        .map(|x| {
-            vec![
-                x.brand.clone(),
-                shown(&x.reason),
-                x.count.to_string(),
-                pct(x.share),
-            ]
-        })
-        .collect();
     table(
         &mut o,
         "Fallback reasons (share of the brand's resolves)",
-        &["brand", "reason", "count", "share"],
-        &rows,
+        &tables::reasons(r, st, top),
     );
-
-    let rows: Vec<Vec<String>> = r
-        .unknown_zips
-        .iter()
-        .take(top)
-        .map(|x| vec![x.zip.clone(), x.brand.clone(), x.count.to_string()])
-        .collect();
     table(
         &mut o,
         &format!(
-            "Unknown ZIPs visitors typed: the data team's to-do list (top {} of {})",
-            rows.len(),
-            r.unknown_zips.len()
+            "Unmet demand: failed lookups by the state of the ZIP{}",
+            if r.filter.artifacts.is_some() {
+                ""
+            } else {
+                " (state `?`: pass --artifacts DIR to map ZIPs to states)"
+            }
         ),
-        &["zip", "brand", "count"],
-        &rows,
+        &tables::unmet(r, st, top),
     );
-
-    let rows: Vec<Vec<String>> = r
-        .artifact_versions
-        .iter()
-        .map(|x| vec![x.brand.clone(), shown(&x.version), x.count.to_string()])
-        .collect();
+    table(
+        &mut o,
+        "Unknown ZIPs visitors typed: the data team's to-do list",
+        &tables::unknown_zips(r, st, top),
+    );
+    table(
+        &mut o,
+        "Router load time, ms (network: downloaded; cache: from the browser's cache)",
+        &tables::load_times(r, st),
+    );
     table(
         &mut o,
         "Artifact versions in use (events carrying `av`)",
-        &["brand", "version", "events"],
-        &rows,
+        &tables::versions(r, st, top),
+    );
+    let days = tables::days(r, st, top);
+    table(
+        &mut o,
+        &format!(
+            "Per day and brand (UTC; latest {} of {})",
+            days.rows.len(),
+            days.total
+        ),
+        &days,
+    );
+    let products = tables::day_products(r, st, top);
+    table(
+        &mut o,
+        &format!(
+            "Per day, brand and product (latest {} of {})",
+            products.rows.len(),
+            products.total
+        ),
+        &products,
     );
     let _ = writeln!(
         o,
-        "\nread {} files, {} lines: {} duplicates dropped, {} malformed, {} outside the filters",
-        r.input.files, r.input.lines, r.input.duplicates, r.input.malformed, r.input.filtered_out
+        "\nread {}, {}",
+        plural(r.input.files, "file"),
+        plural(r.input.lines, "line")
     );
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logs::aggregate::{Aggregator, Filter};
+
+    #[test]
+    fn counts_are_singular_for_one() {
+        let mut a = Aggregator::new(Filter::default(), 10);
+        a.start_window(None);
+        a.add_line(br#"{"id":"id00000001","type":"resolve","ts":1785000000000,"brand":"acme","pv":"pv00000001","zip":"1","product":"auto","ok":false,"error":"invalid_zip","ms":1}"#);
+        let text = render_tables(&a.finish(10), 10);
+        assert!(text.contains("report: 1 event from"), "{text}");
+        assert!(text.contains("read 1 file, 1 line"), "{text}");
+        assert!(
+            !text.contains(" 1 events") && !text.contains(" 1 resolves"),
+            "{text}"
+        );
+    }
 }

@@ -2,11 +2,12 @@
 
 use super::history::History;
 use super::plan::{Plan, Remote, Step};
-use crate::aws::{get, gzip, invalidate, list_keys, Aws};
+use crate::aws::{get, invalidate, list_keys, Aws};
+use crate::encoding::{brotli, gzip};
 use anyhow::{bail, Context, Result};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::MetadataDirective;
-use formroute_core::layout::{Layout, BINARY_ENCODING, CACHE_POINTER, POINTER_META, TYPE_BINARY};
+use formroute_core::layout::{Layout, BROTLI_ENCODING, CACHE_POINTER, POINTER_META};
 use formroute_core::manifest::Manifest;
 use std::path::Path;
 
@@ -20,7 +21,7 @@ pub(crate) async fn read_remote(
     for dir in [layout.hashed_dir(), layout.builds_dir()] {
         remote.keys.extend(list_keys(s3, bucket, &dir).await?);
     }
-    // Pointers: the `<brand>.frt` keys right under the prefix.
+    // Pointers: the `<brand>.frt`, `<brand>.v2.frt(.br)` and client keys right under the prefix.
     let top = if layout.prefix().is_empty() {
         String::new()
     } else {
@@ -37,12 +38,12 @@ pub(crate) async fn read_remote(
     while let Some(page) = pages.next().await {
         let page = page.with_context(|| format!("cannot list s3://{bucket}/{top}"))?;
         for key in page.contents().iter().filter_map(|o| o.key()) {
-            if let Some(brand) = layout.pointer_brand(key) {
-                pointer_keys.push((brand.to_string(), key.to_string()));
+            if layout.is_pointer(key) {
+                pointer_keys.push(key.to_string());
             }
         }
     }
-    for (brand, key) in pointer_keys {
+    for key in pointer_keys {
         let head = s3
             .head_object()
             .bucket(bucket)
@@ -55,7 +56,7 @@ pub(crate) async fn read_remote(
             .and_then(|m| m.get(POINTER_META))
             .cloned()
             .unwrap_or_default();
-        remote.pointers.insert(brand, artifact);
+        remote.pointers.insert(key, artifact);
     }
     remote.manifest = get(s3, bucket, &layout.manifest()).await?;
     if let Some(bytes) = get(s3, bucket, &layout.history()).await? {
@@ -154,13 +155,14 @@ impl<'a> Executor<'a> {
                     .key(key)
                     .cache_control(*cache_control)
                     .content_type(*content_type);
-                let body = match content_encoding {
-                    Some(enc) => {
-                        req = req.content_encoding(*enc);
-                        gzip(&bytes)
-                    }
+                let body = match *content_encoding {
+                    Some(BROTLI_ENCODING) => brotli(&bytes),
+                    Some(_) => gzip(&bytes),
                     None => bytes,
                 };
+                if let Some(enc) = content_encoding {
+                    req = req.content_encoding(*enc);
+                }
                 req.body(ByteStream::from(body))
                     .send()
                     .await
@@ -186,7 +188,8 @@ impl<'a> Executor<'a> {
                 source,
                 artifact,
                 key,
-                ..
+                content_type,
+                content_encoding,
             } => {
                 s3.copy_object()
                     .bucket(bucket)
@@ -194,8 +197,8 @@ impl<'a> Executor<'a> {
                     .copy_source(copy_source(bucket, source))
                     .metadata_directive(MetadataDirective::Replace)
                     .cache_control(CACHE_POINTER)
-                    .content_type(TYPE_BINARY)
-                    .content_encoding(BINARY_ENCODING)
+                    .content_type(*content_type)
+                    .set_content_encoding(content_encoding.map(str::to_string))
                     .metadata(POINTER_META, artifact)
                     .send()
                     .await
@@ -244,4 +247,72 @@ pub(crate) async fn carry_out(
         exec.run(step).await?;
     }
     Ok(invalidation)
+}
+
+/// The end of `publish` and `rollback`, shared: the dry run's plan on stdout, or the plan carried
+/// out and its summary line on stdout.
+pub(crate) struct Finish<'a> {
+    /// `publishing` or `rolling back to`, for the progress line.
+    pub(crate) verb: &'a str,
+    /// The build folder uploads are read from (none for a rollback).
+    pub(crate) dir: Option<&'a Path>,
+    /// The bucket.
+    pub(crate) bucket: &'a str,
+    /// `--distribution`.
+    pub(crate) distribution: Option<&'a str>,
+    /// `--dry-run`.
+    pub(crate) dry_run: bool,
+}
+
+impl Finish<'_> {
+    /// Prints or carries out `plan`; `extra`'s keys are added to the summary line. Returns
+    /// whether the plan was carried out (`false` for a dry run).
+    pub(crate) async fn run(
+        &self,
+        aws: &Aws,
+        plan: &Plan,
+        extra: serde_json::Value,
+    ) -> Result<bool> {
+        if self.dry_run {
+            let text = plan.render();
+            if self.distribution.is_some() || plan.invalidate.is_empty() {
+                print!("{text}");
+            } else {
+                // Without a distribution nothing is invalidated: say so instead of listing it as done.
+                for line in text.lines() {
+                    match line.strip_prefix("invalidate ") {
+                        Some(path) => {
+                            println!("no-cdn   {path} (would be invalidated with --distribution)")
+                        }
+                        None => println!("{line}"),
+                    }
+                }
+            }
+            return Ok(false);
+        }
+        for note in &plan.notes {
+            eprintln!("formroute: {note}");
+        }
+        eprintln!(
+            "formroute: {} build {} ({} writes, {} already present)",
+            self.verb,
+            plan.build,
+            plan.steps.len(),
+            plan.skipped.len()
+        );
+        let invalidation = carry_out(aws, self.bucket, self.dir, plan, self.distribution).await?;
+        let mut summary = serde_json::json!({
+            "build": plan.build,
+            "writes": plan.steps.len(),
+            "present": plan.skipped.len(),
+            "invalidated": plan.invalidate,
+            "invalidation": invalidation,
+            "deleted": plan.cleanup.len(),
+        });
+        if let (Some(map), serde_json::Value::Object(more)) = (summary.as_object_mut(), extra) {
+            map.extend(more);
+        }
+        println!("{summary}");
+        Ok(true)
+    }
 }

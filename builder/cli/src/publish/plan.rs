@@ -5,14 +5,15 @@
 //! [`plan_rollback`], and carry out the steps in order ([`super::executor`]). The layout under
 //! a prefix is [`formroute_core::layout`] (docs/PUBLISHING.md).
 //!
-//! Order is what keeps visitors safe: every hashed file is in place before a pointer names it,
-//! pointers are server-side copies (atomic per object), the manifest comes last, and nothing is
-//! deleted until the new pointers are live. A publish killed at any step leaves every brand on
-//! either its old or its new artifact, both complete.
+//! Order is what keeps visitors safe: every hashed file (both artifact formats, their
+//! encodings, the client files) is in place before a pointer names it, pointers are server-side
+//! copies (atomic per object), the manifest comes last, and nothing is deleted until the new
+//! pointers are live. A publish killed at any step leaves every pointer (each format) on either
+//! its old or its new artifact, both complete.
 
 use super::history::History;
 use formroute_core::layout::*;
-use formroute_core::manifest::Manifest;
+use formroute_core::manifest::{BrandEntry, Manifest};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What is under the prefix now, as the command found it.
@@ -20,8 +21,9 @@ use std::collections::{BTreeMap, BTreeSet};
 pub(crate) struct Remote {
     /// Every key under `P/a/` and `P/builds/`.
     pub(crate) keys: BTreeSet<String>,
-    /// Each existing pointer: brand to the hashed artifact file it copies (its metadata);
-    /// an empty string when the pointer has no such metadata (then it is always rewritten).
+    /// Each existing pointer (`P/<brand>.frt`, `.v2.frt`, `.v2.frt.br`, `P/formroute.min.js`,
+    /// `P/formroute.esm.js`), by key, to the hashed file it copies (its metadata); an empty
+    /// string when the pointer has no such metadata (then it is always rewritten).
     pub(crate) pointers: BTreeMap<String, String>,
     /// The live `manifest.json` bytes, if any.
     pub(crate) manifest: Option<Vec<u8>>,
@@ -31,6 +33,24 @@ pub(crate) struct Remote {
     pub(crate) records: BTreeMap<String, Manifest>,
     /// The exact bytes of those records (a rollback of all brands restores them as they were).
     pub(crate) record_bytes: BTreeMap<String, Vec<u8>>,
+}
+
+/// `--keep-format`: whether format-1 files and `<brand>.frt` pointers are still published.
+///
+/// Choice (issue 15, "old clients keep working"): the default is [`KeepFormat::V1`], because
+/// v1 snippets stay cached in visitors' browsers (and pasted in pages) long after a client
+/// release, and a publish must not send them to the fallback. With [`KeepFormat::None`] the
+/// `<brand>.frt` pointers are neither rewritten nor deleted: they stay frozen at the last build
+/// that kept format 1, so old snippets keep resolving, from older data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub(crate) enum KeepFormat {
+    /// Publish format 1 beside format 2 (the default).
+    #[default]
+    #[value(name = "1")]
+    V1,
+    /// Publish format 2 only; leave the format-1 pointers as they are.
+    #[value(name = "none")]
+    None,
 }
 
 /// One write or delete, in the order it must happen.
@@ -46,7 +66,7 @@ pub(crate) enum Step {
         cache_control: &'static str,
         /// `Content-Type`.
         content_type: &'static str,
-        /// `Content-Encoding` to compress with, if any.
+        /// `Content-Encoding` to compress with (`gzip` or `br`), if any.
         content_encoding: Option<&'static str>,
     },
     /// Write these bytes.
@@ -60,16 +80,18 @@ pub(crate) enum Step {
         /// `Content-Type`.
         content_type: &'static str,
     },
-    /// Server-side copy of a hashed artifact onto a brand's pointer.
+    /// Server-side copy of a hashed file onto a pointer.
     Point {
-        /// The brand.
-        brand: String,
-        /// Source key (a hashed artifact).
+        /// Source key (a hashed file).
         source: String,
         /// Its file name, stored in the pointer's metadata [`POINTER_META`].
         artifact: String,
         /// Destination key (the pointer).
         key: String,
+        /// `Content-Type` of the copy (the same as the source's).
+        content_type: &'static str,
+        /// `Content-Encoding` of the copy (the same as the source's).
+        content_encoding: Option<&'static str>,
     },
     /// Delete an object.
     Delete {
@@ -121,6 +143,8 @@ pub(crate) struct Plan {
     pub(crate) invalidate: Vec<String>,
     /// Deletes of builds beyond `--keep` and of files no kept build names, done last.
     pub(crate) cleanup: Vec<Step>,
+    /// What the user should know about this plan (printed on stderr, and by `--dry-run`).
+    pub(crate) notes: Vec<String>,
 }
 
 impl Plan {
@@ -133,6 +157,9 @@ impl Plan {
     /// The plan as text, one step a line, for `--dry-run`.
     pub(crate) fn render(&self) -> String {
         let mut out = format!("build {}\n", self.build);
+        for note in &self.notes {
+            out.push_str(&format!("note     {note}\n"));
+        }
         for step in &self.steps {
             out.push_str(&step.describe());
             out.push('\n');
@@ -172,12 +199,143 @@ pub(crate) enum PlanError {
         /// The build.
         build: String,
     },
+    /// The build rolled back to has no format-2 files in the bucket: the v2 clients would lose it.
+    #[error("build {build} has no published format-2 artifact for brand {brand} (it was published by an older formroute): publish that build folder again with this formroute, or pick another build with --to")]
+    NoFormat2 {
+        /// The brand.
+        brand: String,
+        /// The build.
+        build: String,
+    },
     /// Nothing is published under the prefix yet.
     #[error("nothing is published under this prefix (no manifest.json)")]
     NothingPublished,
     /// There is no earlier build to go back to.
     #[error("no earlier kept build has other artifacts for {0}: name one with --to")]
     NoPreviousBuild(String),
+}
+
+/// A hashed file of a build: its key name under `a/`, the local file it is made from, and its headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Hashed {
+    /// Name under `P/a/` (the local name, plus [`BROTLI_SUFFIX`] for a brotli sibling).
+    name: String,
+    /// File name inside the build folder.
+    file: String,
+    content_type: &'static str,
+    content_encoding: Option<&'static str>,
+}
+
+impl Hashed {
+    fn binary(file: &str, encoding: &'static str) -> Hashed {
+        let name = match encoding {
+            BROTLI_ENCODING => format!("{file}{BROTLI_SUFFIX}"),
+            _ => file.to_string(),
+        };
+        Hashed {
+            name,
+            file: file.to_string(),
+            content_type: TYPE_BINARY,
+            content_encoding: Some(encoding),
+        }
+    }
+
+    /// JavaScript is stored as is: CloudFront compresses `text/javascript` itself.
+    fn js(file: &str) -> Hashed {
+        Hashed {
+            name: file.to_string(),
+            file: file.to_string(),
+            content_type: TYPE_JS,
+            content_encoding: None,
+        }
+    }
+}
+
+/// Whether a brand's format-1 artifact is published: while `--keep-format 1`, and always for a
+/// build from an older builder that has no format 2.
+fn publishes_v1(entry: &BrandEntry, keep: KeepFormat) -> bool {
+    keep == KeepFormat::V1 || entry.artifact_v2.is_none()
+}
+
+/// Every hashed file of a build, in upload order: per brand format 2 (gzip, brotli), format 1
+/// (when published), the explain file; then the client files.
+fn hashed_files(manifest: &Manifest, keep: KeepFormat) -> Vec<Hashed> {
+    let mut out = Vec::new();
+    for entry in manifest.brands.values() {
+        if let Some(v2) = &entry.artifact_v2 {
+            out.push(Hashed::binary(v2, BINARY_ENCODING));
+            out.push(Hashed::binary(v2, BROTLI_ENCODING));
+        }
+        if publishes_v1(entry, keep) {
+            out.push(Hashed::binary(&entry.artifact, BINARY_ENCODING));
+        }
+        out.push(Hashed::binary(&entry.explain, BINARY_ENCODING));
+    }
+    if let Some(c) = &manifest.client {
+        out.push(Hashed::js(&c.snippet));
+        out.push(Hashed::js(&c.esm));
+    }
+    out
+}
+
+/// Names of every file of a build that may be under `a/` (for the clean-up: what a kept build needs).
+fn all_file_names(m: &Manifest) -> Vec<String> {
+    hashed_files(m, KeepFormat::V1)
+        .into_iter()
+        .map(|h| h.name)
+        .collect()
+}
+
+/// What a pointer should copy: the hashed file name, and the copy's headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Target {
+    file: String,
+    content_type: &'static str,
+    content_encoding: Option<&'static str>,
+}
+
+/// The pointers of one brand entry, by key: format 2 (both encodings) when built, format 1 when `v1`.
+fn brand_pointers(
+    layout: &Layout,
+    brand: &str,
+    entry: &BrandEntry,
+    v1: bool,
+) -> Vec<(String, Target)> {
+    Pointer::ALL
+        .into_iter()
+        .filter(|kind| *kind != Pointer::V1 || v1)
+        .filter_map(|kind| {
+            let file = kind.file(entry)?;
+            Some((
+                layout.pointer(brand, kind),
+                Target {
+                    file,
+                    content_type: TYPE_BINARY,
+                    content_encoding: Some(kind.encoding()),
+                },
+            ))
+        })
+        .collect()
+}
+
+/// The evergreen client pointers `P/formroute.min.js` and `P/formroute.esm.js` of a build's client.
+fn client_pointers(layout: &Layout, manifest: &Manifest) -> Vec<(String, Target)> {
+    let Some(c) = &manifest.client else {
+        return Vec::new();
+    };
+    [(SNIPPET_POINTER, &c.snippet), (ESM_POINTER, &c.esm)]
+        .into_iter()
+        .map(|(name, file)| {
+            (
+                layout.key(name),
+                Target {
+                    file: file.clone(),
+                    content_type: TYPE_JS,
+                    content_encoding: None,
+                },
+            )
+        })
+        .collect()
 }
 
 /// The publish plan of the local build (`manifest` with its exact bytes `manifest_bytes`).
@@ -187,6 +345,7 @@ pub(crate) fn plan_publish(
     manifest_bytes: &[u8],
     remote: &Remote,
     keep: usize,
+    keep_format: KeepFormat,
 ) -> Plan {
     let build = build_id(manifest_bytes);
     let mut plan = Plan {
@@ -195,20 +354,18 @@ pub(crate) fn plan_publish(
     };
 
     // 1. Content-addressed files, skipped when present.
-    for entry in manifest.brands.values() {
-        for file in [&entry.artifact, &entry.explain] {
-            let key = layout.hashed(file);
-            if remote.keys.contains(&key) {
-                plan.skipped.push(key);
-            } else {
-                plan.steps.push(Step::Upload {
-                    key,
-                    file: file.clone(),
-                    cache_control: CACHE_IMMUTABLE,
-                    content_type: TYPE_BINARY,
-                    content_encoding: Some(BINARY_ENCODING),
-                });
-            }
+    for h in hashed_files(manifest, keep_format) {
+        let key = layout.hashed(&h.name);
+        if remote.keys.contains(&key) {
+            plan.skipped.push(key);
+        } else {
+            plan.steps.push(Step::Upload {
+                key,
+                file: h.file,
+                cache_control: CACHE_IMMUTABLE,
+                content_type: h.content_type,
+                content_encoding: h.content_encoding,
+            });
         }
     }
     // 2. The build's record.
@@ -223,13 +380,45 @@ pub(crate) fn plan_publish(
             content_type: TYPE_JSON,
         });
     }
-    // 3. Pointers that change, then pointers of brands no longer built.
-    let target: BTreeMap<String, String> = manifest
-        .brands
+    // 3. Pointers that change, then pointers of brands no longer built. The format-1 pointers
+    // are left alone (frozen) when format 1 is not kept.
+    let mut target: BTreeMap<String, Target> = BTreeMap::new();
+    for (brand, e) in &manifest.brands {
+        target.extend(brand_pointers(
+            layout,
+            brand,
+            e,
+            publishes_v1(e, keep_format),
+        ));
+    }
+    target.extend(client_pointers(layout, manifest));
+    let frozen = |key: &str| {
+        keep_format == KeepFormat::None
+            && layout.pointer_brand(key).is_some_and(|(b, kind)| {
+                let published = manifest
+                    .brands
+                    .get(b)
+                    .is_some_and(|e| publishes_v1(e, keep_format));
+                kind == Pointer::V1 && !published
+            })
+    };
+    let managed: BTreeMap<String, String> = remote
+        .pointers
         .iter()
-        .map(|(b, e)| (b.clone(), e.artifact.clone()))
+        .filter(|(k, _)| !frozen(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    repoint(layout, &remote.pointers, &target, &mut plan);
+    repoint(layout, &managed, &target, &mut plan);
+    if keep_format == KeepFormat::None {
+        let n = remote.pointers.keys().filter(|k| frozen(k)).count();
+        plan.notes.push(format!(
+            "--keep-format none: format 1 is not published; {n} <brand>.frt pointer(s) of the v1 snippets stay frozen at the last build that kept it"
+        ));
+    } else {
+        plan.notes.push(
+            "format 1 kept for the v1 snippets in browsers: <brand>.frt pointers follow this build (--keep-format none stops it)".to_string(),
+        );
+    }
     // 4. The live manifest, last of what visitors see.
     if remote.manifest.as_deref() != Some(manifest_bytes) {
         let key = layout.manifest();
@@ -258,30 +447,30 @@ pub(crate) fn plan_publish(
     plan
 }
 
-/// Pointer steps from the live `current` (brand to artifact file) to `target`, plus invalidations.
+/// Pointer steps from the live `current` (pointer key to hashed file) to `target`, plus
+/// invalidations; a pointer in `current` that `target` does not have is deleted.
 fn repoint(
     layout: &Layout,
     current: &BTreeMap<String, String>,
-    target: &BTreeMap<String, String>,
+    target: &BTreeMap<String, Target>,
     plan: &mut Plan,
 ) {
-    for (brand, artifact) in target {
-        if current.get(brand) != Some(artifact) {
-            let key = layout.pointer(brand);
-            plan.invalidate.push(Layout::cdn_path(&key));
+    for (key, t) in target {
+        if current.get(key) != Some(&t.file) {
+            plan.invalidate.push(Layout::cdn_path(key));
             plan.steps.push(Step::Point {
-                brand: brand.clone(),
-                source: layout.hashed(artifact),
-                artifact: artifact.clone(),
-                key,
+                source: layout.hashed(&t.file),
+                artifact: t.file.clone(),
+                key: key.clone(),
+                content_type: t.content_type,
+                content_encoding: t.content_encoding,
             });
         }
     }
-    for brand in current.keys() {
-        if !target.contains_key(brand) {
-            let key = layout.pointer(brand);
-            plan.invalidate.push(Layout::cdn_path(&key));
-            plan.steps.push(Step::Delete { key });
+    for key in current.keys() {
+        if !target.contains_key(key) {
+            plan.invalidate.push(Layout::cdn_path(key));
+            plan.steps.push(Step::Delete { key: key.clone() });
         }
     }
 }
@@ -299,10 +488,7 @@ pub(crate) fn cleanup(
     let kept: BTreeSet<&str> = history.kept(keep).iter().map(String::as_str).collect();
     let mut wanted: BTreeSet<String> = BTreeSet::new();
     let files = |m: &Manifest| -> Vec<String> {
-        m.brands
-            .values()
-            .flat_map(|e| [layout.hashed(&e.artifact), layout.hashed(&e.explain)])
-            .collect()
+        all_file_names(m).iter().map(|f| layout.hashed(f)).collect()
     };
     wanted.extend(files(live));
     for id in &kept {
@@ -330,10 +516,24 @@ pub(crate) enum Selection {
     Brands(Vec<String>),
 }
 
+impl Selection {
+    fn has(&self, brand: &str) -> bool {
+        match self {
+            Selection::All => true,
+            Selection::Brands(list) => list.iter().any(|b| b == brand),
+        }
+    }
+}
+
 /// The rollback plan: re-point the selected brands to build `to`, or by default to the newest
 /// kept build, older than the live one, whose artifacts for the selected brands differ from the
 /// live pointers. The manifest becomes the target build's (all) or the live one with the
 /// selected brands' entries taken from the target.
+///
+/// Both formats: the format-2 pointers go to the target's format-2 files (refused when they were
+/// never published, [`PlanError::NoFormat2`]); the format-1 pointer goes to the target's format-1
+/// file when it is in the bucket, else it stays as it is (a note says so). `--all` also puts the
+/// client pointers on the target's client files when they are there.
 pub(crate) fn plan_rollback(
     layout: &Layout,
     remote: &Remote,
@@ -354,19 +554,21 @@ pub(crate) fn plan_rollback(
         Selection::All => "all brands".to_string(),
         Selection::Brands(b) => b.join(", "),
     };
-    // What the selected brands point to now.
-    let now: Vec<Option<&String>> = brands.iter().map(|b| remote.pointers.get(b)).collect();
-    let artifacts_of = |m: &Manifest| -> Vec<Option<String>> {
+    // What the selected brands point to now (the newest format's pointer names the build).
+    let live_file = |b: &str| -> Option<&String> {
+        remote
+            .pointers
+            .get(&layout.pointer(b, Pointer::V2))
+            .or_else(|| remote.pointers.get(&layout.pointer(b, Pointer::V1)))
+    };
+    let now: Vec<Option<&String>> = brands.iter().map(|b| live_file(b)).collect();
+    let file_of =
+        |e: &BrandEntry| -> String { e.artifact_v2.clone().unwrap_or(e.artifact.clone()) };
+    let same_as_live = |m: &Manifest| -> bool {
         brands
             .iter()
-            .map(|b| m.brands.get(b).map(|e| e.artifact.clone()))
-            .collect()
-    };
-    let same_as_live = |m: &Manifest| -> bool {
-        artifacts_of(m)
-            .iter()
             .zip(&now)
-            .all(|(a, n)| a.as_ref() == *n)
+            .all(|(b, n)| m.brands.get(b).map(file_of).as_ref() == *n)
     };
 
     let target = match to {
@@ -423,31 +625,59 @@ pub(crate) fn plan_rollback(
         build: target,
         ..Plan::default()
     };
-    let current: BTreeMap<String, String> = match selection {
-        Selection::All => remote.pointers.clone(),
-        Selection::Brands(list) => remote
-            .pointers
-            .iter()
-            .filter(|(b, _)| list.contains(b))
-            .map(|(b, a)| (b.clone(), a.clone()))
-            .collect(),
+    let present = |file: &str| remote.keys.contains(&layout.hashed(file));
+    // --all also moves the client pointers, when the target's client files are there.
+    let client = match selection {
+        Selection::All => client_pointers(layout, record),
+        Selection::Brands(_) => Vec::new(),
     };
-    let wanted: BTreeMap<String, String> = new_manifest
-        .brands
+    let client: Vec<(String, Target)> = if client.iter().all(|(_, t)| present(&t.file)) {
+        client
+    } else {
+        Vec::new()
+    };
+    // The pointers that change hands: the selected brands' (all brands' for --all), and the
+    // client pointers when they move.
+    let current: BTreeMap<String, String> = remote
+        .pointers
         .iter()
-        .filter(|(b, _)| match selection {
-            Selection::All => true,
-            Selection::Brands(list) => list.contains(b),
+        .filter(|(k, _)| match layout.pointer_brand(k) {
+            Some((b, _)) => selection.has(b),
+            None => client.iter().any(|(c, _)| c == *k),
         })
-        .map(|(b, e)| (b.clone(), e.artifact.clone()))
+        .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    for (brand, artifact) in &wanted {
-        let key = layout.hashed(artifact);
-        if !remote.keys.contains(&key) {
-            return Err(PlanError::UnknownBuild(format!(
-                "{} (its file {artifact} of brand {brand} is gone)",
+    let mut wanted: BTreeMap<String, Target> = client.into_iter().collect();
+    for (brand, e) in new_manifest.brands.iter().filter(|(b, _)| selection.has(b)) {
+        let no_v2 = || PlanError::NoFormat2 {
+            brand: brand.clone(),
+            build: plan.build.clone(),
+        };
+        if e.artifact_v2.is_none() {
+            return Err(no_v2());
+        }
+        let v1 = present(&e.artifact);
+        let pointers = brand_pointers(layout, brand, e, v1);
+        // Only format-2 files can be missing here: format 1 is pointed to only when present.
+        if pointers.iter().any(|(_, t)| !present(&t.file)) {
+            return Err(no_v2());
+        }
+        wanted.extend(pointers);
+        let key = layout.pointer(brand, Pointer::V1);
+        if let (false, Some(file)) = (v1, current.get(&key)) {
+            // Not in the bucket (published with --keep-format none, or cleaned up): frozen.
+            wanted.insert(
+                key.clone(),
+                Target {
+                    file: file.clone(),
+                    content_type: TYPE_BINARY,
+                    content_encoding: Some(BINARY_ENCODING),
+                },
+            );
+            plan.notes.push(format!(
+                "{key} stays as it is: build {} has no format-1 file of {brand} in the bucket",
                 plan.build
-            )));
+            ));
         }
     }
     repoint(layout, &current, &wanted, &mut plan);
@@ -478,7 +708,7 @@ mod tests {
             artifact: format!("{brand}.{v:0>16}.frt"),
             artifact_bytes: 10,
             artifact_sha256: "0".repeat(64),
-            artifact_v2: None,
+            artifact_v2: Some(format!("{brand}.{v:0>16}.v2.frt")),
             artifact_v2_bytes: None,
             artifact_v2_sha256: None,
             explain: format!("{brand}.{v:0>16}.explain.msgpack"),
@@ -497,6 +727,7 @@ mod tests {
                 .iter()
                 .map(|(b, v)| (b.to_string(), entry(b, v)))
                 .collect(),
+            client: None,
         };
         let bytes = m.to_json().into_bytes();
         (m, bytes)
@@ -521,34 +752,64 @@ mod tests {
                         remote.record_bytes.insert(plan.build.clone(), body.clone());
                     }
                 }
-                Step::Point {
-                    brand, artifact, ..
-                } => {
-                    remote.pointers.insert(brand.clone(), artifact.clone());
+                Step::Point { key, artifact, .. } => {
+                    remote.pointers.insert(key.clone(), artifact.clone());
                 }
                 Step::Delete { key } => {
                     remote.keys.remove(key);
-                    if let Some(b) = layout.pointer_brand(key) {
-                        remote.pointers.remove(b);
-                    }
+                    remote.pointers.remove(key);
                 }
             }
         }
+    }
+
+    /// Publishes a build of `brands` onto `remote` (plan, then applied); returns the plan.
+    fn published(
+        layout: &Layout,
+        remote: &mut Remote,
+        brands: &[(&str, &str)],
+        keep_format: KeepFormat,
+    ) -> Plan {
+        let (m, bytes) = manifest(brands);
+        let plan = plan_publish(layout, &m, &bytes, remote, 5, keep_format);
+        apply(layout, remote, &plan, &m);
+        plan
     }
 
     #[test]
     fn keys_follow_the_layout_with_and_without_prefix() {
         let l = Layout::new("/cdn/routes/");
         assert_eq!(l.hashed("acme.1.frt"), "cdn/routes/a/acme.1.frt");
-        assert_eq!(l.pointer("acme"), "cdn/routes/acme.frt");
+        assert_eq!(l.pointer("acme", Pointer::V1), "cdn/routes/acme.frt");
+        assert_eq!(l.pointer("acme", Pointer::V2), "cdn/routes/acme.v2.frt");
+        assert_eq!(
+            l.pointer("acme", Pointer::V2Brotli),
+            "cdn/routes/acme.v2.frt.br"
+        );
         assert_eq!(l.manifest(), "cdn/routes/manifest.json");
         assert_eq!(l.build_record("ab"), "cdn/routes/builds/ab.json");
-        assert_eq!(l.pointer_brand("cdn/routes/acme.frt"), Some("acme"));
+        assert_eq!(
+            l.pointer_brand("cdn/routes/acme.frt"),
+            Some(("acme", Pointer::V1))
+        );
+        assert_eq!(
+            l.pointer_brand("cdn/routes/acme.v2.frt"),
+            Some(("acme", Pointer::V2))
+        );
+        assert_eq!(
+            l.pointer_brand("cdn/routes/acme.v2.frt.br"),
+            Some(("acme", Pointer::V2Brotli))
+        );
         assert_eq!(l.pointer_brand("cdn/routes/a/acme.1.frt"), None);
+        assert!(l.is_pointer("cdn/routes/formroute.min.js"));
+        assert!(!l.is_pointer("cdn/routes/manifest.json"));
         let root = Layout::new("");
-        assert_eq!(root.pointer("acme"), "acme.frt");
-        assert_eq!(Layout::cdn_path(&root.pointer("acme")), "/acme.frt");
-        assert_eq!(root.pointer_brand("acme.frt"), Some("acme"));
+        assert_eq!(root.pointer("acme", Pointer::V1), "acme.frt");
+        assert_eq!(
+            Layout::cdn_path(&root.pointer("acme", Pointer::V1)),
+            "/acme.frt"
+        );
+        assert_eq!(root.pointer_brand("acme.frt"), Some(("acme", Pointer::V1)));
     }
 
     #[test]
@@ -561,7 +822,7 @@ mod tests {
     fn first_publish_uploads_files_before_pointers_and_manifest_last_but_history() {
         let l = Layout::new("p");
         let (m, bytes) = manifest(&[("acme", "1"), ("beta", "1")]);
-        let plan = plan_publish(&l, &m, &bytes, &Remote::default(), 5);
+        let plan = plan_publish(&l, &m, &bytes, &Remote::default(), 5, KeepFormat::V1);
         let kinds: Vec<&str> = plan
             .steps
             .iter()
@@ -573,15 +834,35 @@ mod tests {
                 _ => "delete",
             })
             .collect();
+        let mut want = vec!["upload"; 8];
+        want.push("write");
+        want.extend(["point"; 6]);
+        want.extend(["write", "write"]);
+        assert_eq!(kinds, want);
+        // Per brand: format 2 gzip, format 2 brotli, format 1, explain.
+        let uploads: Vec<String> = plan.steps[..4].iter().map(Step::describe).collect();
         assert_eq!(
-            kinds,
-            ["upload", "upload", "upload", "upload", "write", "point", "point", "write", "write"]
+            uploads,
+            [
+                "upload   p/a/acme.0000000000000001.v2.frt (gzip)",
+                "upload   p/a/acme.0000000000000001.v2.frt.br (br)",
+                "upload   p/a/acme.0000000000000001.frt (gzip)",
+                "upload   p/a/acme.0000000000000001.explain.msgpack (gzip)",
+            ]
         );
-        assert_eq!(plan.steps[7].key(), "p/manifest.json");
-        assert_eq!(plan.steps[8].key(), "p/builds/history.json");
+        assert_eq!(plan.steps[15].key(), "p/manifest.json");
+        assert_eq!(plan.steps[16].key(), "p/builds/history.json");
         assert_eq!(
             plan.invalidate,
-            ["/p/acme.frt", "/p/beta.frt", "/p/manifest.json"]
+            [
+                "/p/acme.frt",
+                "/p/acme.v2.frt",
+                "/p/acme.v2.frt.br",
+                "/p/beta.frt",
+                "/p/beta.v2.frt",
+                "/p/beta.v2.frt.br",
+                "/p/manifest.json"
+            ]
         );
         assert!(plan.cleanup.is_empty());
     }
@@ -591,24 +872,27 @@ mod tests {
         let l = Layout::new("p");
         let (m, bytes) = manifest(&[("acme", "1"), ("beta", "1")]);
         let mut remote = Remote::default();
-        let first = plan_publish(&l, &m, &bytes, &remote, 5);
+        let first = plan_publish(&l, &m, &bytes, &remote, 5, KeepFormat::V1);
         apply(&l, &mut remote, &first, &m);
-        let again = plan_publish(&l, &m, &bytes, &remote, 5);
+        let again = plan_publish(&l, &m, &bytes, &remote, 5, KeepFormat::V1);
         assert_eq!(again.writes(), 0, "{}", again.render());
         assert!(again.invalidate.is_empty());
         assert!(again.cleanup.is_empty());
-        assert_eq!(again.skipped.len(), 5);
+        assert_eq!(again.skipped.len(), 9);
     }
 
     #[test]
     fn a_changed_brand_uploads_and_invalidates_only_its_own_files() {
         let l = Layout::new("");
-        let (m1, b1) = manifest(&[("acme", "1"), ("beta", "1")]);
         let mut remote = Remote::default();
-        let p1 = plan_publish(&l, &m1, &b1, &remote, 5);
-        apply(&l, &mut remote, &p1, &m1);
+        published(
+            &l,
+            &mut remote,
+            &[("acme", "1"), ("beta", "1")],
+            KeepFormat::V1,
+        );
         let (m2, b2) = manifest(&[("acme", "2"), ("beta", "1")]);
-        let p2 = plan_publish(&l, &m2, &b2, &remote, 5);
+        let p2 = plan_publish(&l, &m2, &b2, &remote, 5, KeepFormat::V1);
         let uploads: Vec<&str> = p2
             .steps
             .iter()
@@ -618,26 +902,47 @@ mod tests {
         assert_eq!(
             uploads,
             [
+                "a/acme.0000000000000002.v2.frt",
+                "a/acme.0000000000000002.v2.frt.br",
                 "a/acme.0000000000000002.frt",
                 "a/acme.0000000000000002.explain.msgpack"
             ]
         );
-        assert_eq!(p2.invalidate, ["/acme.frt", "/manifest.json"]);
+        assert_eq!(
+            p2.invalidate,
+            [
+                "/acme.frt",
+                "/acme.v2.frt",
+                "/acme.v2.frt.br",
+                "/manifest.json"
+            ]
+        );
     }
 
     #[test]
     fn a_brand_removed_from_the_build_loses_its_pointer() {
         let l = Layout::new("");
-        let (m1, b1) = manifest(&[("acme", "1"), ("beta", "1")]);
         let mut remote = Remote::default();
-        let p1 = plan_publish(&l, &m1, &b1, &remote, 5);
-        apply(&l, &mut remote, &p1, &m1);
+        published(
+            &l,
+            &mut remote,
+            &[("acme", "1"), ("beta", "1")],
+            KeepFormat::V1,
+        );
         let (m2, b2) = manifest(&[("acme", "1")]);
-        let p2 = plan_publish(&l, &m2, &b2, &remote, 5);
-        assert!(p2.steps.contains(&Step::Delete {
-            key: "beta.frt".into()
-        }));
-        assert_eq!(p2.invalidate, ["/beta.frt", "/manifest.json"]);
+        let p2 = plan_publish(&l, &m2, &b2, &remote, 5, KeepFormat::V1);
+        for key in ["beta.frt", "beta.v2.frt", "beta.v2.frt.br"] {
+            assert!(p2.steps.contains(&Step::Delete { key: key.into() }));
+        }
+        assert_eq!(
+            p2.invalidate,
+            [
+                "/beta.frt",
+                "/beta.v2.frt",
+                "/beta.v2.frt.br",
+                "/manifest.json"
+            ]
+        );
     }
 
     #[test]
@@ -647,7 +952,7 @@ mod tests {
         let mut ids = vec![];
         for v in 1..=4 {
             let (m, b) = manifest(&[("acme", &v.to_string()), ("beta", "1")]);
-            let plan = plan_publish(&l, &m, &b, &remote, 2);
+            let plan = plan_publish(&l, &m, &b, &remote, 2, KeepFormat::V1);
             ids.push(plan.build.clone());
             apply(&l, &mut remote, &plan, &m);
         }
@@ -661,7 +966,9 @@ mod tests {
             acme,
             [
                 "p/a/acme.0000000000000003.frt",
-                "p/a/acme.0000000000000004.frt"
+                "p/a/acme.0000000000000003.v2.frt",
+                "p/a/acme.0000000000000004.frt",
+                "p/a/acme.0000000000000004.v2.frt"
             ]
         );
         // beta's file is shared by every build and stays.
@@ -675,10 +982,10 @@ mod tests {
         let l = Layout::new("");
         let (m, b) = manifest(&[("acme", "1")]);
         let mut remote = Remote::default();
-        let p1 = plan_publish(&l, &m, &b, &remote, 1);
+        let p1 = plan_publish(&l, &m, &b, &remote, 1, KeepFormat::V1);
         apply(&l, &mut remote, &p1, &m);
         remote.keys.insert("a/acme.00000000000000ff.frt".into());
-        let plan = plan_publish(&l, &m, &b, &remote, 1);
+        let plan = plan_publish(&l, &m, &b, &remote, 1, KeepFormat::V1);
         assert_eq!(
             plan.cleanup,
             [Step::Delete {
@@ -693,7 +1000,7 @@ mod tests {
         let mut ids = vec![];
         for (a, b) in [("1", "1"), ("2", "1"), ("2", "2")] {
             let (m, bytes) = manifest(&[("acme", a), ("beta", b)]);
-            let plan = plan_publish(&l, &m, &bytes, &remote, 5);
+            let plan = plan_publish(&l, &m, &bytes, &remote, 5, KeepFormat::V1);
             ids.push(plan.build.clone());
             apply(&l, &mut remote, &plan, &m);
         }
@@ -709,13 +1016,32 @@ mod tests {
         assert_eq!(
             plan.steps[0],
             Step::Point {
-                brand: "acme".into(),
                 source: "a/acme.0000000000000001.frt".into(),
                 artifact: "acme.0000000000000001.frt".into(),
                 key: "acme.frt".into(),
+                content_type: TYPE_BINARY,
+                content_encoding: Some("gzip"),
             }
         );
-        assert_eq!(plan.invalidate, ["/acme.frt", "/manifest.json"]);
+        assert_eq!(
+            plan.steps[2],
+            Step::Point {
+                source: "a/acme.0000000000000001.v2.frt.br".into(),
+                artifact: "acme.0000000000000001.v2.frt.br".into(),
+                key: "acme.v2.frt.br".into(),
+                content_type: TYPE_BINARY,
+                content_encoding: Some("br"),
+            }
+        );
+        assert_eq!(
+            plan.invalidate,
+            [
+                "/acme.frt",
+                "/acme.v2.frt",
+                "/acme.v2.frt.br",
+                "/manifest.json"
+            ]
+        );
         let m = Manifest::from_json(std::str::from_utf8(&bytes).unwrap()).unwrap();
         assert_eq!(m.brands["acme"].artifact, "acme.0000000000000001.frt");
         assert_eq!(m.brands["beta"].artifact, "beta.0000000000000002.frt");
@@ -726,12 +1052,28 @@ mod tests {
         let (l, mut remote, ids) = three_builds();
         let (plan, bytes) = plan_rollback(&l, &remote, &Selection::All, None).unwrap();
         assert_eq!(plan.build, ids[1]);
-        assert_eq!(plan.invalidate, ["/beta.frt", "/manifest.json"]);
+        assert_eq!(
+            plan.invalidate,
+            [
+                "/beta.frt",
+                "/beta.v2.frt",
+                "/beta.v2.frt.br",
+                "/manifest.json"
+            ]
+        );
         let m = Manifest::from_json(std::str::from_utf8(&bytes).unwrap()).unwrap();
         apply(&l, &mut remote, &plan, &m);
         let (plan, _) = plan_rollback(&l, &remote, &Selection::All, None).unwrap();
         assert_eq!(plan.build, ids[0]);
-        assert_eq!(plan.invalidate, ["/acme.frt", "/manifest.json"]);
+        assert_eq!(
+            plan.invalidate,
+            [
+                "/acme.frt",
+                "/acme.v2.frt",
+                "/acme.v2.frt.br",
+                "/manifest.json"
+            ]
+        );
     }
 
     #[test]
@@ -762,5 +1104,103 @@ mod tests {
         let (plan, _) = plan_rollback(&l, &remote, &Selection::All, Some(&ids[2])).unwrap();
         assert!(plan.steps.is_empty(), "{}", plan.render());
         assert!(plan.invalidate.is_empty());
+    }
+
+    #[test]
+    fn keep_format_none_publishes_format_2_only_and_freezes_the_format_1_pointers() {
+        let l = Layout::new("");
+        let mut remote = Remote::default();
+        published(
+            &l,
+            &mut remote,
+            &[("acme", "1"), ("beta", "1")],
+            KeepFormat::V1,
+        );
+        let (m2, b2) = manifest(&[("acme", "2")]);
+        let p2 = plan_publish(&l, &m2, &b2, &remote, 5, KeepFormat::None);
+        let touched: Vec<&str> = p2.steps.iter().map(Step::key).collect();
+        assert!(
+            !touched.contains(&"a/acme.0000000000000002.frt"),
+            "{touched:?}"
+        );
+        // Neither rewritten (acme) nor deleted (beta, gone from the build): frozen.
+        assert!(!touched.contains(&"acme.frt") && !touched.contains(&"beta.frt"));
+        assert!(touched.contains(&"acme.v2.frt") && touched.contains(&"beta.v2.frt"));
+        assert!(
+            p2.notes[0].contains("2 <brand>.frt pointer(s)"),
+            "{:?}",
+            p2.notes
+        );
+        apply(&l, &mut remote, &p2, &m2);
+        assert_eq!(remote.pointers["acme.frt"], "acme.0000000000000001.frt");
+        assert_eq!(
+            remote.pointers["acme.v2.frt"],
+            "acme.0000000000000002.v2.frt"
+        );
+        // Keeping format 1 again brings the pointer up to date.
+        let p3 = plan_publish(&l, &m2, &b2, &remote, 5, KeepFormat::V1);
+        assert!(p3.steps.iter().any(|s| s.key() == "acme.frt"));
+    }
+
+    #[test]
+    fn rollback_keeps_a_format_1_pointer_whose_file_is_not_there_and_refuses_without_format_2() {
+        let l = Layout::new("");
+        let mut remote = Remote::default();
+        let p1 = published(&l, &mut remote, &[("acme", "1")], KeepFormat::V1);
+        let p2 = published(&l, &mut remote, &[("acme", "2")], KeepFormat::None);
+        published(&l, &mut remote, &[("acme", "3")], KeepFormat::V1);
+        // Build 2 has no format-1 file: its v2 pointers come back, acme.frt stays on build 3.
+        let (plan, _) = plan_rollback(&l, &remote, &Selection::All, None).unwrap();
+        assert_eq!(plan.build, p2.build);
+        let keys: Vec<&str> = plan.steps.iter().map(Step::key).collect();
+        assert_eq!(keys, ["acme.v2.frt", "acme.v2.frt.br", "manifest.json"]);
+        assert!(
+            plan.notes[0].starts_with("acme.frt stays as it is"),
+            "{:?}",
+            plan.notes
+        );
+        // A build whose format-2 files were never uploaded (an older formroute) is refused.
+        remote.keys.remove("a/acme.0000000000000001.v2.frt.br");
+        assert_eq!(
+            plan_rollback(&l, &remote, &Selection::All, Some(&p1.build)).unwrap_err(),
+            PlanError::NoFormat2 {
+                brand: "acme".into(),
+                build: p1.build.clone()
+            }
+        );
+    }
+
+    #[test]
+    fn client_files_are_uploaded_as_javascript_and_pointed_to() {
+        let l = Layout::new("p");
+        let (mut m, _) = manifest(&[("acme", "1")]);
+        m.client = Some(formroute_core::manifest::ClientEntry::for_files(
+            b"iife", b"esm",
+        ));
+        let bytes = m.to_json().into_bytes();
+        let c = m.client.clone().unwrap();
+        let plan = plan_publish(&l, &m, &bytes, &Remote::default(), 5, KeepFormat::V1);
+        let upload = plan
+            .steps
+            .iter()
+            .find(|s| s.key() == l.hashed(&c.snippet))
+            .expect("the snippet is uploaded");
+        assert!(matches!(
+            upload,
+            Step::Upload {
+                content_type: TYPE_JS,
+                content_encoding: None,
+                cache_control: CACHE_IMMUTABLE,
+                ..
+            }
+        ));
+        assert!(plan.steps.contains(&Step::Point {
+            source: l.hashed(&c.snippet),
+            artifact: c.snippet.clone(),
+            key: "p/formroute.min.js".into(),
+            content_type: TYPE_JS,
+            content_encoding: None,
+        }));
+        assert!(plan.steps.iter().any(|s| s.key() == "p/formroute.esm.js"));
     }
 }

@@ -1,6 +1,8 @@
 //! Helpers shared by the `formroute` CLI tests: the binary, the repository's sample data, scratch folders, a build.
 #![allow(dead_code)]
 
+pub(crate) mod once;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -68,4 +70,16 @@ pub(crate) fn build(data: &Path, out: &Path) {
         "{}",
         String::from_utf8_lossy(&st.stderr)
     );
+}
+
+/// The moto server's URL; its absence fails the test with the command that starts it.
+pub(crate) fn moto() -> String {
+    match std::env::var("FORMROUTE_MOTO_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => panic!(
+            "FORMROUTE_MOTO_URL is not set: run `bash tests/run-all.sh`, or start \
+             `target/test-venv/bin/moto_server -H 127.0.0.1 -p 5101` and export \
+             FORMROUTE_MOTO_URL=http://127.0.0.1:5101"
+        ),
+    }
 }
