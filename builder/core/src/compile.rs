@@ -19,6 +19,11 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+/// The hash maps of the per-ZIP loops: foldhash's fixed-seed hasher (several times faster than
+/// std's SipHash on these small integer keys; nothing here is keyed by untrusted input, and the
+/// output never depends on iteration order, so neither DoS resistance nor a random seed is needed).
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
+
 /// Positions (1-based) of the `form_type` column in the files whose rows compile diagnostics point
 /// at. Column order is free in the CSV files, so the CLI reads them from the headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -461,7 +466,7 @@ fn compile_brand(
     let mut reached = vec![false; n_codes * np];
     let mut plain_in_state = vec![0u32; ns];
     let mut zips_in_state = vec![0u32; ns];
-    let mut by_code: HashMap<(usize, usize, u32), u32> = HashMap::new();
+    let mut by_code: FastMap<(usize, usize, u32), u32> = FastMap::default();
     let no = brand.overrides.len();
     let mut ov_zips = vec![0u32; no];
     let mut ov_changed = vec![0u32; no];
@@ -520,8 +525,17 @@ fn compile_brand(
             *by_code.entry((s, p, code)).or_default() += plain;
         }
     }
+    // ZIP counts per (state, product, code), sorted: the coverage below reads each (state,
+    // product)'s codes as one slice instead of probing every code.
+    let mut by_code: Vec<((usize, usize, u32), u32)> = by_code.into_iter().collect();
+    by_code.sort_unstable();
+    let codes_of = |s: usize, p: usize| {
+        let lo = by_code.partition_point(|&((s2, p2, _), _)| (s2, p2) < (s, p));
+        let hi = by_code.partition_point(|&((s2, p2, _), _)| (s2, p2) <= (s, p));
+        by_code[lo..hi].iter().map(|&((_, _, code), n)| (code, n))
+    };
     let mut served = vec![0u32; ns * np];
-    for (&(s, p, code), &n) in &by_code {
+    for &((s, p, code), n) in &by_code {
         if code_form_type(code).is_some() {
             served[s * np + p] += n;
         }
@@ -652,10 +666,7 @@ fn compile_brand(
             list.push(index.states[s].to_string());
             let mut types: BTreeMap<Option<&str>, u32> = BTreeMap::new();
             let mut cut_in: Vec<(u32, String)> = Vec::new();
-            for code in 0..n_codes as u32 {
-                let Some(&n) = by_code.get(&(s, p, code)) else {
-                    continue;
-                };
+            for (code, n) in codes_of(s, p) {
                 *types.entry(code_form_type(code)).or_default() += n;
                 if let Decider::Override(i) = grid.decider(code) {
                     let o = &brand.overrides[i];
@@ -841,7 +852,7 @@ fn compile_brand(
 
     // Route classes by first appearance in ascending ZIP order.
     let mut classes: Vec<Vec<u32>> = Vec::new();
-    let mut class_of: HashMap<Vec<u32>, u32> = HashMap::new();
+    let mut class_of: FastMap<Vec<u32>, u32> = FastMap::default();
     let mut state_class: Vec<Option<u32>> = vec![None; ns];
     let fst_error = |source| CompileError::Fst {
         brand: brand.slug.clone(),
