@@ -60,7 +60,7 @@ pub(crate) struct ServeArgs {
     #[arg(long, default_value_t = 500)]
     pub(crate) poll_ms: u64,
     /// Also accept beacons from this origin, for every brand, without changing brands.csv (a
-    /// staging or local copy of a brand's site, e.g. https://staging.acme.example). Repeatable.
+    /// staging or local copy of a brand's site, e.g. `https://staging.acme.example`). Repeatable.
     #[arg(long = "allow-origin", value_name = "URL")]
     pub(crate) allow_origin: Vec<String>,
 }

@@ -47,7 +47,7 @@ pub(crate) struct Args {
     #[arg(long, default_value_t = RateLimit::default().burst)]
     rate_burst: f64,
     /// Also accept beacons from this origin, for every brand, without changing brands.csv (a
-    /// staging or local copy of a brand's site, e.g. https://staging.acme.example). Repeatable.
+    /// staging or local copy of a brand's site, e.g. `https://staging.acme.example`). Repeatable.
     #[arg(long = "allow-origin", value_name = "URL")]
     allow_origin: Vec<String>,
     /// On Ctrl-C (or SIGTERM), longest wait for requests in flight, in seconds, before exiting.
