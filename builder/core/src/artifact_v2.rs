@@ -196,11 +196,11 @@ pub fn prefix_keys(zips: &[[u8; 5]], classes: &[u32]) -> Vec<(Vec<u8>, u32)> {
 
 /// The FST section of version 2 for `keys` (sorted, as [`prefix_keys`] returns them).
 pub fn fst_bytes(keys: &[(Vec<u8>, u32)]) -> Result<Vec<u8>, fst::Error> {
-    let mut b = fst::raw::Builder::new_type(Vec::with_capacity(4096), FST_TYPE)?;
+    let mut b = crate::fst_writer::FstWriter::new(FST_TYPE, 4096);
     for (k, v) in keys {
         b.insert(k, u64::from(*v))?;
     }
-    b.into_inner()
+    Ok(b.finish())
 }
 
 /// Assembles a version-2 container: header, presence bitmap, FST, tables, CRC-32C trailer.

@@ -858,8 +858,7 @@ fn compile_brand(
         brand: brand.slug.clone(),
         source,
     };
-    let mut fst = fst::raw::Builder::new_type(Vec::with_capacity(64 * 1024), artifact::FST_TYPE)
-        .map_err(fst_error)?;
+    let mut fst = crate::fst_writer::FstWriter::new(artifact::FST_TYPE, 64 * 1024);
     let mut key = Vec::with_capacity(1 + np);
     let mut zip_class = Vec::with_capacity(index.zips.len());
     for z in 0..index.zips.len() {
@@ -891,7 +890,7 @@ fn compile_brand(
         fst.insert(index.zips[z], u64::from(class))
             .map_err(fst_error)?;
     }
-    let fst_bytes = fst.into_inner().map_err(fst_error)?;
+    let fst_bytes = fst.finish();
     coverage.classes = classes.len() as u32;
 
     let mut form_rows: Vec<(u32, u32, u32, String)> = brand

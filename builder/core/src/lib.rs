@@ -20,6 +20,7 @@ pub mod crc32c;
 pub mod diag;
 pub mod diff;
 pub mod explain;
+mod fst_writer;
 pub mod layout;
 pub mod load;
 pub mod manifest;
