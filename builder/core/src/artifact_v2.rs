@@ -99,19 +99,44 @@ pub fn prefix_keys(zips: &[[u8; 5]], classes: &[u32]) -> Vec<(Vec<u8>, u32)> {
             .collect(),
         costs: classes.iter().map(|&c| (c, 0)).collect(),
     });
+    // Each ZIP's five bytes as one number, so a prefix of length d is `packed >> 8 * (5 - d)`.
+    let packed: Vec<u64> = zips
+        .iter()
+        .map(|z| z.iter().fold(0u64, |n, &b| n << 8 | u64::from(b)))
+        .collect();
     let mut scratch: Vec<(u32, i64)> = Vec::new();
     for depth in (0..5).rev() {
         let below = levels.last().map_or(&[][..], |l| l.nodes.as_slice());
         let below_costs = levels.last().map_or(&[][..], |l| l.costs.as_slice());
         let mut level = Level::default();
+        let shift = 8 * (5 - depth);
+        let head_of = |k: &Node| packed[k.zip as usize].checked_shr(shift).unwrap_or(0);
         let mut j = 0;
         while j < below.len() {
             let first = j;
-            let head = &zips[below[j].zip as usize][..depth];
-            while j < below.len() && zips[below[j].zip as usize][..depth] == *head {
+            let head = head_of(&below[j]);
+            while j < below.len() && head_of(&below[j]) == head {
                 j += 1;
             }
             let kids = &below[first..j];
+            // Most of the trie carries one class: when every child does (the same one), so does
+            // this node, with the values the general case below gives for it (no key needed
+            // under that class, one key under any other).
+            let one_class = |k: &Node| (k.costs.1 == 1).then(|| below_costs[k.costs.0 as usize]);
+            if let Some((c, 0)) = one_class(&kids[0]) {
+                if kids[1..].iter().all(|k| one_class(k) == Some((c, 0))) {
+                    level.nodes.push(Node {
+                        other: 1,
+                        costs: (level.costs.len() as u32, 1),
+                        best: (c, 0),
+                        first: first as u32,
+                        count: (j - first) as u32,
+                        zip: below[first].zip,
+                    });
+                    level.costs.push((c, 0));
+                    continue;
+                }
+            }
             let sum_other: i64 = kids.iter().map(|k| i64::from(k.other)).sum();
             scratch.clear();
             for k in kids {
@@ -185,6 +210,11 @@ pub fn prefix_keys(zips: &[[u8; 5]], classes: &[u32]) -> Vec<(Vec<u8>, u32)> {
         } else {
             inherited
         };
+        // A subtree of one class under that same class needs no key below.
+        let level = &levels[depth];
+        if node.costs.1 == 1 && level.costs[node.costs.0 as usize].0 == class {
+            continue;
+        }
         stack.extend(
             (0..node.count)
                 .rev()

@@ -138,7 +138,8 @@ pub(crate) struct FstWriter {
     depth: usize,
     /// `REGISTRY_ROWS` rows of two cells, most recently used first.
     cells: Vec<Cell>,
-    last_key: Option<Vec<u8>>,
+    /// Whether a key was inserted (the empty key leaves no pending transition).
+    has_key: bool,
     last_addr: usize,
     len: u64,
 }
@@ -153,14 +154,8 @@ impl FstWriter {
             out,
             stack: Vec::with_capacity(8),
             depth: 0,
-            cells: vec![
-                Cell {
-                    addr: NONE_ADDRESS,
-                    node: Node::default(),
-                };
-                2 * REGISTRY_ROWS
-            ],
-            last_key: None,
+            cells: take_cells(),
+            has_key: false,
             last_addr: NONE_ADDRESS,
             len: 0,
         };
@@ -178,16 +173,24 @@ impl FstWriter {
 
     /// Adds `key` with `value`; `key` must be greater than every key before it.
     pub(crate) fn insert(&mut self, key: &[u8], value: u64) -> Result<(), fst::Error> {
-        match &mut self.last_key {
-            Some(last) => {
-                if key <= last.as_slice() {
-                    return Err(order_error(last, key));
-                }
-                last.clear();
-                last.extend_from_slice(key);
-            }
-            None => self.last_key = Some(key.to_vec()),
+        // The last key is spelled by the pending transitions of the unfinished nodes, so the
+        // order check needs no copy of it.
+        let last_len = self.depth - 1;
+        let pending = |w: &FstWriter, j: usize| w.stack[j].last.map_or(0, |(inp, _)| inp);
+        let mut i = 0;
+        while i < key.len() && i < last_len && pending(self, i) == key[i] {
+            i += 1;
         }
+        let greater = if i < key.len() && i < last_len {
+            key[i] > pending(self, i)
+        } else {
+            i == last_len && (key.len() > last_len || !self.has_key)
+        };
+        if !greater {
+            let previous: Vec<u8> = (0..last_len).map(|j| pending(self, j)).collect();
+            return Err(order_error(&previous, key));
+        }
+        self.has_key = true;
         if key.is_empty() {
             // Only ever the first key.
             self.len = 1;
@@ -278,8 +281,36 @@ impl FstWriter {
         let sum = crc32c(&self.out);
         let masked = (sum.rotate_right(15)).wrapping_add(0xA282_EAD8);
         self.out.extend_from_slice(&masked.to_le_bytes());
+        let cells = std::mem::take(&mut self.cells);
+        SPARE_CELLS.with(|spare| *spare.borrow_mut() = cells);
         self.out
     }
+}
+
+thread_local! {
+    /// The registry of the last writer finished on this thread, kept for its allocations (a brand
+    /// builds two FSTs, and the cells' transition vectors are allocated once per thread).
+    static SPARE_CELLS: std::cell::RefCell<Vec<Cell>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// An empty registry: the spare one emptied (addresses only; a cell is compared only when it
+/// holds an address), or a new one.
+fn take_cells() -> Vec<Cell> {
+    let mut cells = SPARE_CELLS.with(|spare| std::mem::take(&mut *spare.borrow_mut()));
+    if cells.len() == 2 * REGISTRY_ROWS {
+        for c in &mut cells {
+            c.addr = NONE_ADDRESS;
+        }
+    } else {
+        cells = vec![
+            Cell {
+                addr: NONE_ADDRESS,
+                node: Node::default(),
+            };
+            2 * REGISTRY_ROWS
+        ];
+    }
+    cells
 }
 
 /// `fst`'s registry hash: FNV-1a over the node's fields, modulo the number of rows.
@@ -438,7 +469,14 @@ mod tests {
         w.insert(b"10000", 1).unwrap();
         assert!(w.insert(b"10000", 1).is_err());
         assert!(w.insert(b"09999", 1).is_err());
+        assert!(w.insert(b"1000", 1).is_err());
+        assert!(w.insert(b"", 1).is_err());
+        w.insert(b"100000", 2).unwrap();
         w.insert(b"10001", 2).unwrap();
+        let mut w = FstWriter::new(1, 0);
+        w.insert(b"", 1).unwrap();
+        assert!(w.insert(b"", 1).is_err());
+        w.insert(b"0", 1).unwrap();
     }
 
     proptest! {
