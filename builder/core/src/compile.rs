@@ -475,23 +475,48 @@ fn compile_brand(
     // Rules that serve the military post offices labelled NJ (09xxx): rule -> (products, ZIPs).
     let mut military: BTreeMap<usize, (BTreeSet<usize>, BTreeSet<usize>)> = BTreeMap::new();
     let mut hits: Vec<(usize, bool)> = Vec::new();
-    for z in 0..index.zips.len() {
+    let is_military_nj = |z: usize, s: usize| Some(s) == nj && index.zips[z].starts_with(b"09");
+    let nz = index.zips.len();
+    let mut z = 0;
+    while z < nz {
         let s = index.state_of[z] as usize;
-        zips_in_state[s] += 1;
-        let military_nj = Some(s) == nj && index.zips[z].starts_with(b"09");
+        let military_nj = is_military_nj(z, s);
         let overridden = grid.is_overridden(z);
         if !overridden {
+            zips_in_state[s] += 1;
             plain_in_state[s] += 1;
+            z += 1;
             if !military_nj {
                 continue;
             }
         }
+        // Overridden ZIPs come in runs with one row (an override covers a ZIP range): a run of
+        // the same state and row is counted once, `n` times. The military ZIPs, listed one by
+        // one below, stay runs of one.
+        let start = if overridden { z } else { z - 1 };
+        let row = grid.row(start, s);
+        let mut end = start + 1;
+        if overridden && !military_nj {
+            while end < nz
+                && index.state_of[end] as usize == s
+                && grid.is_overridden(end)
+                && grid.row(end, s) == row
+                && !is_military_nj(end, s)
+            {
+                end += 1;
+            }
+        }
+        if overridden {
+            zips_in_state[s] += (end - start) as u32;
+            z = end;
+        }
+        let n = (end - start) as u32;
         let base = grid.row_base(s);
         hits.clear();
-        for (p, &code) in grid.row(z, s).iter().enumerate() {
+        for (p, &code) in row.iter().enumerate() {
             if overridden {
                 reached[code as usize * np + p] = true;
-                *by_code.entry((s, p, code)).or_default() += 1;
+                *by_code.entry((s, p, code)).or_default() += n;
             }
             match grid.decider(code) {
                 Decider::Override(i) => {
@@ -504,16 +529,16 @@ fn compile_brand(
                 Decider::Rule(r) if military_nj && code_form_type(code).is_some() => {
                     let e = military.entry(r).or_default();
                     e.0.insert(p);
-                    e.1.insert(z);
+                    e.1.insert(start);
                 }
                 _ => {}
             }
         }
         for &(i, changed) in &hits {
-            ov_zips[i] += 1;
-            ov_changed[i] += u32::from(changed);
-            ov_military[i] += u32::from(military_nj);
-            *ov_states[i].entry(s).or_default() += 1;
+            ov_zips[i] += n;
+            ov_changed[i] += n * u32::from(changed);
+            ov_military[i] += n * u32::from(military_nj);
+            *ov_states[i].entry(s).or_default() += n;
         }
     }
     for (s, &plain) in plain_in_state.iter().enumerate() {
@@ -861,11 +886,23 @@ fn compile_brand(
     let mut fst = crate::fst_writer::FstWriter::new(artifact::FST_TYPE, 64 * 1024);
     let mut key = Vec::with_capacity(1 + np);
     let mut zip_class = Vec::with_capacity(index.zips.len());
+    // The class of the overridden ZIP before, when it is the previous ZIP: the same state and row
+    // give the same class without building its key.
+    let mut previous: Option<(usize, u32)> = None;
     for z in 0..index.zips.len() {
         let s = index.state_of[z] as usize;
         let plain = !grid.is_overridden(z);
-        let class = match (plain, state_class[s]) {
-            (true, Some(c)) => c,
+        let same_as_previous = previous
+            .filter(|&(pz, _)| {
+                !plain
+                    && pz + 1 == z
+                    && index.state_of[pz] as usize == s
+                    && grid.row(pz, s) == grid.row(z, s)
+            })
+            .map(|(_, c)| c);
+        let class = match (plain, state_class[s], same_as_previous) {
+            (true, Some(c), _) => c,
+            (false, _, Some(c)) => c,
             _ => {
                 key.clear();
                 key.push(s as u32);
@@ -885,6 +922,9 @@ fn compile_brand(
                 c
             }
         };
+        if !plain {
+            previous = Some((z, class));
+        }
         zip_class.push(class);
         // ZIPs are sorted and unique (model::Database), so insertion order is valid.
         fst.insert(index.zips[z], u64::from(class))
