@@ -29,5 +29,6 @@ pub mod resolve;
 pub mod spec;
 pub mod template;
 pub mod usps;
+mod ziptable;
 
 pub use build::build;
