@@ -219,8 +219,7 @@ impl Artifact {
         {
             return Err(ArtifactError::Fst("FST header is not version 3".into()));
         }
-        let fst = fst::raw::Fst::new(fst_bytes.to_vec())
-            .map_err(|e| ArtifactError::Fst(e.to_string()))?;
+        let fst = fst::raw::Fst::new(fst_bytes).map_err(|e| ArtifactError::Fst(e.to_string()))?;
         if fst.fst_type() != FST_TYPE {
             return Err(ArtifactError::Fst(format!(
                 "FST type is {}, expected {FST_TYPE}",

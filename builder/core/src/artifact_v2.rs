@@ -255,8 +255,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<(ZipTable, usize, Tables, u32), Arti
     {
         return Err(ArtifactError::Fst("FST header is not version 3".into()));
     }
-    let fst =
-        fst::raw::Fst::new(fst_bytes.to_vec()).map_err(|e| ArtifactError::Fst(e.to_string()))?;
+    let fst = fst::raw::Fst::new(fst_bytes).map_err(|e| ArtifactError::Fst(e.to_string()))?;
     if fst.fst_type() != FST_TYPE {
         return Err(ArtifactError::Fst(format!(
             "FST type is {}, expected {FST_TYPE}",
