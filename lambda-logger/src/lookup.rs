@@ -109,7 +109,7 @@ impl Query {
 
 /// What a lookup found.
 struct Looked {
-    answer: Resolution,
+    answer: Resolution<'static>,
     /// No artifacts loaded at all.
     no_build: bool,
     /// No artifacts, or the brand's artifact unusable.
@@ -156,7 +156,10 @@ async fn look_up(logger: &Logger, seen: Seen, q: &Query) -> Looked {
             unavailable: true,
         };
     };
-    let answer = set.resolve(&q.brand, &q.zip, &q.product, &q.language);
+    // Owned: the answer outlives this look-up's hold on the build.
+    let answer = set
+        .resolve(&q.brand, &q.zip, &q.product, &q.language)
+        .into_owned();
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     let unavailable = matches!(
         answer,
@@ -232,7 +235,13 @@ fn page(headers: &HeaderMap, route: &str) -> String {
     format!("{scheme}://{host}{route}")
 }
 
-fn server_event(seen: Seen, q: &Query, answer: &Resolution, ms: f64, build: &str) -> LoggedEvent {
+fn server_event(
+    seen: Seen,
+    q: &Query,
+    answer: &Resolution<'_>,
+    ms: f64,
+    build: &str,
+) -> LoggedEvent {
     let Seen {
         headers,
         path,
@@ -251,9 +260,9 @@ fn server_event(seen: Seen, q: &Query, answer: &Resolution, ms: f64, build: &str
             ..
         } => (
             true,
-            Some(state.clone()),
-            Some(form_type.clone()),
-            Some(language.clone()),
+            Some(state.to_string()),
+            Some(form_type.to_string()),
+            Some(language.to_string()),
             None,
         ),
         Resolution::Failed { error, .. } => {

@@ -7,6 +7,8 @@
 //! another ZIP lookup.
 
 use crate::crc32c::crc32c;
+use crate::template::Template;
+use crate::ziptable::{self, ZipTable};
 use serde::Serialize;
 use thiserror::Error;
 
@@ -123,15 +125,14 @@ pub fn encode(fst: &[u8], tables: &Tables) -> Vec<u8> {
     out
 }
 
-/// How a ZIP finds its route class: version 1's FST of every ZIP, or version 2's bitmap and prefixes.
-enum ZipLookup {
-    V1(fst::raw::Fst<Vec<u8>>),
-    V2(crate::artifact_v2::Zips),
-}
-
 /// A checked artifact, ready to answer lookups.
 pub struct Artifact {
-    zips: ZipLookup,
+    /// ZIP -> route class, precomputed from the file's FST at load (`crate::ziptable`).
+    zips: ZipTable,
+    /// Bytes of the file's FST section (for `Debug`).
+    fst_bytes: usize,
+    /// The form URL templates split at load, in `tables.forms` order, and the fallback's.
+    pub(crate) templates: Templates,
     /// The format version of the file it was read from.
     pub version: u16,
     /// The decoded tables.
@@ -140,16 +141,27 @@ pub struct Artifact {
     pub crc: u32,
 }
 
+/// What the resolver reads besides the tables, derived from them once at load.
+pub(crate) struct Templates {
+    /// `tables.forms[i].3`, split.
+    pub(crate) forms: Vec<Template>,
+    /// `tables.fallback_url`, split.
+    pub(crate) fallback: Template,
+    /// Index of `default_language` in `languages` (the reader checked it is there when a class
+    /// reaches a form; `None` only for a brand whose classes serve nothing).
+    pub(crate) default_language: Option<u32>,
+    /// The forms of product `p` are `tables.forms[by_product[p]..by_product[p + 1]]` (forms are
+    /// sorted by product first), so a lookup searches a product's few forms only.
+    by_product: Vec<u32>,
+}
+
 impl std::fmt::Debug for Artifact {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let fst_bytes = match &self.zips {
-            ZipLookup::V1(f) => f.size(),
-            ZipLookup::V2(z) => z.fst_size(),
-        };
         f.debug_struct("Artifact")
             .field("version", &self.version)
-            .field("fst_bytes", &fst_bytes)
+            .field("fst_bytes", &self.fst_bytes)
             .field("zips", &self.zip_count())
+            .field("table_bytes", &self.zips.heap_bytes())
             .field("tables", &self.tables)
             .field("crc", &self.crc)
             .finish()
@@ -182,13 +194,8 @@ impl Artifact {
             return Err(ArtifactError::Flags(flags));
         }
         if version == crate::artifact_v2::VERSION {
-            let (zips, tables, crc) = crate::artifact_v2::parse(bytes)?;
-            return Ok(Artifact {
-                zips: ZipLookup::V2(zips),
-                version,
-                tables,
-                crc,
-            });
+            let (zips, fst_bytes, tables, crc) = crate::artifact_v2::parse(bytes)?;
+            return Ok(Artifact::new(zips, fst_bytes, version, tables, crc));
         }
         let f = le_u32(bytes, 8) as usize;
         let t = le_u32(bytes, 12) as usize;
@@ -212,8 +219,7 @@ impl Artifact {
         {
             return Err(ArtifactError::Fst("FST header is not version 3".into()));
         }
-        let fst = fst::raw::Fst::new(fst_bytes.to_vec())
-            .map_err(|e| ArtifactError::Fst(e.to_string()))?;
+        let fst = fst::raw::Fst::new(fst_bytes).map_err(|e| ArtifactError::Fst(e.to_string()))?;
         if fst.fst_type() != FST_TYPE {
             return Err(ArtifactError::Fst(format!(
                 "FST type is {}, expected {FST_TYPE}",
@@ -226,9 +232,10 @@ impl Artifact {
         let tables = decode_tables(&bytes[HEADER + f..body])?;
         check_tables(&tables)?;
         let n_classes = tables.classes.len() as u64;
+        let mut table = ziptable::Builder::new(None);
         let mut stream = fst.stream();
         while let Some((key, out)) = fst::Streamer::next(&mut stream) {
-            if key.len() != 5 || !key.iter().all(u8::is_ascii_digit) {
+            if !table.mark_present(key) {
                 return Err(ArtifactError::Fst("a key is not five ASCII digits".into()));
             }
             if out.value() >= n_classes {
@@ -237,21 +244,51 @@ impl Artifact {
                     out.value()
                 )));
             }
+            // Five digits, and a class in range (below 2^31: a file holds fewer), so accepted.
+            table.push(key, out.value() as u32);
         }
-        Ok(Artifact {
-            zips: ZipLookup::V1(fst),
+        Ok(Artifact::new(
+            table.finish(),
+            fst.size(),
             version,
             tables,
-            crc: stored,
-        })
+            stored,
+        ))
+    }
+
+    fn new(zips: ZipTable, fst_bytes: usize, version: u16, tables: Tables, crc: u32) -> Artifact {
+        // check_tables: every form's product index is in range and the forms are sorted.
+        let mut by_product = vec![0u32; tables.products.len() + 1];
+        for f in &tables.forms {
+            by_product[f.0 as usize + 1] += 1;
+        }
+        for p in 1..by_product.len() {
+            by_product[p] += by_product[p - 1];
+        }
+        let templates = Templates {
+            by_product,
+            forms: tables.forms.iter().map(|f| Template::new(&f.3)).collect(),
+            fallback: Template::new(&tables.fallback_url),
+            default_language: tables
+                .languages
+                .binary_search(&tables.default_language)
+                .ok()
+                .map(|i| i as u32),
+        };
+        Artifact {
+            zips,
+            fst_bytes,
+            templates,
+            version,
+            tables,
+            crc,
+        }
     }
 
     /// The route class of a five-digit ZIP, or `None` when the ZIP is not in the data.
+    #[inline]
     pub fn class_of(&self, zip: &[u8]) -> Option<&[u32]> {
-        let class = match &self.zips {
-            ZipLookup::V1(f) => f.get(zip)?.value(),
-            ZipLookup::V2(z) => z.class(zip.try_into().ok()?)?,
-        };
+        let class = self.zips.class(zip)?;
         self.tables.classes.get(class as usize).map(Vec::as_slice)
     }
 
@@ -268,10 +305,7 @@ impl Artifact {
 
     /// Number of ZIPs the artifact knows.
     pub fn zip_count(&self) -> usize {
-        match &self.zips {
-            ZipLookup::V1(f) => f.len(),
-            ZipLookup::V2(z) => z.len(),
-        }
+        self.zips.len()
     }
 
     /// Index of `product` in `products`.
@@ -292,11 +326,21 @@ impl Artifact {
 
     /// The URL template of (product, form type (0-based), language) if the brand has that form.
     pub fn form(&self, product: u32, form_type: u32, language: u32) -> Option<&str> {
-        self.tables
-            .forms
-            .binary_search_by(|(p, t, l, _)| (*p, *t, *l).cmp(&(product, form_type, language)))
-            .ok()
+        self.form_index(product, form_type, language)
             .map(|i| self.tables.forms[i].3.as_str())
+    }
+
+    /// The index in `tables.forms` of (product, form type (0-based), language), if the brand has it.
+    #[inline]
+    pub(crate) fn form_index(&self, product: u32, form_type: u32, language: u32) -> Option<usize> {
+        let p = product as usize;
+        let by = &self.templates.by_product;
+        let (start, end) = (*by.get(p)? as usize, *by.get(p + 1)? as usize);
+        let forms = self.tables.forms.get(start..end)?;
+        forms
+            .binary_search_by(|(_, t, l, _)| (*t, *l).cmp(&(form_type, language)))
+            .ok()
+            .map(|i| start + i)
     }
 }
 

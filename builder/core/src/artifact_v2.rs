@@ -8,6 +8,7 @@
 
 use crate::artifact::{check_tables, decode_tables, ArtifactError, Tables, MAGIC};
 use crate::crc32c::crc32c;
+use crate::ziptable::{self, zip_number, ZipTable};
 
 /// The container version of this layout.
 pub const VERSION: u16 = 2;
@@ -20,19 +21,12 @@ const HEADER: usize = 20;
 /// Header plus CRC trailer.
 const OVERHEAD: usize = 24;
 
-/// The five digits of a ZIP as a number, `00000` = 0 .. `99999` = 99,999 (the bit index).
-fn zip_number(zip: &[u8; 5]) -> usize {
-    zip.iter()
-        .fold(0usize, |n, &d| n * 10 + usize::from(d.wrapping_sub(b'0')))
-}
-
 /// The presence bitmap of `zips` (five ASCII digits each): bit `z % 8` (least significant first)
 /// of byte `z / 8` is set when ZIP number `z` exists.
 pub fn presence(zips: &[[u8; 5]]) -> Vec<u8> {
     let mut bits = vec![0u8; PRESENCE_BYTES];
     for z in zips {
-        let n = zip_number(z);
-        if n < PRESENCE_BYTES * 8 {
+        if let Some(n) = zip_number(z) {
             bits[n >> 3] |= 1 << (n & 7);
         }
     }
@@ -252,59 +246,14 @@ pub fn encode(presence: &[u8], fst: &[u8], tables: &Tables) -> Vec<u8> {
     out
 }
 
-/// The ZIP -> route class lookup of a version-2 file.
-pub struct Zips {
-    presence: Vec<u8>,
-    fst: fst::raw::Fst<Vec<u8>>,
-    count: usize,
-}
-
-impl Zips {
-    /// The route class of a five-digit ZIP (`None`: not in the data), by the longest key that is a
-    /// prefix of it. The reader checked that the root is final, so every present ZIP has one.
-    pub fn class(&self, zip: &[u8; 5]) -> Option<u64> {
-        let n = zip_number(zip);
-        if n >= PRESENCE_BYTES * 8 || self.presence[n >> 3] & (1 << (n & 7)) == 0 {
-            return None;
-        }
-        let mut node = self.fst.root();
-        let mut out = fst::raw::Output::zero();
-        let mut best = node.is_final().then(|| node.final_output());
-        for &b in zip {
-            let Some(i) = node.find_input(b) else { break };
-            let t = node.transition(i);
-            out = out.cat(t.out);
-            node = self.fst.node(t.addr);
-            if node.is_final() {
-                best = Some(out.cat(node.final_output()));
-            }
-        }
-        best.map(|o| o.value())
-    }
-
-    /// Number of ZIPs present.
-    pub fn len(&self) -> usize {
-        self.count
-    }
-
-    /// Whether no ZIP is present.
-    pub fn is_empty(&self) -> bool {
-        self.count == 0
-    }
-
-    /// Bytes of the FST section.
-    pub fn fst_size(&self) -> usize {
-        self.fst.size()
-    }
-}
-
 fn le_u32(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
 /// Checks a version-2 file in FORMAT.md's order (the caller has checked length >= 8, magic, version
-/// and flags) and decodes it: the lookup, the tables and the CRC.
-pub fn parse(bytes: &[u8]) -> Result<(Zips, Tables, u32), ArtifactError> {
+/// and flags) and decodes it: the ZIP lookup (precomputed from the bitmap and the FST's keys),
+/// the FST section's size, the tables and the CRC.
+pub(crate) fn parse(bytes: &[u8]) -> Result<(ZipTable, usize, Tables, u32), ArtifactError> {
     if bytes.len() < OVERHEAD {
         return Err(ArtifactError::TooShort { len: bytes.len() });
     }
@@ -329,8 +278,6 @@ pub fn parse(bytes: &[u8]) -> Result<(Zips, Tables, u32), ArtifactError> {
             "presence section is {p} bytes, expected {PRESENCE_BYTES}"
         )));
     }
-    let presence = bytes[HEADER..HEADER + p].to_vec();
-    let count = presence.iter().map(|b| b.count_ones() as usize).sum();
 
     let fst_bytes = &bytes[HEADER + p..HEADER + p + f];
     if fst_bytes.len() < 16
@@ -338,8 +285,7 @@ pub fn parse(bytes: &[u8]) -> Result<(Zips, Tables, u32), ArtifactError> {
     {
         return Err(ArtifactError::Fst("FST header is not version 3".into()));
     }
-    let fst =
-        fst::raw::Fst::new(fst_bytes.to_vec()).map_err(|e| ArtifactError::Fst(e.to_string()))?;
+    let fst = fst::raw::Fst::new(fst_bytes).map_err(|e| ArtifactError::Fst(e.to_string()))?;
     if fst.fst_type() != FST_TYPE {
         return Err(ArtifactError::Fst(format!(
             "FST type is {}, expected {FST_TYPE}",
@@ -357,29 +303,23 @@ pub fn parse(bytes: &[u8]) -> Result<(Zips, Tables, u32), ArtifactError> {
     let tables = decode_tables(&bytes[HEADER + p + f..body])?;
     check_tables(&tables)?;
     let n_classes = tables.classes.len() as u64;
+    let mut table = ziptable::Builder::new(Some(bytes[HEADER..HEADER + p].to_vec()));
     let mut stream = fst.stream();
     while let Some((key, out)) = fst::Streamer::next(&mut stream) {
-        if key.len() > 5 || !key.iter().all(u8::is_ascii_digit) {
-            return Err(ArtifactError::Fst(
-                "a key is not a prefix of five ASCII digits".into(),
-            ));
-        }
         if out.value() >= n_classes {
             return Err(ArtifactError::Fst(format!(
                 "route class {} out of range",
                 out.value()
             )));
         }
+        // In range, so below the table's limit of 2^31 - 1 classes (a file holds fewer).
+        if !table.push(key, out.value() as u32) {
+            return Err(ArtifactError::Fst(
+                "a key is not a prefix of five ASCII digits".into(),
+            ));
+        }
     }
-    Ok((
-        Zips {
-            presence,
-            fst,
-            count,
-        },
-        tables,
-        stored,
-    ))
+    Ok((table.finish(), fst.size(), tables, stored))
 }
 
 #[cfg(test)]
@@ -564,16 +504,21 @@ mod tests {
         let keys = prefix_keys(&zips, &classes);
         assert!(keys.windows(2).all(|w| w[0].0 < w[1].0));
         let fst = fst::raw::Fst::new(fst_bytes(&keys).expect("fst")).expect("fst");
-        let bits = presence(&zips);
-        let zi = Zips {
-            presence: bits,
-            fst,
-            count: zips.len(),
-        };
-        for (zip, &c) in zips.iter().zip(&classes) {
-            assert_eq!(zi.class(zip), Some(u64::from(c)), "{zip:?}");
+        // The reader's table, built from the FST's keys as `parse` builds it.
+        let mut b = ziptable::Builder::new(Some(presence(&zips)));
+        let mut stream = fst.stream();
+        while let Some((key, out)) = fst::Streamer::next(&mut stream) {
+            assert!(b.push(key, out.value() as u32));
         }
-        assert_eq!(zi.class(&z("99999")).is_some(), zips.contains(&z("99999")));
+        let table = b.finish();
+        assert_eq!(table.len(), zips.len());
+        let mut expected = vec![None; 100_000];
+        for (zip, &c) in zips.iter().zip(&classes) {
+            expected[zip_number(zip).expect("digits")] = Some(c);
+        }
+        for (n, want) in expected.iter().enumerate() {
+            assert_eq!(table.class(format!("{n:05}").as_bytes()), *want, "{n:05}");
+        }
         assert!(keys.len() < zips.len() / 5, "{} keys", keys.len());
     }
 }

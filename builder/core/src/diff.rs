@@ -131,7 +131,7 @@ pub struct Side<'a> {
 }
 
 /// The answer of `r` for `product` on artifact `a`, with its URL template.
-fn answer(a: &Artifact, product: &str, r: &Resolution) -> Answer {
+fn answer(a: &Artifact, product: &str, r: &Resolution<'_>) -> Answer {
     match r {
         Resolution::Ok {
             form_type,
@@ -146,8 +146,8 @@ fn answer(a: &Artifact, product: &str, r: &Resolution) -> Answer {
                 a.form(p, f, l).map(str::to_string)
             })();
             Answer {
-                form_type: Some(form_type.clone()),
-                language: Some(language.clone()),
+                form_type: Some(form_type.to_string()),
+                language: Some(language.to_string()),
                 url_template: template,
                 error: None,
             }
@@ -161,14 +161,14 @@ fn answer(a: &Artifact, product: &str, r: &Resolution) -> Answer {
     }
 }
 
-fn url_of(r: &Resolution) -> Option<String> {
+fn url_of(r: &Resolution<'_>) -> Option<String> {
     match r {
         Resolution::Ok { url, .. } => Some(url.clone()),
         Resolution::Failed { fallback_url, .. } => fallback_url.clone(),
     }
 }
 
-fn form_type(r: &Resolution) -> Option<&str> {
+fn form_type<'r>(r: &'r Resolution<'_>) -> Option<&'r str> {
     match r {
         Resolution::Ok { form_type, .. } => Some(form_type),
         Resolution::Failed { .. } => None,

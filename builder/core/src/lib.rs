@@ -30,5 +30,6 @@ pub mod resolve;
 pub mod spec;
 pub mod template;
 pub mod usps;
+mod ziptable;
 
 pub use build::build;

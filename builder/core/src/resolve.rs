@@ -10,8 +10,9 @@ use crate::explain::Explain;
 use crate::manifest::{BrandEntry, Manifest, FORMAT_VERSION, MANIFEST_FILE};
 use crate::model::{Override, Rule};
 use crate::precedence::{self, Decider};
-use crate::spec::{normalise_language, normalise_product, parse_zip};
-use crate::template::{self, Values};
+use crate::spec::{normalise_language_in, normalise_product_in, zip5, MAX_SLUG};
+use crate::template::Values;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -48,19 +49,20 @@ impl Reason {
     }
 }
 
-/// The answer to one query.
+/// The answer to one query. The resolver borrows `state`, `form_type` and `language` from the
+/// artifact (`'a`), so an answer allocates its URL only; [`Resolution::into_owned`] detaches it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Resolution {
+pub enum Resolution<'a> {
     /// A form URL.
     Ok {
         /// The form's URL template, filled.
         url: String,
         /// The ZIP's USPS state.
-        state: String,
+        state: Cow<'a, str>,
         /// The form type step 4 chose.
-        form_type: String,
+        form_type: Cow<'a, str>,
         /// The language of the form answered (step 5).
-        language: String,
+        language: Cow<'a, str>,
     },
     /// A reason and the fallback URL (filled), `None` for `unknown_brand` and an unusable artifact.
     Failed {
@@ -72,11 +74,43 @@ pub enum Resolution {
 }
 
 fn push_json_str(out: &mut String, s: &str) {
-    // serde_json writes a &str as a JSON string: `"`, `\` and C0 controls escaped, the rest as itself.
-    out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into()));
+    // serde_json writes a &str as a JSON string: `"`, `\` and C0 controls escaped, the rest as
+    // itself. Text with none of those (every answer of validated data) is copied as it stands;
+    // anything else goes through serde_json, the one definition of the escapes.
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into()));
+    }
 }
 
-impl Resolution {
+impl Resolution<'_> {
+    /// The same answer owning its text, free of the artifact it was resolved from.
+    pub fn into_owned(self) -> Resolution<'static> {
+        match self {
+            Resolution::Ok {
+                url,
+                state,
+                form_type,
+                language,
+            } => Resolution::Ok {
+                url,
+                state: Cow::Owned(state.into_owned()),
+                form_type: Cow::Owned(form_type.into_owned()),
+                language: Cow::Owned(language.into_owned()),
+            },
+            Resolution::Failed {
+                error,
+                fallback_url,
+            } => Resolution::Failed {
+                error,
+                fallback_url,
+            },
+        }
+    }
+
     /// The NDJSON line without its newline: keys in SPEC's order, no spaces, non-ASCII as itself.
     pub fn to_json(&self) -> String {
         self.to_json_with(None)
@@ -141,45 +175,45 @@ pub struct Reached {
 }
 
 /// Resolves one query against one brand's artifact (SPEC steps 1-6).
-pub fn resolve(a: &Artifact, zip: &str, product: &str, language: &str) -> Resolution {
+pub fn resolve<'a>(a: &'a Artifact, zip: &str, product: &str, language: &str) -> Resolution<'a> {
     resolve_inner(a, zip, product, language, false).0
 }
 
 /// [`resolve`], also returning the step-4 inputs when the query got that far.
-pub fn resolve_traced(
-    a: &Artifact,
+pub fn resolve_traced<'a>(
+    a: &'a Artifact,
     zip: &str,
     product: &str,
     language: &str,
-) -> (Resolution, Option<Reached>) {
+) -> (Resolution<'a>, Option<Reached>) {
     resolve_inner(a, zip, product, language, true)
 }
 
-fn resolve_inner(
-    a: &Artifact,
+fn resolve_inner<'a>(
+    a: &'a Artifact,
     zip: &str,
     product: &str,
     language: &str,
     traced: bool,
-) -> (Resolution, Option<Reached>) {
+) -> (Resolution<'a>, Option<Reached>) {
     let t = &a.tables;
-    let product = normalise_product(product);
+    // Lowercased on the stack: a query allocates nothing but its answer's URL.
+    let mut product_buf = [0; MAX_SLUG];
+    let mut language_buf = [0; MAX_SLUG];
+    let product = normalise_product_in(product, &mut product_buf);
     let product = product.as_ref();
-    let asked_language = normalise_language(language);
-    let asked_language = asked_language.as_ref();
-    let zip5 = parse_zip(zip);
-    // Five ASCII digits are UTF-8.
-    let zip_str = zip5.as_ref().and_then(|z| std::str::from_utf8(z).ok());
+    let asked_language = normalise_language_in(language, &mut language_buf);
+    // The asked language as the artifact spells it, when the brand has forms in it.
+    let asked = a
+        .language_index(&asked_language)
+        .map(|l| (l as u32, t.languages[l].as_str()));
+    let zip_str = zip5(zip);
 
     let fail = |error: Reason| {
         // Fallback filling: {zip} once step 1 passed (else empty); {product} as asked (trimmed,
         // lowercased); {language} the normalised asked one when the brand has a form in it, else
         // the default language; {brand} the brand.
-        let lang = if a.language_index(asked_language).is_some() {
-            asked_language
-        } else {
-            t.default_language.as_str()
-        };
+        let lang = asked.map_or(t.default_language.as_str(), |(_, l)| l);
         let v = Values {
             zip: zip_str,
             product: Some(product),
@@ -189,24 +223,24 @@ fn resolve_inner(
         };
         Resolution::Failed {
             error,
-            fallback_url: Some(template::fill(&t.fallback_url, &v)),
+            fallback_url: Some(a.templates.fallback.fill(&v)),
         }
     };
 
-    let Some(z) = zip5 else {
+    let Some(z) = zip_str else {
         return (fail(Reason::InvalidZip), None);
     };
-    let Some(class) = a.class_of(&z) else {
+    let Some(class) = a.class_of(z.as_bytes()) else {
         return (fail(Reason::UnknownZip), None);
     };
     // Artifact::from_bytes checked every index of every class.
-    let state = &t.states[class[0] as usize];
+    let state = t.states[class[0] as usize].as_str();
     let Some(p) = a.product_index(product) else {
         return (fail(Reason::UnknownProduct), None);
     };
     let reached = traced.then(|| Reached {
         zip: zip_str.unwrap_or_default().to_string(),
-        state: state.clone(),
+        state: state.to_string(),
         product: product.to_string(),
     });
     let k = class[1 + p];
@@ -217,18 +251,17 @@ fn resolve_inner(
     let p = p as u32;
     // SPEC step 5: the asked language's form if the brand has one for (product, form type), else the
     // default language's (which exists: the builder and Artifact::from_bytes guarantee it).
-    let chosen = a
-        .language_index(asked_language)
-        .and_then(|l| a.form(p, ft, l as u32).map(|u| (u, asked_language)))
+    let chosen = asked
+        .and_then(|(l, name)| a.form_index(p, ft, l).map(|i| (i, name)))
         .or_else(|| {
-            let l = a.language_index(&t.default_language)?;
-            a.form(p, ft, l as u32)
-                .map(|u| (u, t.default_language.as_str()))
+            let l = a.templates.default_language?;
+            a.form_index(p, ft, l)
+                .map(|i| (i, t.default_language.as_str()))
         });
-    let Some((url, language)) = chosen else {
+    let Some((form, language)) = chosen else {
         return (fail(Reason::NotServed), reached);
     };
-    let form_type = &t.form_types[ft as usize];
+    let form_type = t.form_types[ft as usize].as_str();
     let v = Values {
         zip: zip_str,
         state: Some(state),
@@ -238,10 +271,10 @@ fn resolve_inner(
         form_type: Some(form_type),
     };
     let res = Resolution::Ok {
-        url: template::fill(url, &v),
-        state: state.clone(),
-        form_type: form_type.clone(),
-        language: language.to_string(),
+        url: a.templates.forms[form].fill(&v),
+        state: Cow::Borrowed(state),
+        form_type: Cow::Borrowed(form_type),
+        language: Cow::Borrowed(language),
     };
     (res, reached)
 }
@@ -477,7 +510,7 @@ impl ArtifactSet {
     }
 
     /// Resolves one query. The brand is matched exactly as given (SPEC does not trim or lowercase it).
-    pub fn resolve(&self, brand: &str, zip: &str, product: &str, language: &str) -> Resolution {
+    pub fn resolve(&self, brand: &str, zip: &str, product: &str, language: &str) -> Resolution<'_> {
         self.resolve_explained(brand, zip, product, language).0
     }
 
@@ -488,7 +521,7 @@ impl ArtifactSet {
         zip: &str,
         product: &str,
         language: &str,
-    ) -> (Resolution, Option<String>) {
+    ) -> (Resolution<'_>, Option<String>) {
         match self.brands.get(brand) {
             None => (
                 Resolution::Failed {

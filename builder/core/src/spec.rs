@@ -9,7 +9,14 @@ use std::borrow::Cow;
 
 /// SPEC "trim": ASCII space, tab, LF, FF and CR at both ends, nothing else (not VT, not Unicode spaces).
 pub fn trim(s: &str) -> &str {
-    s.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\x0C' | '\r'))
+    // By bytes: the five are ASCII, so the cuts fall next to ASCII bytes, on char boundaries.
+    let white = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\x0C' | b'\r');
+    let b = s.as_bytes();
+    let Some(start) = b.iter().position(|c| !white(c)) else {
+        return "";
+    };
+    let end = b.iter().rposition(|c| !white(c)).map_or(start, |i| i + 1);
+    &s[start..end]
 }
 
 /// SPEC "lowercase": `A-Z` to `a-z`, nothing else.
@@ -50,12 +57,39 @@ pub fn normalise_product(product: &str) -> Cow<'_, str> {
     }
 }
 
+/// [`normalise_product`] lowercasing into `buf` instead of a new `String` when the trimmed text
+/// fits (every product and language of an artifact does): the resolver allocates nothing for it.
+pub fn normalise_product_in<'b>(product: &'b str, buf: &'b mut [u8; MAX_SLUG]) -> Cow<'b, str> {
+    let p = trim(product);
+    if !p.bytes().any(|b| b.is_ascii_uppercase()) {
+        return Cow::Borrowed(p);
+    }
+    if let Some(out) = buf.get_mut(..p.len()) {
+        out.copy_from_slice(p.as_bytes());
+        out.make_ascii_lowercase();
+        // Lowercasing ASCII letters keeps UTF-8 valid, so this is always `Ok`.
+        if let Ok(s) = std::str::from_utf8(out) {
+            return Cow::Borrowed(s);
+        }
+    }
+    Cow::Owned(lowercase(p))
+}
+
+/// Cuts a trimmed language before its first `-` or `_`.
+fn language_head(t: &str) -> &str {
+    // Lowercasing maps `A-Z` only, so cutting before or after it gives the same text.
+    t.find(['-', '_']).map_or(t, |i| &t[..i])
+}
+
 /// SPEC step 5's normalisation: trim, lowercase, keep what stands before the first `-` or `_`
 /// (borrowed when nothing needs lowercasing: most queries allocate nothing).
 pub fn normalise_language(language: &str) -> Cow<'_, str> {
-    let t = trim(language);
-    // Lowercasing maps `A-Z` only, so cutting before or after it gives the same text.
-    normalise_product(t.find(['-', '_']).map_or(t, |i| &t[..i]))
+    normalise_product(language_head(trim(language)))
+}
+
+/// [`normalise_language`] lowercasing into `buf` (see [`normalise_product_in`]).
+pub fn normalise_language_in<'b>(language: &'b str, buf: &'b mut [u8; MAX_SLUG]) -> Cow<'b, str> {
+    normalise_product_in(language_head(trim(language)), buf)
 }
 
 /// Longest slug, in bytes.
@@ -174,9 +208,20 @@ mod tests {
             "e\u{0}s",
         ] {
             assert_eq!(normalise_language(l), allocating(l), "{l:?}");
+            assert_eq!(
+                normalise_language_in(l, &mut [0; MAX_SLUG]),
+                allocating(l),
+                "{l:?}"
+            );
         }
-        for p in ["auto", "AuTo", " Home\t", "ÀUTO", ""] {
+        let long = format!(" {} ", "AB".repeat(MAX_SLUG));
+        for p in ["auto", "AuTo", " Home\t", "ÀUTO", "", long.as_str()] {
             assert_eq!(normalise_product(p), lowercase(trim(p)), "{p:?}");
+            assert_eq!(
+                normalise_product_in(p, &mut [0; MAX_SLUG]),
+                lowercase(trim(p)),
+                "{p:?}"
+            );
         }
     }
 

@@ -204,7 +204,13 @@ fn spec_language(language: &str) -> String {
 }
 
 /// SPEC steps 1-6 read literally from the rows.
-fn naive_resolve(db: &Database, b: &Brand, zip: &str, product: &str, language: &str) -> Resolution {
+fn naive_resolve(
+    db: &Database,
+    b: &Brand,
+    zip: &str,
+    product: &str,
+    language: &str,
+) -> Resolution<'static> {
     let product = spec_lowercase(spec_trim(product));
     let lang = spec_language(language);
     let zip5 = spec_zip(zip);
@@ -255,9 +261,9 @@ fn naive_resolve(db: &Database, b: &Brand, zip: &str, product: &str, language: &
     };
     Resolution::Ok {
         url: fill(url, &v),
-        state: state.clone(),
-        form_type: ft.into(),
-        language: used.into(),
+        state: state.clone().into(),
+        form_type: ft.to_string().into(),
+        language: used.to_string().into(),
     }
 }
 

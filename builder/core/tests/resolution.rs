@@ -91,16 +91,16 @@ fn acme() -> Artifact {
     ])
 }
 
-fn ok(url: &str, state: &str, form_type: &str, language: &str) -> Resolution {
+fn ok(url: &str, state: &str, form_type: &str, language: &str) -> Resolution<'static> {
     Resolution::Ok {
         url: url.into(),
-        state: state.into(),
-        form_type: form_type.into(),
-        language: language.into(),
+        state: state.to_string().into(),
+        form_type: form_type.to_string().into(),
+        language: language.to_string().into(),
     }
 }
 
-fn failed(error: Reason, fallback: &str) -> Resolution {
+fn failed(error: Reason, fallback: &str) -> Resolution<'static> {
     Resolution::Failed {
         error,
         fallback_url: Some(fallback.into()),

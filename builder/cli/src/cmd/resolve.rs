@@ -253,9 +253,9 @@ impl<W: Write> Answerer<'_, W> {
             } => (
                 true,
                 url.as_str(),
-                state.as_str(),
-                form_type.as_str(),
-                language.as_str(),
+                state.as_ref(),
+                form_type.as_ref(),
+                language.as_ref(),
                 "",
                 "",
             ),
