@@ -455,9 +455,8 @@ mod tests {
     #[test]
     fn wide_nodes_with_an_index_match_fst() {
         // 256 and 40 transitions from one node (the index and the count byte), large outputs.
-        let mut map: Vec<(Vec<u8>, u64)> = (0..=255u8)
-            .map(|b| (vec![b], u64::from(b) << 40))
-            .collect();
+        let mut map: Vec<(Vec<u8>, u64)> =
+            (0..=255u8).map(|b| (vec![b], u64::from(b) << 40)).collect();
         map.extend((0..40u8).map(|b| (vec![255, b, 1], u64::MAX - u64::from(b))));
         map.sort();
         assert_eq!(by_writer(0, &map), by_fst(0, &map));
