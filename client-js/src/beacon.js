@@ -3,15 +3,11 @@
 /**
  * Page-view id, random per page view: 128 random bits as four decimal u32s, 4 to 40 digits (fewer
  * than 8 only if all four are below 10: odds of 1 in 10^37). Event ids are `pv-N`, at most 64
- * characters. A page restored from the back/forward cache is a new page view: a new id (renewPageView).
+ * characters. Drawn with the first event; a page restored from the back/forward cache is a new page
+ * view, with a new id.
  */
 export let pv;
 let sequence = 0;
-/** Starts a new page view: a new `pv`. */
-export const renewPageView = () => {
-  pv = crypto.getRandomValues(new Uint32Array(4)).join('');
-};
-renewPageView();
 
 /** At most `n` characters (code points, as the schema counts them; a cut surrogate pair is not valid JSON text for Rust). */
 export const cut = (s, n) => (s.length > n ? [...s].slice(0, n).join('') : s);
@@ -27,29 +23,32 @@ export const since = (t0) => performance.now() - t0;
  */
 export const PER_REQUEST = 16;
 
-// Waiting events by logger URL; one timer and one pair of page listeners for the whole page.
-const waiting = new Map();
+// Waiting events by logger URL; one timer and one set of page listeners for the whole page, added
+// with the first event.
+let waiting = { __proto__: null };
 let timer;
-let listening;
 // From pagehide until the page is shown again: what fails now is the page going away, not worth an event.
 let leaving;
-
-const post = (url, body) => {
-  try {
-    // A string body goes as text/plain;charset=UTF-8: a "simple" request, no CORS preflight.
-    if (navigator.sendBeacon(url, body)) return;
-  } catch {}
-  fetch(url, { method: 'POST', body, keepalive: true }).catch(() => {});
-};
 
 /** Sends every waiting event now, at most PER_REQUEST per request. */
 export const flush = () => {
   clearTimeout(timer);
   timer = 0;
-  for (const [url, events] of waiting)
-    for (let i = 0; i < events.length; i += PER_REQUEST) post(url, JSON.stringify({ events: events.slice(i, i + PER_REQUEST) }));
-  waiting.clear();
+  for (const url in waiting)
+    for (let i = 0, events = waiting[url]; i < events.length; ) {
+      const body = JSON.stringify({ events: events.slice(i, (i += PER_REQUEST)) });
+      // A string body goes as text/plain;charset=UTF-8: a "simple" request, no CORS preflight. When
+      // sendBeacon refuses (its quota is full), fetch with keepalive. (sendBeacon throws only on a
+      // URL that fetch would refuse too.)
+      try {
+        navigator.sendBeacon(url, body) || fetch(url, { method: 'POST', body, keepalive: true }).catch(() => {});
+      } catch {}
+    }
+  waiting = { __proto__: null };
 };
+
+/** Starts a new page view: a new `pv`. */
+const renewPageView = () => (pv = crypto.getRandomValues(new Uint32Array(4)).join(''));
 
 /**
  * Queues one event of `type` for `brand`'s page to the logger at `url` (none: nothing is queued), with
@@ -61,8 +60,8 @@ export const flush = () => {
  * @param {object} fields
  */
 export const log = (url, brand, type, fields) => {
-  if (!listening) {
-    listening = 1;
+  if (!pv) {
+    renewPageView();
     // Hidden (and, harmlessly, shown again) or left: send what waits, while the page still can.
     addEventListener('visibilitychange', flush);
     addEventListener('pagehide', () => {
@@ -76,8 +75,6 @@ export const log = (url, brand, type, fields) => {
     });
   }
   if (!url || leaving) return;
-  let events = waiting.get(url);
-  if (!events) waiting.set(url, (events = []));
-  events.push({ id: pv + '-' + ++sequence, type, ts: Date.now(), brand: cut(brand, 64), page: cut(location.origin + location.pathname, 2048), pv, ...fields });
+  (waiting[url] ||= []).push({ id: pv + '-' + ++sequence, type, ts: Date.now(), brand: cut(brand, 64), page: cut(location.origin + location.pathname, 2048), pv, ...fields });
   timer ||= setTimeout(flush, 3000);
 };

@@ -5,39 +5,37 @@ import { emit, router } from './load.js';
 
 const FORMS = 'form[data-formroute]';
 const STATE = 'data-formroute-state';
-// Per-form state: wire()'s defaults, the buttons disabled while busy, a native resubmission under way.
-// (Symbol.for: the same key for every copy of the client on the page.)
-const KEY = Symbol.for('formroute');
-const own = (form) => (form[KEY] ||= {});
 
-// The snippet's <script data-*> settings (snippet.js), under every form's own.
-let snippetSettings = {};
-/** Sets the settings every form starts from (the snippet's tag). */
-export const setSnippetSettings = (settings) => (snippetSettings = settings);
+/** The settings every form starts from, under its own: the snippet's <script data-*> tag (snippet.js fills it). */
+export const snippetSettings = {};
 
-// A form's settings: its own data-* attributes, over wire()'s `defaults`, over the snippet's.
-const settingsOf = (form) => ({ ...snippetSettings, ...own(form).defaults, ...form.dataset, brand: form.dataset.formroute });
+// wire()'s `defaults`, by form.
+const defaults = new WeakMap();
 
-// The form's busy state: aria-busy, its enabled submit buttons disabled, data-formroute-state for stylesheets.
-const setState = (form, state) => {
-  const busy = state == 'busy';
-  form.setAttribute(STATE, state);
-  form.setAttribute('aria-busy', busy);
-  if (busy) own(form).disabled = [...form.querySelectorAll('button:not([type]),[type=submit],[type=image]')].filter((b) => !b.disabled);
-  for (const b of own(form).disabled || []) b.disabled = busy;
+// A form's router: its settings are its own data-* attributes, over wire()'s `defaults`, over the snippet's.
+const routerOf = (form) => {
+  const settings = { ...snippetSettings, ...defaults.get(form), ...form.dataset, brand: form.dataset.formroute };
+  return [router(settings), settings];
 };
 
-// The answers that keep the visitor on the page, the ZIP field marked invalid (message: data-zip-message):
-// invalid_zip and unknown_zip, the two errors that name the ZIP.
-const ZIP_ERRORS = /zip/;
+// The form being submitted natively (below), whose submit event is the browser's to handle.
+let resubmitting;
 
 async function submitted(e) {
   const form = e.target;
   // Not ours, or the page's own handler canceled it; or our own native resubmission (below).
-  if (!form.matches?.(FORMS) || e.defaultPrevented || (own(form).native && !(own(form).native = 0))) return;
+  if (!form.matches?.(FORMS) || e.defaultPrevented || form == resubmitting) return;
   e.preventDefault();
   if (form.getAttribute(STATE) == 'busy') return; // a double click: one answer, one navigation
   const submitter = e.submitter;
+  // The form's state: data-formroute-state for stylesheets, aria-busy, and while busy the clicked
+  // button disabled (where it was not already: it could not have been clicked).
+  const set = (state) => {
+    form.setAttribute(STATE, state);
+    form.setAttribute('aria-busy', state == 'busy');
+    if (submitter) submitter.disabled = state == 'busy';
+  };
+  set('busy');
   const fields = new FormData(form);
   // The clicked button's value counts (a name="product" button), as the browser would send it.
   if (submitter?.name) fields.set(submitter.name, submitter.value);
@@ -47,35 +45,46 @@ async function submitted(e) {
     // A `language` field, else the nearest lang: the form's or an ancestor's, before <html lang>.
     language: fields.get('language') ?? form.closest('[lang]')?.lang,
   };
-  const settings = settingsOf(form);
-  const r = router(settings);
-  setState(form, 'busy');
+  const [r, settings] = routerOf(form);
   await r.ready();
-  const answer = r.resolve(query); // logged: once per submit
+  const answer = r.resolve(query, true); // logged: once per submit
   const to = answer.url || answer.fallback_url;
-  const zipField = form.querySelector('[name=zip]');
+  const zipField = form.elements.zip; // (several fields of that name: no willValidate)
   flush();
   // Canceled: the page keeps the visitor and shows its own state.
-  if (!emit('resolve', { brand: settings.brand, result: answer, query }, form, true)) return setState(form, 'idle');
-  if (ZIP_ERRORS.test(answer.error) && zipField?.willValidate) {
-    // A mistyped or unknown ZIP keeps the visitor here, the field marked invalid until it changes.
-    setState(form, 'invalid');
-    zipField.setCustomValidity(settings.zipMessage || 'Please check this ZIP code.');
-    zipField.reportValidity();
-    zipField.addEventListener('input', () => zipField.setCustomValidity(''), { once: true });
-  } else if (to) location.assign(to); // busy until the page goes (and reset if it comes back from the cache)
-  else {
+  if (emit('resolve', { brand: r.brand, result: answer, query }, form, true)) {
+    if (/zip/.test(answer.error) && zipField?.willValidate) {
+      // invalid_zip and unknown_zip, the two errors that name the ZIP: a mistyped or unknown ZIP keeps
+      // the visitor here, the field marked invalid until it changes.
+      zipField.setCustomValidity(settings.zipMessage || 'Please check this ZIP code.');
+      zipField.reportValidity();
+      zipField.addEventListener('input', () => zipField.setCustomValidity(''), { once: true });
+      return set('invalid');
+    }
+    if (to) {
+      // Busy until the page goes; usable again if it comes back from the back/forward cache (the
+      // only pageshow after this).
+      location.assign(to);
+      return addEventListener('pageshow', () => set('idle'), { once: true });
+    }
     // Nowhere to go (no file, no page fallback): the form submits as it would without formroute,
-    // the clicked button included (the prototype's requestSubmit: a field named "submit" or "requestSubmit" cannot shadow it).
-    // In a task of its own: an answer at hand comes in a microtask of this submit event, while the
-    // browser ignores new submissions of the form.
-    setState(form, 'idle');
-    own(form).native = 1;
-    setTimeout(() => HTMLFormElement.prototype.requestSubmit.call(form, submitter));
+    // the clicked button included (the prototype's requestSubmit: a field named "submit" or
+    // "requestSubmit" cannot shadow it). In a task of its own: an answer at hand comes in a
+    // microtask of this submit event, while the browser ignores new submissions of the form.
+    setTimeout(() => {
+      resubmitting = form; // requestSubmit fires the submit event at once
+      HTMLFormElement.prototype.requestSubmit.call(form, submitter);
+      resubmitting = 0;
+    });
   }
+  set('idle');
 }
 
-let listening;
+// Starts the download of a form's artifact when one of its fields gets focus (forms added later).
+const focused = (e) => {
+  const form = e.target.closest(FORMS);
+  if (form) routerOf(form);
+};
 
 /**
  * Wires the `<form data-formroute>` forms under `root` (default: the document): each brand's artifact
@@ -84,24 +93,15 @@ let listening;
  * loading when a field first gets focus). Settings come from the form's data attributes, else
  * `defaults`, else the snippet's <script data-*> tag.
  * @param {ParentNode} [root]
- * @param {object} [defaults] load options
+ * @param {object} [settings] load options, the forms' defaults
  */
-export function wire(root = document, defaults) {
-  if (!listening) {
-    listening = 1;
-    document.addEventListener('submit', submitted);
-    document.addEventListener('focusin', (e) => {
-      const form = e.target.closest?.(FORMS);
-      if (form) router(settingsOf(form));
-    });
-    // Back from the back/forward cache: forms left busy by the navigation are usable again.
-    addEventListener('pageshow', (e) => {
-      if (e.persisted) for (const form of document.querySelectorAll(FORMS)) setState(form, 'idle');
-    });
-  }
+export function wire(root = document, settings) {
+  // (The same listener added again is not added twice.)
+  document.addEventListener('submit', submitted);
+  document.addEventListener('focusin', focused);
   for (const form of root.querySelectorAll(FORMS)) {
-    if (defaults) own(form).defaults = defaults;
+    if (settings) defaults.set(form, settings);
     if (!form.hasAttribute(STATE)) form.setAttribute(STATE, 'idle');
-    router(settingsOf(form)); // the artifact starts loading now: it is usually there before a ZIP is typed
+    routerOf(form); // the artifact starts loading now: it is usually there before a ZIP is typed
   }
 }

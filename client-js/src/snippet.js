@@ -1,6 +1,6 @@
 /** Entry of the IIFE snippet: the global `formroute` ({ wire, push }; load() is in the ESM build), running commands queued before it, and wiring declarative forms once the document is parsed. */
 
-import { setSnippetSettings, wire } from './form.js';
+import { snippetSettings, wire } from './form.js';
 
 const queued = self.formroute;
 // A second copy of the snippet on the page finds the first one's global and does nothing (no double events).
@@ -8,7 +8,7 @@ if (!queued?.wire) {
   // Forms' settings default to the snippet's own <script> data attributes (data-base,
   // data-beacon-url, data-fallback-url, data-timeout-ms, ...); the base defaults to the snippet's folder.
   const script = document.currentScript;
-  setSnippetSettings({ base: script?.src.replace(/[^/]*$/, '') || '.', ...script?.dataset });
+  Object.assign(snippetSettings, { base: script?.src.replace(/[^/]*$/, '') || '.' }, script?.dataset);
   const api = {
     wire,
     /** Runs each command `f(formroute)` now (the async tag pattern: before the snippet, `formroute` is an array of them). */
