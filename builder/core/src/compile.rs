@@ -155,10 +155,10 @@ struct BrandBuild {
 /// The files of one brand.
 struct BrandFiles {
     /// Format version 1.
-    frt: Vec<u8>,
+    frt: Named,
     /// Format version 2.
-    frt_v2: Vec<u8>,
-    explain: Vec<u8>,
+    frt_v2: Named,
+    explain: Named,
     classes: u32,
 }
 
@@ -180,31 +180,33 @@ pub fn compile(db: &Database, columns: &Columns) -> Result<Compiled, CompileErro
         .map(|b| compile_brand(db, &shared, b, columns))
         .collect::<Result<_, _>>()?;
 
-    let mut diagnostics: Vec<Diagnostic> = built
-        .iter()
-        .flat_map(|b| b.diagnostics.iter().cloned())
-        .collect();
+    // The brands' results are moved out (files, findings and coverage), never copied.
+    let mut diagnostics: Vec<Diagnostic> = Vec::new();
+    let mut coverage = Vec::with_capacity(built.len());
+    let mut brand_files = Vec::with_capacity(built.len());
+    for b in built {
+        diagnostics.extend(b.diagnostics);
+        coverage.push(b.coverage);
+        brand_files.push(b.files);
+    }
     diagnostics.sort_by(|a, b| {
         (&a.file, a.line, a.column, &a.message).cmp(&(&b.file, b.line, b.column, &b.message))
     });
     let has_errors = diagnostics.iter().any(|d| d.severity == Severity::Error);
 
     let output = (!has_errors).then(|| {
-        let mut files = Vec::new();
+        let mut files = Vec::with_capacity(3 * brands.len());
         let mut entries = BTreeMap::new();
-        for (brand, b) in brands.iter().zip(&built) {
+        for (brand, b) in brands.iter().zip(brand_files) {
             let Some(BrandFiles {
                 frt,
                 frt_v2,
                 explain,
                 classes,
-            }) = &b.files
+            }) = b
             else {
                 continue;
             };
-            let (frt_name, frt_sha) = content_name(&brand.slug, "frt", frt);
-            let (v2_name, v2_sha) = content_name(&brand.slug, "v2.frt", frt_v2);
-            let (ex_name, ex_sha) = content_name(&brand.slug, "explain.msgpack", explain);
             entries.insert(
                 brand.slug.clone(),
                 BrandEntry {
@@ -212,22 +214,22 @@ pub fn compile(db: &Database, columns: &Columns) -> Result<Compiled, CompileErro
                     default_language: brand.default_language.clone(),
                     fallback_url: brand.fallback_url.clone(),
                     origins: brand.origins.clone(),
-                    artifact: frt_name.clone(),
-                    artifact_bytes: frt.len() as u64,
-                    artifact_sha256: frt_sha,
-                    artifact_v2: Some(v2_name.clone()),
-                    artifact_v2_bytes: Some(frt_v2.len() as u64),
-                    artifact_v2_sha256: Some(v2_sha),
-                    explain: ex_name.clone(),
-                    explain_bytes: explain.len() as u64,
-                    explain_sha256: ex_sha,
-                    classes: *classes,
+                    artifact: frt.name.clone(),
+                    artifact_bytes: frt.bytes.len() as u64,
+                    artifact_sha256: frt.sha256,
+                    artifact_v2: Some(frt_v2.name.clone()),
+                    artifact_v2_bytes: Some(frt_v2.bytes.len() as u64),
+                    artifact_v2_sha256: Some(frt_v2.sha256),
+                    explain: explain.name.clone(),
+                    explain_bytes: explain.bytes.len() as u64,
+                    explain_sha256: explain.sha256,
+                    classes,
                     products: brand.products(),
                 },
             );
-            files.push((frt_name, frt.clone()));
-            files.push((v2_name, frt_v2.clone()));
-            files.push((ex_name, explain.clone()));
+            files.push((frt.name, frt.bytes));
+            files.push((frt_v2.name, frt_v2.bytes));
+            files.push((explain.name, explain.bytes));
         }
         files.sort();
         BuildOutput {
@@ -238,7 +240,7 @@ pub fn compile(db: &Database, columns: &Columns) -> Result<Compiled, CompileErro
                 client: None,
             },
             files,
-            coverage: built.iter().map(|b| b.coverage.clone()).collect(),
+            coverage,
         }
     });
     Ok(Compiled {
@@ -255,10 +257,23 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// `<brand>.<first 16 hex of sha256>.<ext>` and the full hex digest.
-fn content_name(brand: &str, ext: &str, bytes: &[u8]) -> (String, String) {
-    let sha = sha256_hex(bytes);
-    (format!("{brand}.{}.{ext}", &sha[..16]), sha)
+/// One output file named by its content.
+struct Named {
+    /// `<brand>.<first 16 hex of sha256>.<ext>`.
+    name: String,
+    /// The full hex digest.
+    sha256: String,
+    bytes: Vec<u8>,
+}
+
+/// `bytes` named `<brand>.<first 16 hex of sha256>.<ext>`.
+fn content_name(brand: &str, ext: &str, bytes: Vec<u8>) -> Named {
+    let sha256 = sha256_hex(&bytes);
+    Named {
+        name: format!("{brand}.{}.{ext}", &sha256[..16]),
+        sha256,
+        bytes,
+    }
 }
 
 fn sorted_unique<'a>(it: impl Iterator<Item = &'a str>) -> Vec<String> {
@@ -970,10 +985,11 @@ fn compile_brand(
     Ok(BrandBuild {
         diagnostics,
         coverage,
+        // Named here, so the hashing runs on the brands' threads.
         files: Some(BrandFiles {
-            frt,
-            frt_v2,
-            explain,
+            frt: content_name(&brand.slug, "frt", frt),
+            frt_v2: content_name(&brand.slug, "v2.frt", frt_v2),
+            explain: content_name(&brand.slug, "explain.msgpack", explain),
             classes: n_classes,
         }),
     })
