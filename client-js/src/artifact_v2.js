@@ -36,7 +36,7 @@ export function parseArtifactV2(bytes) {
   corruptUnless(crc === u32(end) && fstAt === AT + PRESENCE);
   const find = openFst(bytes.subarray(fstAt, tablesAt), 2);
   // The empty key: every ZIP has a longest matching prefix.
-  corruptUnless(find('', 1) !== undefined);
+  corruptUnless(find('', 1) >= 0);
   // A ZIP absent from the bitmap is unknown; else its class is the value of its longest prefix key
   // (`+zip` is its number: the resolver passes five ASCII digits).
   const classOf = (zip, n = +zip) => ((bytes[AT + (n >> 3)] >> (n & 7)) & 1 ? find(zip, 1) : undefined);
