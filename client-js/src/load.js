@@ -76,7 +76,7 @@ async function download(d, url, brand, beaconUrl) {
       if (retry)
         await new Promise((ok) => {
           const wait = setTimeout((d.kick = ok), retryMs(attempts));
-          node: wait.unref?.(); // (label `node`: not in the browser snippet, scripts/build.mjs)
+          esm: wait.unref?.(); // (label `esm`: ESM build only, not in the browser snippet: scripts/build.mjs)
         });
       logEvent(beaconUrl, brand, 'error', { error, ms });
       emit('error', { brand, error, retry });
