@@ -41,7 +41,7 @@ export function openFst(bytes, type) {
   const size = bytes.length;
   // u64 header fields: version 3, the type; footer: number of keys, root address, masked CRC-32C.
   // The root node is written last: its address (its last byte) sits 21 bytes before the end (mod.rs `Fst::new`).
-  const root = size > 35 && uintLE(bytes, size - 12, 8);
+  const root = uintLE(bytes, size - 12, 8);
   corruptUnless((root ? root + 21 : type > 1 && 36) === size && uintLE(bytes, 0, 8) === 3 && uintLE(bytes, 8, 8) === type);
   // Walks from the root following each digit, adding transition outputs; at each final node notes
   // the sum plus its final output; returns the last one noted when the walk stops. Node layout
