@@ -37,11 +37,12 @@ export const flush = () => {
   for (const url in waiting)
     for (let i = 0, events = waiting[url]; i < events.length; ) {
       const body = JSON.stringify({ events: events.slice(i, (i += PER_REQUEST)) });
-      // A string body goes as text/plain;charset=UTF-8: a "simple" request, no CORS preflight. When
-      // sendBeacon refuses (its quota is full), fetch with keepalive. (sendBeacon throws only on a
-      // URL that fetch would refuse too.)
+      // A string body goes as text/plain;charset=UTF-8: a "simple" request, no CORS preflight.
+      // sendBeacon refuses a body only when the page's in-flight keepalive bytes would pass 64 KiB
+      // (Fetch's "inflight keepalive bytes", which fetch with keepalive counts too, so it would be
+      // refused as well: no fallback), and throws only on a URL that fetch would refuse too.
       try {
-        navigator.sendBeacon(url, body) || fetch(url, { method: 'POST', body, keepalive: true }).catch(() => {});
+        navigator.sendBeacon(url, body);
       } catch {}
     }
   waiting = { __proto__: null };
