@@ -10,7 +10,7 @@ export let pv;
 let sequence = 0;
 
 /** At most `n` characters (code points, as the schema counts them; a cut surrogate pair is not valid JSON text for Rust). */
-export const cut = (s, n) => (s.length > n ? [...s].slice(0, n).join('') : s);
+export const cut = (s, n) => [...s].slice(0, n).join('');
 
 /** Milliseconds since `t0` (a `performance.now()`), as an event's `ms` (browsers coarsen the clock themselves). */
 export const since = (t0) => performance.now() - t0;

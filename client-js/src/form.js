@@ -14,7 +14,9 @@ const defaults = new WeakMap();
 
 // A form's router: its settings are its own data-* attributes, over wire()'s `defaults`, over the snippet's.
 const routerOf = (form) => {
-  const settings = { ...snippetSettings, ...defaults.get(form), ...form.dataset, brand: form.dataset.formroute };
+  const settings = { ...snippetSettings };
+  esm: Object.assign(settings, defaults.get(form));
+  Object.assign(settings, form.dataset, { brand: form.dataset.formroute });
   return [router(settings), settings];
 };
 
@@ -35,10 +37,11 @@ async function submitted(e) {
     form.setAttribute('aria-busy', state == 'busy');
     if (submitter) submitter.disabled = state == 'busy';
   };
+  // The clicked button's value counts (a name="product" button), as the browser would send it
+  // (FormData's second argument: Chrome 112, Firefox 111, Safari 16.4; older ones ignore it and
+  // send the form's fields only). Read before the button is disabled: a disabled one is not sent.
+  const fields = new FormData(form, submitter);
   set('busy');
-  const fields = new FormData(form);
-  // The clicked button's value counts (a name="product" button), as the browser would send it.
-  if (submitter?.name) fields.set(submitter.name, submitter.value);
   const query = {
     zip: fields.get('zip'),
     product: fields.get('product'),
@@ -100,7 +103,7 @@ export function wire(root = document, settings) {
   document.addEventListener('submit', submitted);
   document.addEventListener('focusin', focused);
   for (const form of root.querySelectorAll(FORMS)) {
-    if (settings) defaults.set(form, settings);
+    esm: if (settings) defaults.set(form, settings); // (the snippet's global wire(root) takes no settings: a declarative page has its data-* attributes)
     if (!form.hasAttribute(STATE)) form.setAttribute(STATE, 'idle');
     routerOf(form); // the artifact starts loading now: it is usually there before a ZIP is typed
   }

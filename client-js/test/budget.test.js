@@ -10,7 +10,7 @@ import vm from 'node:vm';
 // Issue 14 sets 3,584 B. The lifecycle of issue 14 with the format-2 reader does not fit it yet: this
 // is the size it has now (v2 reader only), so that it cannot grow unnoticed while it is cut down.
 const GOAL = 3584;
-const BUDGET = 3677;
+const BUDGET = 3637;
 execFileSync(process.execPath, [new URL('../scripts/build.mjs', import.meta.url).pathname], { stdio: 'ignore' });
 const min = readFileSync(new URL('../dist/formroute.min.js', import.meta.url));
 
