@@ -2,7 +2,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
@@ -178,6 +178,8 @@ if (built.status) throw Error(built.stderr);
 const snippet = readFileSync(new URL('../dist/formroute.min.js', import.meta.url));
 
 say(`node ${process.version}, ${zips.length} ZIPs; medians. Command: cd client-js && npm run bench (binary: ${BIN})`);
+// (A shared machine's load inflates the ns and ms columns: said with the figures.)
+say(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 say(`snippet dist/formroute.min.js: ${snippet.length} B raw, ${gz(snippet)} B gzip -9, ${br(snippet)} B brotli 11`);
 say('');
 say('artifact               |     raw /   gzip / brotli   | bytes->ready |  heap     | resolve()');

@@ -20,7 +20,8 @@ const trimLowercase = (value) =>
 // Step 1 in one match (Rust `zip5`): trimmed, DDDDD, DDDDD-DDDD or DDDDDDDDD (\d is ASCII 0-9 only:
 // no u flag); its first five digits, or '' for any other value (null and undefined, as text, included).
 const ZIP = /^[ \t\n\f\r]*(\d{5})(-?\d{4})?[ \t\n\f\r]*$/;
-const zip5 = (zip) => ZIP.exec(zip)?.[1] || '';
+// (Five ASCII digits, most ZIPs, skip the match, which takes twice the time.)
+const zip5 = (zip) => (/^\d{5}$/.test(zip) ? '' + zip : ZIP.exec(zip)?.[1] || '');
 
 // Step 5's normalisation (Rust `normalise_language`): cut before the first - or _, then trimmed and
 // lowercased (as trimmed, cut, trimmed again and lowercased: white space holds no - or _). Cut first,

@@ -82,4 +82,7 @@ test('step 6: every value is percent-encoded, UTF-8 bytes in upper-case hex, onl
 
 test('numbers are taken as their text', () => {
   assert.equal(a.resolve({ zip: 90210, product: 'auto' }).state, 'CA');
+  assert.match(a.resolve({ zip: 90210, product: 'auto' }).url, /zip=90210&/);
+  assert.equal(a.resolve({ zip: 902101234, product: 'auto' }).state, 'CA');
+  assert.equal(a.resolve({ zip: 9021, product: 'auto' }).error, 'invalid_zip');
 });
