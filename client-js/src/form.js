@@ -20,13 +20,10 @@ const routerOf = (form) => {
   return [router(settings), settings];
 };
 
-// The form being submitted natively (below), whose submit event is the browser's to handle.
-let resubmitting;
-
 async function submitted(e) {
   const form = e.target;
-  // Not ours, or the page's own handler canceled it; or our own native resubmission (below).
-  if (!form.matches?.(FORMS) || e.defaultPrevented || form == resubmitting) return;
+  // Not ours, or the page's own handler canceled it.
+  if (!form.matches?.(FORMS) || e.defaultPrevented) return;
   e.preventDefault();
   if (form.getAttribute(STATE) == 'busy') return; // a double click: one answer, one navigation
   const submitter = e.submitter;
@@ -70,15 +67,13 @@ async function submitted(e) {
       location.assign(to);
       return addEventListener('pageshow', () => set('idle'), { once: true });
     }
-    // Nowhere to go (no file, no page fallback): the form submits as it would without formroute,
-    // the clicked button included (the prototype's requestSubmit: a field named "submit" or
-    // "requestSubmit" cannot shadow it). In a task of its own: an answer at hand comes in a
-    // microtask of this submit event, while the browser ignores new submissions of the form.
-    setTimeout(() => {
-      resubmitting = form; // requestSubmit fires the submit event at once
-      HTMLFormElement.prototype.requestSubmit.call(form, submitter);
-      resubmitting = 0;
-    });
+    // Nowhere to go (no file, no page fallback): the form submits natively, to its `action`, with
+    // its fields (the prototype's submit: a field named "submit" cannot shadow it; it fires no
+    // submit event, so neither this handler nor the page's runs again). The clicked button is not
+    // among the fields sent, as with any script's submit(); requestSubmit(submitter) would send it,
+    // but costs bytes and needs Safari 16. (submit() works inside a submit event too, unlike
+    // requestSubmit: an answer at hand comes in a microtask of this one.)
+    else HTMLFormElement.prototype.submit.call(form);
   }
   set('idle');
 }
