@@ -85,7 +85,8 @@ export const resolver = (brand, defaultLanguage, fallbackUrl, products, formType
     let languageIndex = -1;
     esm: {
       productIndex = products.indexOf(product);
-      languageIndex = languages.indexOf(query.language);
+      // (No language, most pages' forms: the default, without normalising an empty text.)
+      languageIndex = query.language == null || query.language === '' ? defaultIndex : languages.indexOf(query.language);
     }
     if (productIndex < 0) productIndex = products.indexOf((product = trimLowercase(product)));
     if (languageIndex < 0) languageIndex = languages.indexOf(normaliseLanguage(query.language));
