@@ -68,7 +68,8 @@ export function load(options: LoadOptions): Promise<Router>;
  * Wires every `<form data-formroute="BRAND">` under `root` (idempotent; forms added later work
  * too): the artifact starts loading, and on submit the form's `zip`, `product` (or the clicked
  * button's value) and `language` (else the nearest `lang`) are resolved and the visitor sent on.
- * Settings come from the form's data attributes, else `defaults`, else the snippet's tag.
+ * Settings come from the form's data attributes, else `defaults` (ESM build only), else the
+ * snippet's tag.
  */
 export function wire(root?: ParentNode, defaults?: FormSettings): void;
 
@@ -134,7 +135,8 @@ export type FormrouteCommand = (formroute: FormrouteGlobal) => void;
 
 /** The snippet's global (`dist/formroute.min.js`). `load()` is in the ESM build. */
 export interface FormrouteGlobal {
-  wire: typeof wire;
+  /** wire() without `defaults`: a declarative page's settings are its forms' and the snippet tag's data attributes. */
+  wire(root?: ParentNode): void;
   /** Runs each command now (before the snippet, `window.formroute` is an array of them). */
   push(...commands: FormrouteCommand[]): void;
 }

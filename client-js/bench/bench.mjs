@@ -2,11 +2,10 @@
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
-import { parseArtifact } from '../src/artifact.js';
-import { parseArtifactV2 } from '../src/artifact_v2.js';
 import { parseCsv } from '../bin/csv.mjs';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -58,14 +57,6 @@ function nsPerOp(f, batch = 100_000, rounds = 15) {
   return median(ts);
 }
 
-// ---- The compiled artifacts, from data/ by the Rust builder.
-const dir = mkdtempSync(join(tmpdir(), 'formroute-bench-'));
-const out = join(dir, 'out');
-const built = spawnSync(BIN, ['build', '--data', join(ROOT, 'data'), '--out', out], { encoding: 'utf8' });
-if (built.status) throw Error(built.stderr);
-const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
-const snippet = readFileSync(new URL('../dist/formroute.min.js', import.meta.url));
-
 // ---- The naive alternative: {zip: state} plus the brand's rules as JSON, resolved at run time.
 const rows = (file) => {
   const text = readFileSync(join(ROOT, 'data', file), 'utf8').split('\n').filter((l) => !l.startsWith('#')).join('\n');
@@ -115,10 +106,24 @@ const say = (s) => {
   console.log(s);
 };
 const pad = (v, n) => String(v).padStart(n);
-/** One table row: what a visitor downloads and what the page pays to read it and to answer. */
-function row(label, bytes, parse, products) {
+/** Heap rounds run interpreted, with bytecode kept: the JIT's code and its feedback, tiered up at
+ * times of its own, moved the figure by ±15 KiB between rounds (what the artifact keeps does not). */
+const HEAP_FLAGS = ['--no-opt', '--no-maglev', '--no-sparkplug', '--no-flush-bytecode'];
+
+/** One row's figures, measured in this process: `heap` (KiB kept per loaded copy, median of 3 rounds of 20) or the rest. */
+async function measure({ kind, file, products, brand }, part) {
+  const src = process.env.FORMROUTE_SRC ? pathToFileURL(process.env.FORMROUTE_SRC.replace(/\/?$/, '/')) : new URL('../src/', import.meta.url);
+  let bytes, parse;
+  if (kind === 'naive') {
+    const rulesJson = naiveRules(brand);
+    bytes = new Uint8Array(Buffer.from(zipJson + rulesJson));
+    parse = () => ({ resolve: naiveResolve(JSON.parse(zipJson), JSON.parse(rulesJson)) });
+  } else {
+    bytes = new Uint8Array(readFileSync(file));
+    parse = kind === 'v1' ? (await import(new URL('artifact.js', src))).parseArtifact : (await import(new URL('artifact_v2.js', src))).parseArtifactV2;
+  }
+  if (part === 'heap') return { mem: median([0, 1, 2].map(() => heap(() => parse(bytes.slice())))) };
   const ready = time(() => parse(bytes));
-  const mem = heap(() => parse(bytes.slice()));
   const a = parse(bytes);
   const langs = ['', 'en', 'es-MX'];
   const queries = Array.from({ length: 4096 }, (_, i) => ({
@@ -127,8 +132,24 @@ function row(label, bytes, parse, products) {
     language: langs[i % 3],
   }));
   const ns = nsPerOp((i) => a.resolve(queries[i & 4095]));
+  return { raw: bytes.length, gz: gz(bytes), br: br(bytes), ready, ns };
+}
+/** Runs `measure(spec, part)` in a node process of its own (fresh JIT state and heap: no row shapes another's figures). */
+function child(spec, part, flags = []) {
+  const r = spawnSync(process.execPath, ['--expose-gc', ...flags, fileURLToPath(import.meta.url)], {
+    encoding: 'utf8',
+    env: { ...process.env, FORMROUTE_BENCH_ROW: JSON.stringify([spec, part]) },
+  });
+  if (r.status) throw Error(r.stderr);
+  return JSON.parse(r.stdout);
+}
+/** One table row (FORMROUTE_BENCH_ONLY: a regular expression the labels must match): what a visitor downloads and what the page pays to read it and to answer. */
+function row(spec) {
+  if (!new RegExp(process.env.FORMROUTE_BENCH_ONLY || '').test(spec.label)) return;
+  const { raw, gz, br, ready, ns } = child(spec, 'time');
+  const { mem } = child(spec, 'heap', HEAP_FLAGS);
   say(
-    `${label.padEnd(22)} | ${pad(bytes.length, 7)} / ${pad(gz(bytes), 6)} / ${pad(br(bytes), 6)} B | ${ready.toFixed(3).padStart(8)} ms | ` +
+    `${spec.label.padEnd(22)} | ${pad(raw, 7)} / ${pad(gz, 6)} / ${pad(br, 6)} B | ${ready.toFixed(3).padStart(8)} ms | ` +
       `${kb(mem).padStart(10)} | ${ns.toFixed(0).padStart(5)} ns`,
   );
 }
@@ -137,18 +158,28 @@ function brands(out, data, only) {
   const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
   for (const [brand, entry] of Object.entries(manifest.brands)) {
     if (only && brand !== only) continue;
-    const file = (f) => new Uint8Array(readFileSync(join(out, f)));
-    row(`${brand} v1`, file(entry.artifact), parseArtifact, entry.products);
-    row(`${brand} v2`, file(entry.artifact_v2), parseArtifactV2, entry.products);
-    if (data !== join(ROOT, 'data')) continue;
-    const rulesJson = naiveRules(brand);
-    const naive = new Uint8Array(Buffer.from(zipJson + rulesJson));
-    const parseNaive = () => naiveResolve(JSON.parse(zipJson), JSON.parse(rulesJson));
-    row(`${brand} naive JSON`, naive, () => ({ resolve: parseNaive() }), entry.products);
+    const products = entry.products;
+    row({ label: `${brand} v1`, kind: 'v1', file: join(out, entry.artifact), products });
+    row({ label: `${brand} v2`, kind: 'v2', file: join(out, entry.artifact_v2), products });
+    if (data === join(ROOT, 'data')) row({ label: `${brand} naive JSON`, kind: 'naive', brand, products });
   }
 }
 
+if (process.env.FORMROUTE_BENCH_ROW) {
+  console.log(JSON.stringify(await measure(...JSON.parse(process.env.FORMROUTE_BENCH_ROW))));
+  process.exit(0);
+}
+
+// ---- The compiled artifacts, from data/ by the Rust builder.
+const dir = mkdtempSync(join(tmpdir(), 'formroute-bench-'));
+const out = join(dir, 'out');
+const built = spawnSync(BIN, ['build', '--data', join(ROOT, 'data'), '--out', out], { encoding: 'utf8' });
+if (built.status) throw Error(built.stderr);
+const snippet = readFileSync(new URL('../dist/formroute.min.js', import.meta.url));
+
 say(`node ${process.version}, ${zips.length} ZIPs; medians. Command: cd client-js && npm run bench (binary: ${BIN})`);
+// (A shared machine's load inflates the ns and ms columns: said with the figures.)
+say(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 say(`snippet dist/formroute.min.js: ${snippet.length} B raw, ${gz(snippet)} B gzip -9, ${br(snippet)} B brotli 11`);
 say('');
 say('artifact               |     raw /   gzip / brotli   | bytes->ready |  heap     | resolve()');
@@ -156,11 +187,22 @@ brands(out, join(ROOT, 'data'));
 
 // ---- The 200-brand synthetic database (builder/cli/examples/synth.rs): 10 products, overrides of
 // 2-5 digits. Build time (median of 3 runs of the binary above), and the largest brand's rows.
-const SYNTH = ['target/release/examples/synth', 'target/debug/examples/synth'].map((p) => join(ROOT, p)).find((p) => existsSync(p));
-if (SYNTH) {
-  const data = join(dir, 'synth');
-  const made = spawnSync(SYNTH, [data, '200', join(ROOT, 'data/zips.csv')], { encoding: 'utf8' });
-  if (made.status) throw Error(made.stderr);
+// FORMROUTE_SYNTH selects it: a synth binary (default: the workspace's, or the one beside
+// FORMROUTE_BIN), a data folder to build instead (one synth wrote, say), or `none`.
+const given = process.env.FORMROUTE_SYNTH;
+const SYNTH =
+  given ||
+  ['target/release/examples/synth', 'target/debug/examples/synth']
+    .map((p) => join(ROOT, p))
+    .concat(join(dirname(BIN), 'examples/synth'))
+    .find((p) => existsSync(p));
+if (SYNTH && SYNTH !== 'none') {
+  let data = SYNTH;
+  if (!existsSync(join(SYNTH, 'brands.csv'))) {
+    data = join(dir, 'synth');
+    const made = spawnSync(SYNTH, [data, '200', join(ROOT, 'data/zips.csv')], { encoding: 'utf8' });
+    if (made.status) throw Error(made.error || made.stderr);
+  }
   const ms = [];
   for (let i = 0; i < 3; i++) {
     const t = performance.now();
@@ -172,7 +214,7 @@ if (SYNTH) {
   const m = JSON.parse(readFileSync(join(dir, 'synth-out', 'manifest.json'), 'utf8'));
   const largest = Object.entries(m.brands).sort((a, b) => b[1].artifact_v2_bytes - a[1].artifact_v2_bytes)[0][0];
   say('');
-  say(`synthetic 200 brands: formroute build ${median(ms).toFixed(0)} ms (median of 3, formats 1 and 2); largest brand:`);
+  say(`synthetic database ${data}: formroute build ${median(ms).toFixed(0)} ms (median of 3, formats 1 and 2); largest brand:`);
   brands(join(dir, 'synth-out'), data, largest);
-} else say('(no synth example binary: cargo build --release -p formroute --example synth, for the 200-brand rows)');
+} else if (!SYNTH) say('(no synth example binary: cargo build --release -p formroute --example synth, or FORMROUTE_SYNTH, for the synthetic rows)');
 rmSync(dir, { recursive: true, force: true });

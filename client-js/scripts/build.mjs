@@ -11,7 +11,9 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 // and Edge 85, Firefox 79, Safari 14 (client-js/README.md, "Browsers"). Lowering to ES2020 would
 // only make the snippet longer.
 const common = { bundle: true, minify: true, target: 'es2021', legalComments: 'none', absWorkingDir: root, logLevel: 'warning' };
-const snippet = await build({ ...common, entryPoints: ['src/snippet.js'], format: 'iife', write: false });
+// `dropLabels: ['esm']`: statements labelled `esm:` are in the ESM build only, what a declarative
+// page does not need (a Node timer's unref, the what-to-do half of FORMAT.md's version message).
+const snippet = await build({ ...common, entryPoints: ['src/snippet.js'], format: 'iife', write: false, dropLabels: ['esm'] });
 // terser after esbuild: a second pass of compression (about 3% of the gzipped snippet). `hoist_funs`
 // lifts the function declarations to the top of the IIFE (where JavaScript hoists them anyway), which
 // gzip compresses better here. Deterministic: same input, same bytes.

@@ -18,7 +18,7 @@ export const FORMAT_VERSION = 1;
 
 /**
  * Parses `bytes`, checking in FORMAT.md's order: length, magic, version (another one throws
- * FORMAT.md's message), flags, exact length, CRC; FST header, footer and checksum; the tables'
+ * FORMAT.md's message), flags, exact length, CRC; FST header and footer (its checksum is covered by the CRC); the tables'
  * types and every index. Throws an Error saying what is wrong. Two checks of the Rust reader wait
  * for the lookup that needs them, to keep the page's load under 1 ms: an FST value that is no
  * class, and a reached form with no default-language URL, make that lookup throw (`unavailable`
@@ -38,6 +38,6 @@ export function parseArtifact(bytes) {
   corruptUnless(size === tablesEnd + 4);
   const crc = crc32c(bytes, 0, tablesEnd);
   corruptUnless(crc === u32(tablesEnd));
-  const find = openFst(bytes.subarray(16, tablesStart));
+  const find = openFst(bytes.subarray(16, tablesStart), 1);
   return { ...readTables(bytes.subarray(tablesStart, tablesEnd), find), version: crc.toString(16) };
 }

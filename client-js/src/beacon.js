@@ -10,7 +10,7 @@ export let pv;
 let sequence = 0;
 
 /** At most `n` characters (code points, as the schema counts them; a cut surrogate pair is not valid JSON text for Rust). */
-export const cut = (s, n) => (s.length > n ? [...s].slice(0, n).join('') : s);
+export const cut = (s, n) => [...s].slice(0, n).join('');
 
 /** Milliseconds since `t0` (a `performance.now()`), as an event's `ms` (browsers coarsen the clock themselves). */
 export const since = (t0) => performance.now() - t0;
@@ -37,11 +37,12 @@ export const flush = () => {
   for (const url in waiting)
     for (let i = 0, events = waiting[url]; i < events.length; ) {
       const body = JSON.stringify({ events: events.slice(i, (i += PER_REQUEST)) });
-      // A string body goes as text/plain;charset=UTF-8: a "simple" request, no CORS preflight. When
-      // sendBeacon refuses (its quota is full), fetch with keepalive. (sendBeacon throws only on a
-      // URL that fetch would refuse too.)
+      // A string body goes as text/plain;charset=UTF-8: a "simple" request, no CORS preflight.
+      // sendBeacon refuses a body only when the page's in-flight keepalive bytes would pass 64 KiB
+      // (Fetch's "inflight keepalive bytes", which fetch with keepalive counts too, so it would be
+      // refused as well: no fallback), and throws only on a URL that fetch would refuse too.
       try {
-        navigator.sendBeacon(url, body) || fetch(url, { method: 'POST', body, keepalive: true }).catch(() => {});
+        navigator.sendBeacon(url, body);
       } catch {}
     }
   waiting = { __proto__: null };

@@ -11,12 +11,18 @@ export const corruptUnless = (ok) => {
 
 /**
  * FORMAT.md's message for a file (or manifest) of format `version` given to a reader of `reads`
- * (e.g. "version 2"): it says what to do.
+ * (e.g. "version 2"): it says what to do. The browser snippet says what is wrong and stops at the
+ * colon: it fetches `<brand>.v2.frt`, which publish fills with version-2 files only, so only a
+ * mistyped `data-artifact-url` meets another version there, and its `version` error and console line
+ * say so (the client README says what to do).
  * @param {number} version
  * @param {string} reads
  */
-export const versionMessage = (version, reads) =>
-  `artifact format version ${version} is not supported by this client (it reads ${reads}): update the formroute client, or rebuild the artifacts with a matching formroute builder`;
+export const versionMessage = (version, reads) => {
+  let message = `artifact format version ${version} is not supported by this client (it reads ${reads})`;
+  esm: message += ': update the formroute client, or rebuild the artifacts with a matching formroute builder';
+  return message;
+};
 
 /**
  * Throws an Error with versionMessage (`code: 'version'`, the `error` a page logs) unless `version` is `reads`.

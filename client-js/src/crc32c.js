@@ -1,4 +1,4 @@
-/** CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), plain and Snappy-masked, as FORMAT.md and the fst crate use it. */
+/** CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of FORMAT.md's files. */
 
 const table = new Int32Array(256);
 for (let n = 0; n < 256; n++) {
@@ -21,8 +21,3 @@ export function crc32c(bytes, start, end) {
   return ~c >>> 0;
 }
 
-/**
- * The fst crate's "masked" checksum (as in Snappy): `((crc >> 15) | (crc << 17)) + 0xa282ead8`, wrapping on u32.
- * @param {number} crc
- */
-export const mask = (crc) => (((crc >>> 15) | (crc << 17)) + 0xa282ead8) >>> 0;

@@ -14,17 +14,16 @@ const defaults = new WeakMap();
 
 // A form's router: its settings are its own data-* attributes, over wire()'s `defaults`, over the snippet's.
 const routerOf = (form) => {
-  const settings = { ...snippetSettings, ...defaults.get(form), ...form.dataset, brand: form.dataset.formroute };
+  const settings = { ...snippetSettings };
+  esm: Object.assign(settings, defaults.get(form));
+  Object.assign(settings, form.dataset, { brand: form.dataset.formroute });
   return [router(settings), settings];
 };
 
-// The form being submitted natively (below), whose submit event is the browser's to handle.
-let resubmitting;
-
 async function submitted(e) {
   const form = e.target;
-  // Not ours, or the page's own handler canceled it; or our own native resubmission (below).
-  if (!form.matches?.(FORMS) || e.defaultPrevented || form == resubmitting) return;
+  // Not ours, or the page's own handler canceled it.
+  if (!form.matches?.(FORMS) || e.defaultPrevented) return;
   e.preventDefault();
   if (form.getAttribute(STATE) == 'busy') return; // a double click: one answer, one navigation
   const submitter = e.submitter;
@@ -35,10 +34,11 @@ async function submitted(e) {
     form.setAttribute('aria-busy', state == 'busy');
     if (submitter) submitter.disabled = state == 'busy';
   };
+  // The clicked button's value counts (a name="product" button), as the browser would send it
+  // (FormData's second argument: Chrome 112, Firefox 111, Safari 16.4; older ones ignore it and
+  // send the form's fields only). Read before the button is disabled: a disabled one is not sent.
+  const fields = new FormData(form, submitter);
   set('busy');
-  const fields = new FormData(form);
-  // The clicked button's value counts (a name="product" button), as the browser would send it.
-  if (submitter?.name) fields.set(submitter.name, submitter.value);
   const query = {
     zip: fields.get('zip'),
     product: fields.get('product'),
@@ -67,15 +67,13 @@ async function submitted(e) {
       location.assign(to);
       return addEventListener('pageshow', () => set('idle'), { once: true });
     }
-    // Nowhere to go (no file, no page fallback): the form submits as it would without formroute,
-    // the clicked button included (the prototype's requestSubmit: a field named "submit" or
-    // "requestSubmit" cannot shadow it). In a task of its own: an answer at hand comes in a
-    // microtask of this submit event, while the browser ignores new submissions of the form.
-    setTimeout(() => {
-      resubmitting = form; // requestSubmit fires the submit event at once
-      HTMLFormElement.prototype.requestSubmit.call(form, submitter);
-      resubmitting = 0;
-    });
+    // Nowhere to go (no file, no page fallback): the form submits natively, to its `action`, with
+    // its fields (the prototype's submit: a field named "submit" cannot shadow it; it fires no
+    // submit event, so neither this handler nor the page's runs again). The clicked button is not
+    // among the fields sent, as with any script's submit(); requestSubmit(submitter) would send it,
+    // but costs bytes and needs Safari 16. (submit() works inside a submit event too, unlike
+    // requestSubmit: an answer at hand comes in a microtask of this one.)
+    else HTMLFormElement.prototype.submit.call(form);
   }
   set('idle');
 }
@@ -100,7 +98,7 @@ export function wire(root = document, settings) {
   document.addEventListener('submit', submitted);
   document.addEventListener('focusin', focused);
   for (const form of root.querySelectorAll(FORMS)) {
-    if (settings) defaults.set(form, settings);
+    esm: if (settings) defaults.set(form, settings); // (the snippet's global wire(root) takes no settings: a declarative page has its data-* attributes)
     if (!form.hasAttribute(STATE)) form.setAttribute(STATE, 'idle');
     routerOf(form); // the artifact starts loading now: it is usually there before a ZIP is typed
   }

@@ -73,7 +73,11 @@ async function download(d, url, brand, beaconUrl) {
       // The wait before the next attempt; the failure is reported when that attempt starts: a page
       // being left also fails its downloads, and never gets that far. (In Node, the ESM build on a
       // server, the timer does not keep the process alive.)
-      if (retry) await new Promise((ok) => setTimeout((d.kick = ok), retryMs(attempts)).unref?.());
+      if (retry)
+        await new Promise((ok) => {
+          const wait = setTimeout((d.kick = ok), retryMs(attempts));
+          esm: wait.unref?.(); // (label `esm`: ESM build only, not in the browser snippet: scripts/build.mjs)
+        });
       logEvent(beaconUrl, brand, 'error', { error, ms });
       emit('error', { brand, error, retry });
       console.warn('formroute', brand, error, e);

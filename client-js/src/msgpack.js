@@ -7,16 +7,17 @@ const utf8 = new TextDecoder(undefined, { fatal: true }); // UTF-8, the default
 /**
  * A reader over `bytes`: `[uint, str, arr, end]`. Each function reads the next value and throws
  * "corrupt artifact" if it is of another type (any outside the subset included), truncated, or not
- * valid UTF-8.
+ * valid UTF-8; except that a read wholly past the end may give a uint 0 (a missing byte reads as
+ * NaN, which the checks below refuse, but a missing tag byte reads as a fixint): `end()` refuses
+ * that, as it refuses every read past the end, and callers call it last.
  * @param {Uint8Array} bytes
  * @returns {[() => number, () => string, () => number, () => void]}
  */
 export function reader(bytes) {
   let at = 0;
-  // The big-endian unsigned integer of the next `size` bytes.
+  // The big-endian unsigned integer of the next `size` bytes (NaN if any is missing).
   const bigEndian = (size) => {
     let value = 0;
-    corruptUnless(at + size <= bytes.length);
     while (size--) value = value * 256 + bytes[at++];
     return value;
   };

@@ -55,10 +55,5 @@ export function readTables(bytes, classOf) {
     urls[(index(productCount) * formTypeCount + index(formTypeCount)) * languageCount + index(languageCount)] = str();
   });
   done();
-  const checkedClassOf = (zip) => {
-    const cls = classOf(zip);
-    corruptUnless(!(cls >= classes.length));
-    return cls;
-  };
-  return { brand, resolve: resolver(brand, defaultLanguage, fallbackUrl, products, formTypes, languages, states, classes, urls, checkedClassOf) };
+  return { brand, resolve: resolver(brand, defaultLanguage, fallbackUrl, products, formTypes, languages, states, classes, urls, classOf) };
 }

@@ -9,20 +9,22 @@
 export const percentEncode = (value) =>
   encodeURIComponent(value).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
 
-// Templates split once at their placeholders: [text, name, text, name, ..., text].
-const splitTemplates = new Map();
+/**
+ * `template` split at its placeholders: [text, name, text, name, ..., text]; the resolver splits each
+ * of its templates once, the first time it fills it.
+ * @param {string} template
+ */
+export const split = (template) => template.split(/\{(zip|state|product|language|brand|form_type)\}/);
 
 /**
- * Fills `template` with values that are already percent-encoded (the resolver's fast path: its
- * values are codes of the artifact, which encoding keeps as they are). Absent values are empty, as in Rust.
- * @param {string} template
- * @param {Record<string, string | undefined>} encoded
+ * Fills a split template with `values` as `encode` gives them (absent ones empty, as in Rust).
+ * @param {string[]} parts
+ * @param {Record<string, string | undefined>} values
+ * @param {(value: string) => string} encode
  */
-export const fillEncoded = (template, encoded) => {
-  let parts = splitTemplates.get(template);
-  if (!parts) splitTemplates.set(template, (parts = template.split(/\{(zip|state|product|language|brand|form_type)\}/)));
+export const fillParts = (parts, values, encode) => {
   let url = parts[0];
-  for (let i = 1; i < parts.length; i += 2) url += (encoded[parts[i]] || '') + parts[i + 1];
+  for (let i = 1; i < parts.length; i += 2) url += encode('' + (values[parts[i]] ?? '')) + parts[i + 1];
   return url;
 };
 
@@ -32,8 +34,4 @@ export const fillEncoded = (template, encoded) => {
  * @param {string} template
  * @param {Partial<Record<'zip' | 'state' | 'product' | 'language' | 'brand' | 'form_type', string>>} values
  */
-export const fill = (template, values) => {
-  const encoded = {};
-  for (const name in values) if (values[name] != null) encoded[name] = percentEncode('' + values[name]);
-  return fillEncoded(template, encoded);
-};
+export const fill = (template, values) => fillParts(split(template), values, percentEncode);

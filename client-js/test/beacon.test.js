@@ -1,4 +1,4 @@
-/** Beacons: the queue's request bodies stay within SPEC's limits for the largest events, go by sendBeacon (fetch keepalive when it refuses), flush on pagehide/visibilitychange, stop while the page is left, and get a new page-view id after the back/forward cache. */
+/** Beacons: the queue's request bodies stay within SPEC's limits for the largest events, go by sendBeacon, flush on pagehide/visibilitychange, stop while the page is left, and get a new page-view id after the back/forward cache. */
 
 import assert from 'node:assert/strict';
 import test from 'node:test';
@@ -94,18 +94,6 @@ test('a page restored from the back/forward cache is a new page view: a new pv',
   assert.equal(after.pv, beacon.pv);
   assert.ok(after.id.startsWith(after.pv + '-'));
   page.clear();
-});
-
-test('when sendBeacon refuses, fetch with keepalive sends the same body, without a preflight-causing header', async () => {
-  const refusing = fakePage({ accept: false });
-  const { log: log2, flush: flush2 } = await import('../src/beacon.js?refusing');
-  log2(URL_, 'acme', 'load', { ms: 1 });
-  flush2();
-  assert.equal(refusing.fetches.length, 1);
-  assert.equal(refusing.fetches[0].keepalive, true);
-  assert.equal(refusing.fetches[0].method, 'POST');
-  assert.equal(refusing.fetches[0].headers, undefined);
-  assert.equal(JSON.parse(refusing.fetches[0].body).events.length, 1);
 });
 
 test('without a beacon URL nothing is queued or sent', async () => {

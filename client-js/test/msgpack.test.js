@@ -59,5 +59,9 @@ test('truncation, lengths beyond the input, invalid UTF-8 and trailing bytes are
   const [uint, , , done] = read([0x01, 0x02]);
   uint();
   assert.throws(done, /corrupt artifact/);
-  assert.throws(read([])[0], /corrupt artifact/);
+  const [uintPastEnd, , , end] = read([]);
+  uintPastEnd();
+  assert.throws(end, /corrupt artifact/);
+  assert.throws(read([])[1], /corrupt artifact/);
+  assert.throws(read([])[2], /corrupt artifact/);
 });

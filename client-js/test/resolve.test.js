@@ -61,11 +61,15 @@ test('step 5: language trimmed, lowercased, cut at - or _; the default when the 
   assert.equal(r('90210', 'auto', '').language, 'en');
   assert.equal(r('90210', 'auto').language, 'en');
   assert.equal(r('90210', 'auto', '-es').language, 'en');
+  // Trimmed again once cut (Rust trims, cuts, then trims and lowercases): 'es -MX' is Spanish.
+  assert.equal(r('90210', 'auto', 'es -MX').language, 'es');
+  assert.equal(r('90210', 'auto', ' ES\t_us').language, 'es');
 });
 
 test('fallback {language}: the normalised asked one if the brand has any form in it, else the default', () => {
   assert.equal(r('x', 'auto', 'ES-419').fallback_url, fb('', 'auto', 'es'));
   assert.equal(r('x', 'auto', 'de').fallback_url, fb('', 'auto', 'en'));
+  assert.equal(r('x', 'auto', 'es -MX').fallback_url, fb('', 'auto', 'es'));
 });
 
 test('step 6: every value is percent-encoded, UTF-8 bytes in upper-case hex, only A-Z a-z 0-9 - . _ ~ kept', () => {
@@ -78,4 +82,7 @@ test('step 6: every value is percent-encoded, UTF-8 bytes in upper-case hex, onl
 
 test('numbers are taken as their text', () => {
   assert.equal(a.resolve({ zip: 90210, product: 'auto' }).state, 'CA');
+  assert.match(a.resolve({ zip: 90210, product: 'auto' }).url, /zip=90210&/);
+  assert.equal(a.resolve({ zip: 902101234, product: 'auto' }).state, 'CA');
+  assert.equal(a.resolve({ zip: 9021, product: 'auto' }).error, 'invalid_zip');
 });

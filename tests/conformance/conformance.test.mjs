@@ -37,7 +37,7 @@ async function firstDiff(a, b) {
   }
 }
 
-test('Rust and JavaScript resolvers print identical bytes for every query', { timeout: 900_000 }, async (t) => {
+test('Rust and JavaScript resolvers (the ESM build\'s and the snippet\'s) print identical bytes for every query', { timeout: 900_000 }, async (t) => {
   if (!BIN) {
     if (process.env.CI) assert.fail('no formroute binary: build it (cargo build -p formroute) or set FORMROUTE_BIN');
     t.skip('no formroute binary (cargo build -p formroute, or set FORMROUTE_BIN)');
@@ -72,6 +72,16 @@ test('Rust and JavaScript resolvers print identical bytes for every query', { ti
     assert.ok(outs[format].equals(readFileSync(js)), `format ${format}: outputs differ in bytes`);
   }
   assert.ok(outs['1'].equals(outs['2']), 'formats 1 and 2 answer differently');
+  // The browser snippet's reader: the same files without the ESM build's `esm:` statements (fast
+  // paths and the like, scripts/build.mjs `dropLabels`), bundled as the snippet is.
+  const { build: bundle } = await import(join(ROOT, 'client-js/node_modules/esbuild/lib/main.js'));
+  const snippetJs = join(dir, 'resolve.snippet.mjs');
+  await bundle({ entryPoints: [JS], bundle: true, platform: 'node', format: 'esm', dropLabels: ['esm'], outfile: snippetJs, logLevel: 'warning' });
+  assert.ok(!readFileSync(snippetJs, 'utf8').includes('matching formroute builder'), 'the esm: statements were left in');
+  const snippetOut = join(dir, 'snippet2.ndjson');
+  const r3 = await runTo(process.execPath, [snippetJs, '--artifacts', out, '--artifact-format', '2', '--batch', queries], snippetOut);
+  assert.equal(r3.status, 0, r3.err);
+  assert.equal(await firstDiff(join(dir, 'rust2.ndjson'), snippetOut), null, "the snippet's reader answers differently");
   const a = outs['2'];
   assert.equal(a.toString('latin1').split('\n').length - 1, n + extra);
   // The data queries exercise every outcome the data has.

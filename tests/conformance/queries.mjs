@@ -30,7 +30,7 @@ export function hostile(brands, products) {
   const prods = [...products, '', ' ', '*', 'none', 'AUTO', ' Auto\t', 'auto ', 'au to', 'auto,home', '"auto"', 'autó', '\u212Auto', 'ａｕｔｏ',
     'x'.repeat(3000), '../auto', 'auto%20', 'auto?x=1&y=2', '😀', 'a\u0001b', 'a\\b', 'a/b', "!'()*~", '\u2028', '\ufeffauto', 'auto\u000b', '\u00a0auto'];
   const langs = ['', ' ', 'en', 'es', 'EN', 'Es', 'es-MX', 'EN_us', ' es-419 ', 'es_', '-es', '_', 'zh-Hant-TW', 'fr', 'e', 'eng', 'español',
-    'ES-mx-x', 'es\tMX', '\u00e9s', 'x'.repeat(2000), 'e\u0000s'];
+    'ES-mx-x', 'es\tMX', 'es -MX', ' ES\t_us', 'es - mx', '\u00e9s', 'x'.repeat(2000), 'e\u0000s'];
   const out = [];
   for (const b of [...brands, 'unknown', 'ACME', ' acme', '', 'acme ', 'Acme']) {
     for (const z of zips) for (const p of ['auto', 'home', prods[(z.length * 7) % prods.length]]) out.push([b, z, p, 'es-MX']);

@@ -97,11 +97,13 @@ export const MINI_TABLES = [
 export const mini = () => artifact(fixture('mini.fst'), MINI_TABLES);
 
 /**
- * An FST (fst crate on-disk version 3) of `type` for `entries` ([key, value] with string keys of
- * bytes), written from FORMAT.md and fst's node layout alone: an unminimised trie whose nodes are
- * all "any transitions" nodes (2-byte address deltas, 4-byte outputs), each key's value as the
- * final output of its last node. Readers do not depend on the crate's compression, so this is a
- * valid FST for them; the crate's own files (fixtures, builds) cover the other node kinds.
+ * An FST (fst crate on-disk version 3) of `type` for `entries` ([key, value] with keys of digits),
+ * written from FORMAT.md and fst's node layout alone: an unminimised trie whose nodes are all "any
+ * transitions" nodes (2-byte address deltas, 4-byte outputs). As the crate does, a key that ends in
+ * a leaf has its value on the transition into it (the leaf is the empty final node, address 0), and
+ * a key that ends at a node with transitions has it as that node's final output. Readers do not
+ * depend on the crate's compression, so this is a valid FST for them; the crate's own files
+ * (fixtures, builds) cover the other node kinds.
  */
 export function fstOf(entries, type = 2) {
   const root = { children: new Map() };
@@ -119,16 +121,17 @@ export function fstOf(entries, type = 2) {
   };
   le(3, 8);
   le(type, 8);
-  // Writes `node` after its children; returns its address (its state byte), 0 for a final leaf of value 0.
+  // Writes `node` after its children; returns its address (its state byte), 0 for a leaf (the empty
+  // final node: its value is on the transition into it).
   const write = (node) => {
-    const kids = [...node.children].map(([ch, child]) => [ch.charCodeAt(0), write(child)]);
+    const kids = [...node.children].map(([ch, child]) => [ch.charCodeAt(0), write(child), child.children.size ? 0 : child.value]);
     const final = node.value !== undefined;
-    if (!kids.length && node.value === 0) return 0;
+    if (!kids.length && (node !== root || node.value === 0)) return 0;
     const lowest = out.length;
     if (final) le(node.value, 4);
     // Transition i sits at the i-th place counted from the top: written last transition first.
     const rev = [...kids].reverse();
-    for (const _ of rev) le(0, 4); // transition outputs
+    for (const [, , value] of rev) le(value, 4); // transition outputs
     for (const [, addr] of rev) le(addr ? lowest - addr : 0, 2); // deltas: the target is the lowest byte minus the delta
     for (const [input] of rev) out.push(input);
     out.push((2 << 4) | 4); // pack sizes: address 2 bytes, output 4 bytes
