@@ -130,65 +130,30 @@ fn publish(out: &Path, output: &BuildOutput) -> Result<()> {
     Ok(())
 }
 
-/// Threads that sync the files of a build. Syncing waits on the disk, not the CPU: concurrent
-/// `fsync`s share the file system's journal commits, where one after the other each waits for its
-/// own (200 brands, 603 files: most of the build's time). The files are created by one thread:
-/// creating takes the folder's lock, which threads would only spin on.
-const SYNCERS: usize = 8;
-
-/// Writes every file of `files` into `dir` and syncs it: written in the list's order on this
-/// thread, each then synced by one of [`SYNCERS`] threads. When some fail, the error is the first
-/// failing file's in the list's order, whatever the threads' timing.
+/// Writes every file of `files` into `dir` and syncs them. On Linux, one `syncfs` of the folder's
+/// file system after all are written: one journal commit for the whole build, where a sync per file
+/// waits for one each (200 brands, 603 files: most of the build's time, even with the syncs
+/// overlapped on 8 threads). Since Linux 5.8 `syncfs` reports a write-back error of any file, so a
+/// failure names the folder, not the file. Elsewhere, each file is synced in turn.
 fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
-    // Bounded, so only a few written files wait open for their sync.
-    let (send, receive) = std::sync::mpsc::sync_channel::<(usize, std::fs::File)>(SYNCERS);
-    let receive = std::sync::Mutex::new(receive);
-    let syncer = || -> Vec<(usize, anyhow::Error)> {
-        let mut failed = Vec::new();
-        loop {
-            // A poisoned lock means another syncer panicked: the scope re-raises that panic.
-            let next = match receive.lock() {
-                Ok(r) => r.recv(),
-                Err(_) => return failed,
-            };
-            let Ok((i, f)) = next else {
-                return failed;
-            };
-            if let Err(e) = f.sync_all() {
-                let path = dir.join(&files[i].0);
-                let e = anyhow::Error::new(e).context(format!("syncing {}", path.display()));
-                failed.push((i, e));
-            }
+    #[cfg(target_os = "linux")]
+    {
+        for (file, bytes) in files {
+            create_file(&dir.join(file), bytes)?;
         }
-    };
-    let mut failed: Vec<(usize, anyhow::Error)> = std::thread::scope(|s| {
-        let syncers: Vec<_> = (0..SYNCERS.min(files.len()))
-            .map(|_| s.spawn(syncer))
-            .collect();
-        let mut failed = Vec::new();
-        for (i, (file, bytes)) in files.iter().enumerate() {
-            match create_file(&dir.join(file), bytes) {
-                Ok(f) => {
-                    if send.send((i, f)).is_err() {
-                        break; // every syncer is gone (panicked): joined below
-                    }
-                }
-                Err(e) => {
-                    failed.push((i, e));
-                    break;
-                }
-            }
+        let folder =
+            std::fs::File::open(dir).with_context(|| format!("opening {}", dir.display()))?;
+        rustix::fs::syncfs(&folder)
+            .map_err(std::io::Error::from)
+            .with_context(|| format!("syncing {}", dir.display()))?;
+        Ok(())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        for (file, bytes) in files {
+            write_file(&dir.join(file), bytes)?;
         }
-        drop(send);
-        for t in syncers {
-            failed.extend(t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-        }
-        failed
-    });
-    failed.sort_by_key(|(i, _)| *i);
-    match failed.into_iter().next() {
-        Some((_, e)) => Err(e),
-        None => Ok(()),
+        Ok(())
     }
 }
 
