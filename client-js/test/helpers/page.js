@@ -1,7 +1,7 @@
 /** Test helper: the few browser globals load.js and beacon.js touch (location, navigator.sendBeacon, window events), faked in Node for unit tests. */
 
-/** Installs the fakes; returns what they recorded. `sendBeacon` answers `accept` (false: the queue is full). */
-export function fakePage({ accept = true } = {}) {
+/** Installs the fakes; returns what they recorded (`sendBeacon` accepts every body). */
+export function fakePage() {
   const rec = { beacons: [], fetches: [], assigned: [], dispatched: [] };
   globalThis.location = {
     origin: 'https://www.acme.example',
@@ -10,7 +10,7 @@ export function fakePage({ accept = true } = {}) {
   };
   Object.defineProperty(globalThis, 'navigator', {
     configurable: true,
-    value: { sendBeacon: (url, body) => (rec.beacons.push({ url, body }), accept) },
+    value: { sendBeacon: (url, body) => (rec.beacons.push({ url, body }), true) },
   });
   // The window: an EventTarget (page events and formroute:* events), as `self`.
   const window = new EventTarget();
