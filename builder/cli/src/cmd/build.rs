@@ -132,8 +132,8 @@ fn publish(out: &Path, output: &BuildOutput) -> Result<()> {
 
 /// Writes every file of `files` into `dir` and syncs them. On Linux, one `syncfs` of the folder's
 /// file system after all are written: one journal commit for the whole build, where a sync per file
-/// waits for one each (200 brands, 603 files: most of the build's time, even with the syncs
-/// overlapped on 8 threads). Since Linux 5.8 `syncfs` reports a write-back error of any file, so a
+/// waits for one each (200 brands, 603 files: most of the build's time). Since Linux 5.8 `syncfs`
+/// reports a write-back error of any file, so a
 /// failure names the folder, not the file. Elsewhere, each file is synced in turn.
 fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
     #[cfg(target_os = "linux")]
