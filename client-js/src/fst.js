@@ -12,7 +12,7 @@ const COMMON = '                   012     3 5  4 9678';
 /** Little-endian unsigned integer of `size` bytes at `at` (bytes.rs `unpack_uint`); exact up to 2^53. */
 export const uintLE = (bytes, at, size) => {
   let value = 0;
-  for (let i = size; i--; ) value = value * 256 + bytes[at + i];
+  while (size--) value = value * 256 + bytes[at + size];
   return value;
 };
 
@@ -26,7 +26,9 @@ export const uintLE = (bytes, at, size) => {
  *
  * Returns `find(zip)`: the value of the longest key that is a prefix of `zip` (a string of digits;
  * the empty key included), undefined when there is none. In format 1, whose keys are all five
- * digits, that is the value of the ZIP itself.
+ * digits, that is the value of the ZIP itself. The walk is recursive, one call a digit: at most
+ * six deep, and each target is below its node, so a damaged file ends it too. The ESM build keeps
+ * the walk of each two-digit prefix (below).
  *
  * Keys of digits use only part of the crate's node encoding, and this reader reads only that part: a
  * node has at most 10 transitions (so its count is in its state byte and it has no 256-byte input
@@ -43,9 +45,7 @@ export function openFst(bytes, type) {
   // The root node is written last: its address (its last byte) sits 21 bytes before the end (mod.rs `Fst::new`).
   const root = uintLE(bytes, size - 12, 8);
   corruptUnless((root ? root + 21 : type > 1 && 36) === size && uintLE(bytes, 0, 8) === 3 && uintLE(bytes, 8, 8) === type);
-  // Walks from the root following each digit, adding transition outputs; at each final node notes
-  // the sum plus its final output; returns the last one noted when the walk stops. Node layout
-  // (node.rs), read downwards from the node's address (its state byte):
+  // One node, read downwards from its address (its state byte; node.rs):
   // - 0b11cccccc "one transition, next": input (common index c); target just below, no output.
   // - 0b10cccccc "one transition": input as above, then a pack-size byte (address size << 4 | output size),
   //   the target's address delta (address-size bytes), the output (output-size bytes).
@@ -53,48 +53,78 @@ export function openFst(bytes, type) {
   //   [final output], all in reverse order.
   // A delta 0 is the empty final node at address 0; else the target is the node's lowest byte minus the delta.
   // One-transition nodes are never final.
-  return (zip) => {
-    let node = root;
-    let out = 0;
-    let found, state, input, packAt, transitions, inputs, which, addrSize, outSize, outputsEnd, lowest, delta;
-    for (let depth = 0; ; depth++) {
-      if (!node) return out; // the empty final node, no output
-      state = bytes[node];
-      input = zip.charCodeAt(depth); // NaN past the end: matches no input
-      packAt = node - 1;
-      which = inputs = 0; // inputs: the input bytes below the pack sizes (any-transitions nodes only)
-      transitions = 1;
-      if (state > 127) {
-        if (COMMON.charCodeAt((state & 63) - 1) !== input) return found;
-        if (state > 191) {
-          node = packAt;
-          continue;
-        }
-      } else inputs = transitions = state & 63;
-      addrSize = bytes[packAt] >> 4;
-      outSize = bytes[packAt] & 15;
-      outputsEnd = packAt - inputs - transitions * addrSize; // just above the outputs
-      if (state < 128) {
-        if (state & 64) found = out + uintLE(bytes, outputsEnd - transitions * outSize - outSize, outSize);
-        // Inputs are stored last transition first: transition i's input is at packAt - 1 - i.
-        while (which < transitions && bytes[packAt - 1 - which] !== input) which++;
-        if (which === transitions) return found;
-      }
-      // Transition `which`: its output, and its target's address delta (the crate writes at least one
-      // byte); the target is the lowest byte of this node minus the delta (one-transition nodes here,
-      // 10cccccc, have bit 6 clear). One byte each, nearly always: the ESM build reads those directly
-      // (a third fewer instructions per lookup); the snippet, which resolves once per submit, reads
-      // every size alike.
-      lowest = outputsEnd - transitions * outSize - (state & 64 ? outSize : 0);
-      esm: if (outSize < 2 && addrSize < 2) {
-        if (outSize) out += bytes[outputsEnd - which - 1];
-        delta = bytes[packAt - inputs - which - 1];
-        node = delta && lowest - delta;
-        continue;
-      }
-      out += uintLE(bytes, outputsEnd - which * outSize - outSize, outSize);
-      delta = uintLE(bytes, packAt - inputs - which * addrSize - addrSize, addrSize);
-      node = delta && lowest - delta;
+  // A walk's sums: `out`, the transition outputs added so far; `found`, the value noted at the last
+  // final node passed (undefined: none yet). `walk(zip, depth, node)` goes on from `node` with the
+  // digit of `zip` at `depth` (NaN past its end: no input matches), noting `found` if the node is
+  // final and adding the transition's output, and returns the value of the longest key that is a
+  // prefix of `zip`. (In the ESM build it also leaves the last node reached and its depth in
+  // `last` and `reached`.)
+  let out, found, last, reached;
+  const walk = (zip, depth, node) => {
+    esm: (last = node), (reached = depth);
+    if (!node) return out; // the empty final node, no output
+    const state = bytes[node];
+    const packAt = node - 1;
+    const input = zip.charCodeAt(depth++);
+    let which = 0; // the transition taken
+    let inputs = 0; // the input bytes below the pack sizes (any-transitions nodes only)
+    let transitions = 1;
+    if (state > 127) {
+      if (COMMON.charCodeAt((state & 63) - 1) != input) return found;
+      if (state > 191) return walk(zip, depth, packAt);
+    } else inputs = transitions = state & 63;
+    const addrSize = bytes[packAt] >> 4;
+    const outSize = bytes[packAt] & 15;
+    const outputsEnd = packAt - inputs - transitions * addrSize; // just above the outputs
+    // The transition's output, the final output and the target's address delta (the crate writes
+    // at least one byte) are one byte each, nearly always: the ESM build reads those directly (a
+    // third fewer instructions per lookup); the snippet, which resolves once per submit, reads every
+    // size alike.
+    let one = 0;
+    esm: one = outSize < 2 && addrSize < 2;
+    if (state < 128) {
+      if (state & 64) found = out + (one ? outSize && bytes[outputsEnd - transitions - 1] : uintLE(bytes, outputsEnd - transitions * outSize - outSize, outSize));
+      // Inputs are stored last transition first: transition i's input is at packAt - 1 - i.
+      while (which < transitions && bytes[packAt - 1 - which] != input) which++;
+      if (which == transitions) return found;
     }
+    // The target is the lowest byte of this node minus the delta (one-transition nodes here,
+    // 10cccccc, have bit 6 clear).
+    const lowest = outputsEnd - transitions * outSize - (state & 64 && outSize);
+    out += one ? outSize && bytes[outputsEnd - which - 1] : uintLE(bytes, outputsEnd - which * outSize - outSize, outSize);
+    const delta = one ? bytes[packAt - inputs - which - 1] : uintLE(bytes, packAt - inputs - which * addrSize - addrSize, addrSize);
+    return walk(zip, depth, delta && lowest - delta);
   };
+  let find = (zip) => ((found = undefined), walk(zip, (out = 0), root));
+  // The ESM build keeps the walk of each two-digit prefix, walked the first time a ZIP starts with
+  // it (at most 100; 2.4 KB): a lookup starts at the third digit, where about one node is left (a
+  // route class's prefix has three digits mostly), and takes a third of the time. The snippet, one
+  // lookup per submit, walks from the root.
+  esm: {
+    // Per prefix, three numbers: NaN when not walked yet; [-1, -, value] when the walk ends within
+    // the two digits (every ZIP with them has that value), else [node, out, found] at the third
+    // digit; a value or found of -1 is none (undefined). (At the third digit the walk of the two
+    // digits alone has noted that node's final output, which a ZIP's walk notes there again.)
+    const at = new Float64Array(300).fill(NaN);
+    const fromRoot = find;
+    find = (zip) => {
+      const first = zip.charCodeAt(0) - 48;
+      const second = zip.charCodeAt(1) - 48;
+      // (Not two digits, the empty key at open say: the walk from the root.)
+      if (!(first >= 0 && first < 10 && second >= 0 && second < 10)) return fromRoot(zip);
+      const i = (first * 10 + second) * 3;
+      if (at[i] !== at[i]) {
+        const value = fromRoot(zip.slice(0, 2));
+        const walked = reached === 2;
+        at[i] = walked ? last : -1;
+        at[i + 1] = out;
+        at[i + 2] = (walked ? found : value) ?? -1;
+      }
+      found = at[i + 2] < 0 ? undefined : at[i + 2];
+      if (at[i] < 0) return found;
+      out = at[i + 1];
+      return walk(zip, 2, at[i]);
+    };
+  }
+  return find;
 }

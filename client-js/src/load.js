@@ -3,7 +3,7 @@
 import { parseArtifactV2 } from './artifact_v2.js';
 import { cut, flush, log as logEvent, since } from './beacon.js';
 import { queryValues } from './resolve.js';
-import { fill } from './template.js';
+import { fillParts, percentEncode, split } from './template.js';
 
 // Attempts at a download, at most, and the wait before the next after a failure: 1 s, 3 s, 9 s. A
 // visitor who submits during a wait starts the next attempt at once.
@@ -117,7 +117,7 @@ export function router(options) {
         answer = d.artifact.resolve(query);
       } catch {
         try {
-          if (o.fallbackUrl) answer.fallback_url = fill('' + o.fallbackUrl, { ...queryValues(query), brand });
+          if (o.fallbackUrl) answer.fallback_url = fillParts(split('' + o.fallbackUrl), queryValues(query, brand), percentEncode);
         } catch {}
       }
       // At most 64 characters of a query value; `or` when it is missing.

@@ -39,16 +39,14 @@ const zip5 = (zip) => {
 const normaliseLanguage = (language) => trimLowercase(/[^-_]*/.exec(language ?? '')[0]);
 
 /**
- * What a query says once normalised, without an artifact: the five-digit ZIP (empty unless step 1
- * passes), the trimmed lowercased product, the normalised language. A page's own fallback URL is
- * filled with these when no artifact could be had (load.js).
+ * What a query says once normalised, without an artifact, as the six template values (template.js
+ * ORDER): the five-digit ZIP (empty unless step 1 passes), no state, the trimmed lowercased product,
+ * the normalised language, `brand`, no form type. A page's own fallback URL is filled with these
+ * when no artifact could be had (load.js).
  * @param {Query} query
+ * @param {string} brand
  */
-export const queryValues = (query) => ({
-  zip: zip5(query.zip),
-  product: trimLowercase(query.product),
-  language: normaliseLanguage(query.language),
-});
+export const queryValues = (query, brand) => [zip5(query.zip), '', trimLowercase(query.product), normaliseLanguage(query.language), brand, ''];
 
 /**
  * The resolver of one brand's tables (FORMAT.md "Tables section", decoded and checked by
@@ -87,6 +85,14 @@ export const resolver = (brand, defaultLanguage, fallbackUrl, products, formType
       productIndex = products.indexOf(product);
       // (No language, most pages' forms: the default, without normalising an empty text.)
       languageIndex = query.language == null || query.language === '' ? defaultIndex : languages.indexOf(query.language);
+      // (A code with a region, 'es-MX': cut before the first - or _ without a regular expression; the
+      // cut is normalised when it is one of the brand's codes, else the steps below normalise.)
+      if (languageIndex < 0) {
+        const language = '' + query.language;
+        let end = 0;
+        for (let c; end < language.length && (c = language.charCodeAt(end)) !== 45 && c !== 95; ) end++;
+        languageIndex = languages.indexOf(language.slice(0, end));
+      }
     }
     if (productIndex < 0) productIndex = products.indexOf((product = trimLowercase(product)));
     if (languageIndex < 0) languageIndex = languages.indexOf(normaliseLanguage(query.language));
@@ -102,7 +108,7 @@ export const resolver = (brand, defaultLanguage, fallbackUrl, products, formType
           ? 'unknown_product'
           : (formType = classes[cls][productIndex + 1] - 1) < 0 && 'not_served';
     // The asked language when the brand has it, else its default; no state, no form type.
-    if (error) return { ok: false, error, fallback_url: fillParts(fallback, { zip, product: productIndex < 0 ? percentEncode(product) : product, language: languages[languageIndex] ?? defaultLanguage, brand }, String) };
+    if (error) return { ok: false, error, fallback_url: fillParts(fallback, [zip, '', productIndex < 0 ? percentEncode(product) : product, languages[languageIndex] ?? defaultLanguage, brand, '']) };
     const row = (productIndex * formTypes.length + formType) * languages.length;
     // The builder writes a default-language form for every (product, form type) a class reaches;
     // if a damaged file has none, splitting `undefined` throws: no answer from it.
@@ -110,7 +116,7 @@ export const resolver = (brand, defaultLanguage, fallbackUrl, products, formType
     const state = states[classes[cls][0]];
     const form_type = formTypes[formType];
     const language = languages[languageIndex];
-    const url = fillParts((parts[row + languageIndex] ||= split(urls[row + languageIndex])), { zip, state, product, language, brand, form_type }, String);
+    const url = fillParts((parts[row + languageIndex] ||= split(urls[row + languageIndex])), [zip, state, product, language, brand, form_type]);
     return { ok: true, url, state, form_type, language };
   };
 };
