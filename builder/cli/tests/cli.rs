@@ -264,6 +264,97 @@ fn build_refuses_to_replace_a_folder_that_is_not_a_build() {
     );
 }
 
+/// The repository's sample data (three brands), copied into `dir`.
+fn copy_sample_data(dir: &Path) {
+    fs::create_dir_all(dir).expect("dir");
+    for f in [
+        "zips.csv",
+        "brands.csv",
+        "forms.csv",
+        "rules.csv",
+        "zip_overrides.csv",
+    ] {
+        fs::copy(repo().join("data").join(f), dir.join(f)).expect("copy");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_rebuild_keeps_the_files_of_unchanged_brands_and_writes_the_edited_brands() {
+    use std::os::unix::fs::MetadataExt;
+    let t = TempDir::new("keep");
+    let (data, out, fresh) = (t.0.join("data"), t.0.join("out"), t.0.join("fresh"));
+    copy_sample_data(&data);
+    assert!(run_build(&data, &out).status.success());
+    let inode = |dir: &Path, name: &str| fs::metadata(dir.join(name)).expect("meta").ino();
+    let before: Vec<(String, u64)> = snapshot(&out)
+        .into_iter()
+        .map(|(name, _)| {
+            let i = inode(&out, &name);
+            (name, i)
+        })
+        .collect();
+
+    // One line of one brand: only acme's files change.
+    let overrides = fs::read_to_string(data.join("zip_overrides.csv")).expect("read");
+    fs::write(
+        data.join("zip_overrides.csv"),
+        format!("{overrides}acme,home,97,agent\n"),
+    )
+    .expect("write");
+    let o = run_build(&data, &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let after = snapshot(&out);
+    for (name, ino) in before.iter().filter(|(n, _)| n != "manifest.json") {
+        let still = after.iter().any(|(n, _)| n == name);
+        if name.starts_with("acme.") {
+            assert!(!still, "{name}: acme's files have new names (their hashes)");
+        } else {
+            assert!(still, "{name} is gone");
+            assert_eq!(
+                inode(&out, name),
+                *ino,
+                "{name} was written again, not kept"
+            );
+        }
+    }
+    let kept = before.len()
+        - 1
+        - before
+            .iter()
+            .filter(|(n, _)| n.starts_with("acme."))
+            .count();
+    assert!(
+        stderr(&o).contains(&format!("; {kept} unchanged since the previous build")),
+        "{}",
+        stderr(&o)
+    );
+    // What is kept is what a build into a new folder writes.
+    assert!(run_build(&data, &fresh).status.success());
+    assert_eq!(snapshot(&out), snapshot(&fresh));
+}
+
+#[test]
+fn a_file_of_the_previous_build_changed_by_hand_is_written_again() {
+    let t = TempDir::new("tampered");
+    let (data, out, fresh) = (t.0.join("data"), t.0.join("out"), t.0.join("fresh"));
+    copy_sample_data(&data);
+    assert!(run_build(&data, &out).status.success());
+    let (name, bytes) = snapshot(&out)
+        .into_iter()
+        .find(|(n, _)| n.starts_with("lakeside.") && n.ends_with(".v2.frt"))
+        .expect("lakeside's v2 artifact");
+    // Same length, one byte flipped: the name still matches, the bytes do not.
+    let mut damaged = bytes.clone();
+    damaged[40] ^= 0xff;
+    fs::write(out.join(&name), &damaged).expect("write");
+    let o = run_build(&data, &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(fs::read(out.join(&name)).expect("read"), bytes);
+    assert!(run_build(&data, &fresh).status.success());
+    assert_eq!(snapshot(&out), snapshot(&fresh));
+}
+
 fn built(name: &str) -> (TempDir, PathBuf) {
     let (t, _data, out) = built_from_data(name);
     (t, out)
