@@ -97,15 +97,16 @@ export function openFst(bytes, type) {
   };
   let find = (zip) => ((found = undefined), walk(zip, (out = 0), root));
   // The ESM build keeps the walk of each two-digit prefix, walked the first time a ZIP starts with
-  // it (at most 100; 2.4 KB): a lookup starts at the third digit, where about one node is left (a
+  // it (at most 100; 1.2 KB): a lookup starts at the third digit, where about one node is left (a
   // route class's prefix has three digits mostly), and takes a third of the time. The snippet, one
   // lookup per submit, walks from the root.
   esm: {
-    // Per prefix, three numbers: NaN when not walked yet; [-1, -, value] when the walk ends within
+    // Per prefix, three numbers: -2 when not walked yet; [-1, -, value] when the walk ends within
     // the two digits (every ZIP with them has that value), else [node, out, found] at the third
     // digit; a value or found of -1 is none (undefined). (At the third digit the walk of the two
-    // digits alone has noted that node's final output, which a ZIP's walk notes there again.)
-    const at = new Float64Array(300).fill(NaN);
+    // digits alone has noted that node's final output, which a ZIP's walk notes there again.) A
+    // walk whose numbers do not fit in 31 bits, which only a damaged file has, is not kept.
+    const at = new Int32Array(300).fill(-2);
     const fromRoot = find;
     find = (zip) => {
       const first = zip.charCodeAt(0) - 48;
@@ -113,12 +114,12 @@ export function openFst(bytes, type) {
       // (Not two digits, the empty key at open say: the walk from the root.)
       if (!(first >= 0 && first < 10 && second >= 0 && second < 10)) return fromRoot(zip);
       const i = (first * 10 + second) * 3;
-      if (at[i] !== at[i]) {
+      if (at[i] == -2) {
         const value = fromRoot(zip.slice(0, 2));
         const walked = reached === 2;
-        at[i] = walked ? last : -1;
-        at[i + 1] = out;
-        at[i + 2] = (walked ? found : value) ?? -1;
+        const kept = [walked ? last : -1, out, (walked ? found : value) ?? -1];
+        if (!kept.every((n) => n === (n | 0))) return fromRoot(zip);
+        at.set(kept, i);
       }
       found = at[i + 2] < 0 ? undefined : at[i + 2];
       if (at[i] < 0) return found;

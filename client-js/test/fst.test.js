@@ -62,6 +62,16 @@ test('prefix keys of 0 to 5 digits (format 2): every ZIP gets the value of its l
   }
 });
 
+test('values of 32 bits are found exactly, again and again (the ESM build keeps no walk it cannot hold)', () => {
+  const fst = openFst(fstOf([['', 1], ['1', 2 ** 31], ['12', 2 ** 32 - 1], ['45', 5]]), 2);
+  for (let round = 0; round < 3; round++) {
+    assert.equal(fst('19999'), 2 ** 31);
+    assert.equal(fst('12345'), 2 ** 32 - 1);
+    assert.equal(fst('45000'), 5);
+    assert.equal(fst('99999'), 1);
+  }
+});
+
 test('the FST of the empty key alone (36 bytes, root at address 0) maps every ZIP to class 0 in format 2, and is refused in format 1', () => {
   const only = fstOf([['', 0]]);
   assert.equal(only.length, 36);
