@@ -264,28 +264,22 @@ fn build_refuses_to_replace_a_folder_that_is_not_a_build() {
     );
 }
 
-/// The repository's sample data (three brands), copied into `dir`.
-fn copy_sample_data(dir: &Path) {
-    fs::create_dir_all(dir).expect("dir");
-    for f in [
-        "zips.csv",
-        "brands.csv",
-        "forms.csv",
-        "rules.csv",
-        "zip_overrides.csv",
-    ] {
-        fs::copy(repo().join("data").join(f), dir.join(f)).expect("copy");
-    }
+/// The repository's sample data (three brands) in a fresh folder, built into `out`: the folder,
+/// the data, `out`, and a second output folder not yet written.
+fn sample_built(name: &str) -> (TempDir, PathBuf, PathBuf, PathBuf) {
+    let t = TempDir::new(name);
+    let (data, out, fresh) = (t.0.join("data"), t.0.join("out"), t.0.join("fresh"));
+    write_sample_data(&data, |_, text| text);
+    let o = run_build(&data, &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    (t, data, out, fresh)
 }
 
 #[cfg(unix)]
 #[test]
 fn a_rebuild_keeps_the_files_of_unchanged_brands_and_writes_the_edited_brands() {
     use std::os::unix::fs::MetadataExt;
-    let t = TempDir::new("keep");
-    let (data, out, fresh) = (t.0.join("data"), t.0.join("out"), t.0.join("fresh"));
-    copy_sample_data(&data);
-    assert!(run_build(&data, &out).status.success());
+    let (_t, data, out, fresh) = sample_built("keep");
     let inode = |dir: &Path, name: &str| fs::metadata(dir.join(name)).expect("meta").ino();
     let before: Vec<(String, u64)> = snapshot(&out)
         .into_iter()
@@ -336,10 +330,7 @@ fn a_rebuild_keeps_the_files_of_unchanged_brands_and_writes_the_edited_brands() 
 
 #[test]
 fn a_file_of_the_previous_build_changed_by_hand_is_written_again() {
-    let t = TempDir::new("tampered");
-    let (data, out, fresh) = (t.0.join("data"), t.0.join("out"), t.0.join("fresh"));
-    copy_sample_data(&data);
-    assert!(run_build(&data, &out).status.success());
+    let (_t, data, out, fresh) = sample_built("tampered");
     let (name, bytes) = snapshot(&out)
         .into_iter()
         .find(|(n, _)| n.starts_with("lakeside.") && n.ends_with(".v2.frt"))
