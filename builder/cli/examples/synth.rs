@@ -96,7 +96,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut seen = std::collections::BTreeSet::new();
         for _ in 0..30 {
             let zip = zips[rng.below(zips.len())];
-            let len = 2 + rng.below(4);
+            let len = 1 + rng.below(5);
             let prefix = &zip[..len];
             let p = if rng.below(2) == 0 {
                 "*"

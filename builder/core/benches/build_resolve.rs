@@ -2,7 +2,7 @@
 //!
 //! Run: `cargo bench -p formroute-core --bench build_resolve`. The synthetic databases mirror
 //! `builder/cli/examples/synth.rs` (10 products x 5 form types x 3 languages per brand, ~26 rules
-//! and ~30 overrides of 2-5 digits each) over the real ZIPs of `data/zips.csv`.
+//! and ~30 overrides of 1-5 digits each) over the real ZIPs of `data/zips.csv`.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use formroute_core::artifact::Artifact;
@@ -104,7 +104,7 @@ fn synth(base: &Database, brands: usize) -> Database {
         let mut seen = std::collections::BTreeSet::new();
         for _ in 0..30 {
             let zip = db.zips[rng.below(db.zips.len())].0;
-            let len = 2 + rng.below(4);
+            let len = 1 + rng.below(5);
             let prefix = String::from_utf8_lossy(&zip[..len]).into_owned();
             let p = if rng.below(2) == 0 {
                 None
