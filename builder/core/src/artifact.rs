@@ -310,18 +310,12 @@ impl Artifact {
 
     /// Index of `product` in `products`.
     pub fn product_index(&self, product: &str) -> Option<usize> {
-        self.tables
-            .products
-            .binary_search_by(|p| p.as_str().cmp(product))
-            .ok()
+        index_of(&self.tables.products, product)
     }
 
     /// Index of `language` in `languages`.
     pub fn language_index(&self, language: &str) -> Option<usize> {
-        self.tables
-            .languages
-            .binary_search_by(|l| l.as_str().cmp(language))
-            .ok()
+        index_of(&self.tables.languages, language)
     }
 
     /// The URL template of (product, form type (0-based), language) if the brand has that form.
@@ -341,6 +335,18 @@ impl Artifact {
             .binary_search_by(|(_, t, l, _)| (*t, *l).cmp(&(form_type, language)))
             .ok()
             .map(|i| start + i)
+    }
+}
+
+/// Index of `s` in a sorted, unique list. A brand's products and languages are a handful: a scan
+/// that compares lengths before bytes skips most byte comparisons, which a binary search's
+/// three-way ones cannot (`resolve/mixed_queries_v2`: their `memcmp` was 18% of a query). Longer
+/// lists are searched. Same index either way: the list is unique.
+fn index_of(list: &[String], s: &str) -> Option<usize> {
+    if list.len() <= 16 {
+        list.iter().position(|x| x.as_bytes() == s.as_bytes())
+    } else {
+        list.binary_search_by(|x| x.as_str().cmp(s)).ok()
     }
 }
 
@@ -552,6 +558,20 @@ pub(crate) fn decode_tables(b: &[u8]) -> Res<Tables> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn index_of_finds_each_name_in_short_and_long_lists_and_nothing_else() {
+        for n in [1, 3, 16, 17, 40] {
+            let mut list: Vec<String> = (0..n).map(|i| format!("p{i:02}")).collect();
+            list.sort();
+            for (i, name) in list.iter().enumerate() {
+                assert_eq!(index_of(&list, name), Some(i), "{name} in {n}");
+            }
+            for absent in ["", "p", "p0", "p000", "q00", "P00"] {
+                assert_eq!(index_of(&list, absent), None, "{absent} in {n}");
+            }
+        }
+    }
 
     fn sample() -> Vec<u8> {
         let mut b = fst::raw::Builder::new_type(Vec::new(), FST_TYPE).expect("builder");
